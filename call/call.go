@@ -1,0 +1,233 @@
+// Package call decodes Intellixent's post-call webhook into the Call that rules see.
+//
+// The decoder is lenient where the sender varies and strict where Switchboard depends on a value:
+// unknown fields are accepted (and kept in Raw), transcript may be an array of turns or a plain string,
+// any status string is accepted, and nulls are accepted wherever a field is optional. The id must be a
+// positive integer, and a known field of the wrong JSON type is an error naming that field.
+package call
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Turn is one utterance of a transcript.
+type Turn struct {
+	Text string `json:"text" expr:"text"`
+	// Sender is "bot" or "human" as Intellixent sends it; empty when the transcript arrived as a string.
+	Sender string `json:"sender" expr:"sender"`
+	// Timestamp is unix seconds, fractional; zero when unknown.
+	Timestamp float64 `json:"timestamp" expr:"timestamp"`
+}
+
+// Call is one decoded post-call webhook. Its expr tags are the names rules and templates use.
+//
+// Nullable strings are pointers: nil means the sender sent null or nothing, so a rule can write
+// customer_phone ?? "unknown". The maps are never nil after Decode, so a missing key reads as nil.
+type Call struct {
+	ID             int64   `expr:"id"`
+	CustomerPhone  *string `expr:"customer_phone"`
+	AssistantPhone *string `expr:"assistant_phone"`
+	Duration       int64   `expr:"duration"`
+	Status         string  `expr:"status"`
+
+	ExtractedVariables map[string]any `expr:"extracted_variables"`
+	InputVariables     map[string]any `expr:"input_variables"`
+	Lead               map[string]any `expr:"lead"`
+
+	// Transcript is the conversation turn by turn. When the sender sent a plain string, it is one turn
+	// with an empty Sender, and FormattedTranscript holds the same string if the sender left it empty.
+	Transcript          []Turn `expr:"transcript"`
+	FormattedTranscript string `expr:"formatted_transcript"`
+	RecordingURL        string `expr:"recording_url"`
+	CreatedAt           string `expr:"created_at"`
+	FinishedAt          string `expr:"finished_at"`
+	Transfers           []any  `expr:"transfers"`
+
+	// Raw is the body exactly as received; a webhook action without a body forwards it.
+	Raw json.RawMessage `expr:"-"`
+}
+
+// FieldError reports a known field that is missing or has the wrong type.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("field %q: %s", e.Field, e.Msg) }
+
+// wire mirrors the payload with every known field deferred, so each can be checked and reported by name.
+type wire struct {
+	ID                  json.RawMessage `json:"id"`
+	CustomerPhone       json.RawMessage `json:"customer_phone"`
+	AssistantPhone      json.RawMessage `json:"assistant_phone"`
+	Duration            json.RawMessage `json:"duration"`
+	Status              json.RawMessage `json:"status"`
+	ExtractedVariables  json.RawMessage `json:"extracted_variables"`
+	InputVariables      json.RawMessage `json:"input_variables"`
+	Lead                json.RawMessage `json:"lead"`
+	Transcript          json.RawMessage `json:"transcript"`
+	FormattedTranscript json.RawMessage `json:"formatted_transcript"`
+	RecordingURL        json.RawMessage `json:"recording_url"`
+	CreatedAt           json.RawMessage `json:"created_at"`
+	FinishedAt          json.RawMessage `json:"finished_at"`
+	Transfers           json.RawMessage `json:"transfers"`
+}
+
+// Decode parses one webhook body. The returned Call keeps body as Raw (not a copy: the caller must not
+// modify body afterwards). Errors name the offending field and never echo its value.
+func Decode(body []byte) (*Call, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, errors.New("body is empty: expected a JSON object")
+	}
+	if trimmed[0] != '{' {
+		if !json.Valid(trimmed) {
+			return nil, errors.New("body is not valid JSON")
+		}
+		return nil, errors.New("body is not a JSON object")
+	}
+	var w wire
+	if err := json.Unmarshal(trimmed, &w); err != nil {
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			return nil, fmt.Errorf("body is not valid JSON (at byte %d)", syn.Offset)
+		}
+		return nil, errors.New("body is not valid JSON")
+	}
+	c := &Call{Raw: body}
+	var err error
+	if c.ID, err = decodeID(w.ID); err != nil {
+		return nil, err
+	}
+	if c.CustomerPhone, err = optString("customer_phone", w.CustomerPhone); err != nil {
+		return nil, err
+	}
+	if c.AssistantPhone, err = optString("assistant_phone", w.AssistantPhone); err != nil {
+		return nil, err
+	}
+	if c.Duration, err = optInt("duration", w.Duration); err != nil {
+		return nil, err
+	}
+	strs := []struct {
+		name string
+		raw  json.RawMessage
+		dst  *string
+	}{
+		{"status", w.Status, &c.Status},
+		{"formatted_transcript", w.FormattedTranscript, &c.FormattedTranscript},
+		{"recording_url", w.RecordingURL, &c.RecordingURL},
+		{"created_at", w.CreatedAt, &c.CreatedAt},
+		{"finished_at", w.FinishedAt, &c.FinishedAt},
+	}
+	for _, s := range strs {
+		p, err := optString(s.name, s.raw)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			*s.dst = *p
+		}
+	}
+	maps := []struct {
+		name string
+		raw  json.RawMessage
+		dst  *map[string]any
+	}{
+		{"extracted_variables", w.ExtractedVariables, &c.ExtractedVariables},
+		{"input_variables", w.InputVariables, &c.InputVariables},
+		{"lead", w.Lead, &c.Lead},
+	}
+	for _, m := range maps {
+		if *m.dst, err = optMap(m.name, m.raw); err != nil {
+			return nil, err
+		}
+	}
+	if c.Transcript, err = decodeTranscript(w.Transcript); err != nil {
+		return nil, err
+	}
+	if len(c.Transcript) == 1 && c.Transcript[0].Sender == "" && c.FormattedTranscript == "" {
+		c.FormattedTranscript = c.Transcript[0].Text
+	}
+	if !isNull(w.Transfers) {
+		if err := json.Unmarshal(w.Transfers, &c.Transfers); err != nil {
+			return nil, &FieldError{"transfers", "must be an array"}
+		}
+	}
+	return c, nil
+}
+
+func isNull(raw json.RawMessage) bool {
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+func decodeID(raw json.RawMessage) (int64, error) {
+	if isNull(raw) {
+		return 0, &FieldError{"id", "is required: the call's id, a positive integer"}
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, &FieldError{"id", "must be a positive integer"}
+	}
+	return n, nil
+}
+
+func optString(name string, raw json.RawMessage) (*string, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, &FieldError{name, "must be a string or null"}
+	}
+	return &s, nil
+}
+
+func optInt(name string, raw json.RawMessage) (int64, error) {
+	if isNull(raw) {
+		return 0, nil
+	}
+	var f float64
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return 0, &FieldError{name, "must be a number of seconds"}
+	}
+	if f < 0 || f > 1<<53 {
+		return 0, &FieldError{name, "must be a non-negative number of seconds"}
+	}
+	return int64(f), nil
+}
+
+func optMap(name string, raw json.RawMessage) (map[string]any, error) {
+	m := map[string]any{}
+	if isNull(raw) {
+		return m, nil
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, &FieldError{name, "must be an object"}
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
+}
+
+func decodeTranscript(raw json.RawMessage) ([]Turn, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, &FieldError{"transcript", "must be an array of turns or a string"}
+		}
+		return []Turn{{Text: s}}, nil
+	}
+	var turns []Turn
+	if err := json.Unmarshal(raw, &turns); err != nil {
+		return nil, &FieldError{"transcript", "must be an array of {text, sender, timestamp} turns or a string"}
+	}
+	return turns, nil
+}

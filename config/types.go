@@ -1,0 +1,219 @@
+// Package config loads Switchboard's YAML configuration: ${ENV} expansion, strict decoding, defaults and
+// validation, reporting every problem at once as "file:line: key.path: what is wrong".
+//
+// The types here are the contract between the config file and the rest of Switchboard: rules compiles
+// Rule and Action, sinks are built from Sink, and serve reads Server and Storage.
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is a loaded, defaulted and validated configuration.
+type Config struct {
+	// File is the path the configuration was read from; it prefixes every error.
+	File     string
+	Server   Server
+	Storage  Storage
+	Log      Log
+	Defaults Delivery
+	// Sinks are in file order; names are unique.
+	Sinks []*Sink
+	// Rules are in file order, the order in which they are evaluated.
+	Rules []*Rule
+}
+
+// Sink returns the sink with the given name, or nil.
+func (c *Config) Sink(name string) *Sink {
+	for _, s := range c.Sinks {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// Server is the `server:` block.
+type Server struct {
+	Listen      string // default ":8080"
+	WebhookPath string // default "/webhooks/intellixent"
+	// AuthToken, when set, must accompany every webhook as "Authorization: Bearer" or "?token=".
+	// Empty means no authentication (serve warns at start).
+	AuthToken    Secret
+	MaxBodyBytes Size // default 4 MiB
+	// AdminToken guards /api/* and /-/reload. Empty means those routes answer only on loopback.
+	AdminToken Secret
+}
+
+// Storage is the `storage:` block.
+type Storage struct {
+	Driver string // "sqlite" (default) or "postgres"
+	Path   string // sqlite file; default "./data/switchboard.db"
+	DSN    Secret // postgres connection string
+	// Retention is how long calls and finished deliveries are kept; default 720h. Zero keeps forever.
+	Retention time.Duration
+}
+
+// Log is the `log:` block.
+type Log struct {
+	Format string // "text" (default) or "json"
+	Level  string // "debug", "info" (default), "warn", "error"
+	// ShowPhoneNumbers logs phone numbers in full; by default all but the last four digits are masked.
+	ShowPhoneNumbers bool
+}
+
+// Delivery holds the delivery settings that `defaults:` sets and each sink may override.
+type Delivery struct {
+	Retry       Retry
+	Concurrency int // default 4
+}
+
+// Retry bounds the retries of one delivery; after any bound it becomes a dead letter.
+type Retry struct {
+	MaxAttempts    int           // default 12
+	InitialBackoff time.Duration // default 2s
+	MaxBackoff     time.Duration // default 10m
+	MaxAge         time.Duration // default 48h, counted from when the call was received
+}
+
+// Sink is one entry of `sinks:`. Exactly one of the type-specific fields is set, matching Type,
+// except for type "log", which accepts (and ignores) the keys of every other type so that switching a
+// sink to the log is a one-line change.
+type Sink struct {
+	Name string
+	Type string // "slack", "webhook", "email" or "log"
+	Line int
+
+	// Delivery is the defaults with this sink's overrides applied.
+	Delivery Delivery
+	// RateLimit is this sink's rate; nil means the type's default (1/s for slack, unlimited otherwise).
+	RateLimit *Rate
+
+	Slack   *SlackSink
+	Webhook *WebhookSink
+	Email   *EmailSink
+}
+
+// SlackSink configures a Slack sink: either an incoming webhook (WebhookURL) or the Web API
+// (Token and Channel, posting to APIURL).
+type SlackSink struct {
+	WebhookURL Secret
+	Token      Secret
+	Channel    string
+	APIURL     string        // default "https://slack.com/api/chat.postMessage"
+	Timeout    time.Duration // default 10s
+}
+
+// WebhookSink configures an HTTP webhook sink such as a CRM.
+type WebhookSink struct {
+	URL     Secret
+	Method  string            // default POST
+	Headers map[string]Secret // values are secrets
+	Timeout time.Duration     // default 10s
+	// SigningSecret, when set, signs each request by the Standard Webhooks convention.
+	SigningSecret Secret
+}
+
+// EmailSink configures an SMTP sink.
+type EmailSink struct {
+	SMTP SMTP
+	From string
+}
+
+// SMTP is an email sink's server.
+type SMTP struct {
+	Host     string
+	Port     int // default 587 for starttls and none, 465 for implicit
+	Username string
+	Password Secret
+	TLS      string // "starttls" (default), "implicit" or "none"
+	// CAFile is a PEM file of extra roots for a relay with a private CA.
+	CAFile  string
+	Timeout time.Duration // default 30s
+}
+
+// Rule is one entry of `rules:`.
+type Rule struct {
+	Name string
+	Line int
+	// When is an expr expression that must be boolean; empty matches every call.
+	When    Template
+	Stop    bool
+	Actions []*Action
+}
+
+// Action is one entry of a rule's `actions:`. Which fields apply depends on the sink's type:
+// slack uses Text and Blocks; webhook uses Body and Headers; email uses To, Cc, Subject, Text and HTML;
+// log accepts all of them.
+type Action struct {
+	Sink string
+	Line int
+	// SinkLine is the line of the `sink:` key.
+	SinkLine int
+
+	Text    Template
+	Subject Template
+	HTML    Template
+	To      []Template
+	Cc      []Template
+	Headers map[string]Template
+	// Blocks and Body are template structures: every string scalar in them is a template.
+	// Nil when the key is absent.
+	Blocks *yaml.Node
+	Body   *yaml.Node
+}
+
+// Template is a string from the config with the line it was written on. Empty Text means the key was absent.
+type Template struct {
+	Text string
+	Line int
+}
+
+// Secret is a string that never prints: fmt, JSON and YAML all show "<secret>". Use string(s) to
+// read the value where it is needed.
+type Secret string
+
+const redacted = "<secret>"
+
+// String implements fmt.Stringer.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// GoString implements fmt.GoStringer, so %#v does not leak either.
+func (s Secret) GoString() string { return s.String() }
+
+// MarshalJSON implements json.Marshaler.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// MarshalYAML implements yaml.Marshaler.
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// Size is a byte count; the config accepts plain numbers and KiB, MiB, GiB suffixes (also KB, MB, GB
+// as powers of ten).
+type Size int64
+
+// Rate is an event rate such as "1/s" or "30/m".
+type Rate struct {
+	Events int
+	Per    time.Duration
+}
+
+// PerSecond returns the rate in events per second.
+func (r Rate) PerSecond() float64 { return float64(r.Events) / r.Per.Seconds() }
+
+// String formats the rate as it is written in the config.
+func (r Rate) String() string {
+	unit := map[time.Duration]string{time.Second: "s", time.Minute: "m", time.Hour: "h"}[r.Per]
+	if unit == "" {
+		return fmt.Sprintf("%d/%s", r.Events, r.Per)
+	}
+	return fmt.Sprintf("%d/%s", r.Events, unit)
+}

@@ -1,0 +1,189 @@
+// Package store is Switchboard's durable queue: a transactional outbox holding each received call and
+// the deliveries its rules chose, with leases so that workers (on one node or several) claim due work
+// without sending the same delivery twice at once.
+//
+// Implementations: store/sqlite (embedded default) and store/postgres (several replicas). Both pass the
+// conformance suite in store/storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// State is where a delivery is in its life.
+type State string
+
+// The states of a delivery. Pending deliveries with Attempts > 0 are "retrying" in metrics.
+const (
+	Pending   State = "pending"   // waiting for NextAttemptAt
+	InFlight  State = "in_flight" // claimed by a worker until LeaseExpires
+	Delivered State = "delivered" // done
+	Dead      State = "dead"      // gave up; kept for inspection and replay
+)
+
+// Errors returned by stores.
+var (
+	// ErrDuplicate is returned by Ingest when a call with the same id was already stored.
+	ErrDuplicate = errors.New("duplicate call id")
+	// ErrNotFound is returned when a call or delivery does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrLeaseLost is returned by Finish when the delivery is no longer leased to the caller (its lease
+	// expired and another worker claimed it, or it was replayed).
+	ErrLeaseLost = errors.New("lease lost")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("store closed")
+)
+
+// Call is a received webhook as stored.
+type Call struct {
+	ID         int64
+	ReceivedAt time.Time
+	Status     string
+	// Matched is the names of the rules that matched, in evaluation order.
+	Matched []string
+	// Raw is the body exactly as received.
+	Raw []byte
+}
+
+// NewDelivery is a delivery to create with its call.
+type NewDelivery struct {
+	Rule    string
+	Action  int // index of the action within the rule
+	Sink    string
+	Message []byte // the rendered sinks.Message as JSON
+	// Dead creates the delivery as a dead letter at once (its message failed to render), with
+	// Reason and Error saying why.
+	Dead   bool
+	Reason string
+	Error  string
+}
+
+// Delivery is one stored delivery.
+type Delivery struct {
+	ID      int64
+	CallID  int64
+	Rule    string
+	Action  int
+	Sink    string
+	Message []byte
+	State   State
+	// Attempts counts attempts started (a claim starts one), including one cut short by a crash.
+	Attempts      int
+	NextAttemptAt time.Time
+	// ReceivedAt is when the call was received; delivery latency is measured from it.
+	ReceivedAt time.Time
+	// QueuedAt is when the delivery was created or last replayed; max_age is measured from it.
+	QueuedAt     time.Time
+	LeaseOwner   string
+	LeaseExpires time.Time
+	LastError    string
+	LastReason   string
+	LastStatus   int
+	UpdatedAt    time.Time
+}
+
+// Attempt records one delivery attempt.
+type Attempt struct {
+	DeliveryID int64
+	Number     int
+	StartedAt  time.Time
+	Duration   time.Duration
+	Result     string // "success", "retry" or "permanent"
+	StatusCode int
+	Reason     string
+	Error      string
+}
+
+// Outcome is how an attempt ended, passed to Finish.
+type Outcome struct {
+	// State is Delivered, Pending (retry at NextAttemptAt) or Dead.
+	State         State
+	NextAttemptAt time.Time
+	Attempt       Attempt
+}
+
+// Selector chooses the deliveries that Requeue puts back in the queue. Exactly one field is set.
+type Selector struct {
+	AllDead    bool  // every dead delivery
+	CallID     int64 // every dead delivery of one call
+	DeliveryID int64 // one delivery, whatever its state unless in flight
+}
+
+// DeliveryFilter narrows ListDeliveries; zero fields match everything.
+type DeliveryFilter struct {
+	CallID  int64
+	State   State
+	Sink    string
+	AfterID int64 // for paging: only ids greater than this
+	Limit   int   // default 100
+}
+
+// CallFilter narrows ListCalls.
+type CallFilter struct {
+	BeforeID int64 // for paging: only ids smaller than this; 0 for the newest
+	Limit    int   // default 100
+}
+
+// SinkStats is the queue of one sink, for metrics.
+type SinkStats struct {
+	Sink     string
+	Pending  int // pending, never attempted
+	Retrying int // pending after at least one attempt, or in flight
+	Dead     int
+	// OldestPending is the QueuedAt of the oldest pending or in-flight delivery; zero when none.
+	OldestPending time.Time
+}
+
+// Store is the durable queue. All methods are safe for concurrent use.
+type Store interface {
+	// Ingest stores a call and its deliveries in one durable transaction, returning the deliveries'
+	// ids in order. It returns only after the commit is durable (fsync), and ErrDuplicate when a call
+	// with the same id exists (then nothing is stored). Implementations may group concurrent calls
+	// into one transaction; a failing group fails only its own callers.
+	Ingest(ctx context.Context, c *Call, ds []NewDelivery) ([]int64, error)
+
+	// Claim leases up to limit deliveries of sink that are due at now: pending with NextAttemptAt <= now,
+	// or in flight with an expired lease. Each claimed delivery is InFlight, leased to owner until
+	// now+lease, with Attempts incremented. Two concurrent claims never return the same delivery.
+	Claim(ctx context.Context, sink, owner string, limit int, lease time.Duration, now time.Time) ([]*Delivery, error)
+	// Finish records an attempt and moves a delivery leased to owner to its outcome's state.
+	Finish(ctx context.Context, id int64, owner string, o Outcome) error
+	// NextDue returns the earliest time at which a delivery of sink becomes claimable (a pending
+	// delivery's NextAttemptAt or an in-flight one's LeaseExpires), and false when there is none.
+	NextDue(ctx context.Context, sink string) (time.Time, bool, error)
+	// QueuedSinks returns the names of the sinks that have pending or in-flight deliveries, so that
+	// deliveries for sinks no longer configured can be found.
+	QueuedSinks(ctx context.Context) ([]string, error)
+	// Watch calls fn with a sink's name whenever deliveries for that sink become pending through Ingest
+	// or Requeue (on any replica sharing the store), until ctx is done. Notifications may be coalesced.
+	Watch(ctx context.Context, fn func(sink string)) error
+
+	// Requeue makes the selected deliveries pending again, due now, with Attempts reset and QueuedAt
+	// set to now, and returns how many it requeued.
+	Requeue(ctx context.Context, sel Selector, now time.Time) (int, error)
+
+	// GetCall returns one call, or ErrNotFound.
+	GetCall(ctx context.Context, id int64) (*Call, error)
+	// ListCalls returns calls newest first.
+	ListCalls(ctx context.Context, f CallFilter) ([]*Call, error)
+	// GetDelivery returns one delivery, or ErrNotFound.
+	GetDelivery(ctx context.Context, id int64) (*Delivery, error)
+	// ListDeliveries returns deliveries by ascending id.
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
+	// Attempts returns the attempts of one delivery, oldest first.
+	Attempts(ctx context.Context, deliveryID int64) ([]Attempt, error)
+
+	// Purge deletes deliveries that are delivered or dead and were last updated before cutoff, their
+	// attempts, and calls received before cutoff that have no deliveries left. It returns the number
+	// of calls deleted.
+	Purge(ctx context.Context, cutoff time.Time) (int, error)
+	// Stats returns the queue of every sink that has pending, in-flight or dead deliveries. It is cheap
+	// enough to call on every metrics scrape.
+	Stats(ctx context.Context) ([]SinkStats, error)
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+	// Close waits for in-progress commits and releases the store.
+	Close() error
+}
