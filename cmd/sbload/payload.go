@@ -1,0 +1,274 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"time"
+)
+
+// Body sizes, in bytes, that generated payloads stay within whatever their id.
+const (
+	minBodyBytes = 512
+	maxBodyBytes = 20 * 1024
+	// slack is kept free at both ends so a body stays in range after the last estimate (see converse).
+	slack = 32
+	// minCompletedBytes is the smallest target for a completed call, which always has a conversation.
+	minCompletedBytes = 1024
+)
+
+// timeLayout is Intellixent's ISO 8601 form: microseconds and a literal Z.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// payload is one Intellixent post-call webhook in the shape the vendor publishes
+// (/work/shared/spec/intellixent-post-call-webhook.md). Field order is the wire order.
+type payload struct {
+	ID                  int64          `json:"id"`
+	CustomerPhone       *string        `json:"customer_phone"`
+	AssistantPhone      string         `json:"assistant_phone"`
+	Duration            int64          `json:"duration"`
+	Status              string         `json:"status"`
+	ExtractedVariables  map[string]any `json:"extracted_variables"`
+	InputVariables      map[string]any `json:"input_variables"`
+	Transcript          []turn         `json:"transcript"`
+	FormattedTranscript string         `json:"formatted_transcript"`
+	RecordingURL        string         `json:"recording_url,omitempty"`
+	CreatedAt           string         `json:"created_at"`
+	FinishedAt          string         `json:"finished_at"`
+	Lead                map[string]any `json:"lead,omitempty"`
+}
+
+// turn is one utterance of a transcript.
+type turn struct {
+	Text      string  `json:"text"`
+	Sender    string  `json:"sender"`
+	Timestamp float64 `json:"timestamp"`
+}
+
+// generator makes realistic payloads. It is not safe for concurrent use: give each worker its own.
+//
+// The mix it draws: status completed 80%, busy 12%, failed 8%; for completed calls only (a busy or failed call
+// has no conversation to extract from) lead_quality high 15%, medium 35%, low 50%. Completed calls have a
+// transcript sized for a body log-uniformly spread between 1 and 20 KiB; busy and failed calls have an empty
+// transcript and a body of about 0.5-1 KiB. About 3% of calls have a null customer_phone, 30% carry a lead
+// (campaign calls), and a few have missing or null extracted variables, as the spec allows.
+type generator struct {
+	rng *rand.Rand
+	// now is the finish time of each generated call.
+	now func() time.Time
+}
+
+// newGenerator returns a generator whose draws depend only on seed; now gives each call's finish time.
+func newGenerator(seed uint64, now func() time.Time) *generator {
+	return &generator{rng: rand.New(rand.NewPCG(seed, 0x5b1d)), now: now}
+}
+
+// body returns the JSON body of a new call with the given id; its length is within
+// [minBodyBytes, maxBodyBytes].
+func (g *generator) body(id int64) ([]byte, error) {
+	p := g.next(id)
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("encode payload: %w", err)
+	}
+	return b, nil
+}
+
+// next draws a new call with the given id.
+func (g *generator) next(id int64) *payload {
+	finished := g.now().UTC()
+	p := &payload{
+		ID:             id,
+		AssistantPhone: assistantPhones[g.rng.IntN(len(assistantPhones))],
+		Status:         g.status(),
+		InputVariables: map[string]any{
+			"customer_name":    pick(g.rng, firstNames) + " " + pick(g.rng, lastNames),
+			"product_interest": pick(g.rng, products),
+			"account_id":       fmt.Sprintf("acct-%06d", g.rng.IntN(1000000)),
+		},
+		ExtractedVariables: map[string]any{},
+		Transcript:         []turn{},
+	}
+	if g.rng.IntN(100) >= 3 {
+		phone := fmt.Sprintf("+1%03d%07d", 200+g.rng.IntN(800), g.rng.IntN(10000000))
+		p.CustomerPhone = &phone
+	}
+	if g.rng.IntN(100) < 30 {
+		p.Lead = map[string]any{
+			"campaign_id": 100 + g.rng.IntN(900),
+			"list":        pick(g.rng, campaigns),
+			"attempt":     1 + g.rng.IntN(3),
+		}
+	}
+	if p.Status == "completed" {
+		g.converse(p, finished)
+	} else {
+		p.Duration = int64(g.rng.IntN(30))
+	}
+	p.CreatedAt = finished.Add(-time.Duration(p.Duration) * time.Second).Format(timeLayout)
+	p.FinishedAt = finished.Format(timeLayout)
+	g.pad(p)
+	return p
+}
+
+// status draws completed 80%, busy 12%, failed 8%.
+func (g *generator) status() string {
+	switch r := g.rng.IntN(100); {
+	case r < 80:
+		return "completed"
+	case r < 92:
+		return "busy"
+	default:
+		return "failed"
+	}
+}
+
+// quality draws high 15%, medium 35%, low 50%.
+func (g *generator) quality() string {
+	switch r := g.rng.IntN(100); {
+	case r < 15:
+		return "high"
+	case r < 50:
+		return "medium"
+	default:
+		return "low"
+	}
+}
+
+// converse fills the extracted variables, recording and a transcript sized for a log-uniform target body size.
+func (g *generator) converse(p *payload, finished time.Time) {
+	q := g.quality()
+	p.ExtractedVariables = map[string]any{
+		"status":       q != "low",
+		"summary":      summaries[q][g.rng.IntN(len(summaries[q]))],
+		"lead_quality": q,
+		"next_action":  nextActions[q],
+	}
+	switch r := g.rng.IntN(100); {
+	case r < 3:
+		p.ExtractedVariables["summary"] = nil
+	case r < 8:
+		delete(p.ExtractedVariables, "next_action")
+	}
+	p.RecordingURL = fmt.Sprintf("https://portal.intellixent.ai/storage/recordings/call-%d.mp4", p.ID)
+
+	lo, hi := math.Log(minCompletedBytes), math.Log(maxBodyBytes-slack)
+	target := int(math.Exp(lo + g.rng.Float64()*(hi-lo)))
+	// Sizes are estimated with a duration of the same width as the final one (calls here last 10-9999 s).
+	p.Duration = 1000
+	size := encodedLen(p)
+
+	start := float64(finished.Unix()) - 1 // placeholder: timestamps are rebased below
+	ts := start
+	var lines []string
+	for i := 0; ; i++ {
+		sender, prefix, pool := "bot", "AI: ", botLines
+		if i%2 == 1 {
+			sender, prefix, pool = "human", "Customer: ", humanLines
+		}
+		var sb strings.Builder
+		for n := 1 + g.rng.IntN(3); n > 0; n-- {
+			if sb.Len() > 0 {
+				sb.WriteByte(' ')
+			}
+			sb.WriteString(pick(g.rng, pool))
+		}
+		t := turn{Text: sb.String(), Sender: sender, Timestamp: math.Round(ts*10) / 10}
+		line := prefix + t.Text
+		// The turn in the array, a comma, the line in formatted_transcript and its escaped newline.
+		grow := encodedLen(t) + 1 + encodedLen(line) - 2 + 2
+		if i >= 2 && size+grow > target {
+			break
+		}
+		size += grow
+		p.Transcript = append(p.Transcript, t)
+		lines = append(lines, line)
+		ts += 2 + g.rng.Float64()*6
+	}
+	p.FormattedTranscript = strings.Join(lines, "\n")
+	p.Duration = max(10, int64(ts-start)+int64(g.rng.IntN(5)))
+	// Rebase the timestamps so the conversation starts at created_at.
+	shift := float64(finished.Unix()-p.Duration) - start
+	for i := range p.Transcript {
+		p.Transcript[i].Timestamp = math.Round((p.Transcript[i].Timestamp+shift)*10) / 10
+	}
+	// Estimates can be off by a digit here and there: drop turns until the body fits.
+	for len(p.Transcript) > 2 && encodedLen(p) > maxBodyBytes-slack {
+		p.Transcript = p.Transcript[:len(p.Transcript)-1]
+		lines = lines[:len(lines)-1]
+		p.FormattedTranscript = strings.Join(lines, "\n")
+	}
+}
+
+// pad adds a notes input variable to a body shorter than minBodyBytes, as CRMs pass free-text notes.
+func (g *generator) pad(p *payload) {
+	n := encodedLen(p)
+	if n >= minBodyBytes+slack {
+		return
+	}
+	var sb strings.Builder
+	for sb.Len() < minBodyBytes+slack-n {
+		if sb.Len() > 0 {
+			sb.WriteByte(' ')
+		}
+		sb.WriteString(pick(g.rng, notes))
+	}
+	p.InputVariables["notes"] = sb.String()
+}
+
+// encodedLen is the length of v as JSON; v is always encodable here.
+func encodedLen(v any) int {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("encode payload part: %v", err))
+	}
+	return len(b)
+}
+
+func pick(rng *rand.Rand, s []string) string { return s[rng.IntN(len(s))] }
+
+var (
+	assistantPhones = []string{"+19875550100", "+19875550101", "+14155550199"}
+	firstNames      = []string{"John", "Maria", "Wei", "Aisha", "Lukas", "Sofia", "Omar", "Emma", "Raj", "Chloé"}
+	lastNames       = []string{"Doe", "García", "Chen", "Okafor", "Müller", "Rossi", "Haddad", "Smith", "Patel", "Martin"}
+	products        = []string{"Pro Plan", "Starter Plan", "Enterprise", "Add-on: Analytics", "Annual renewal"}
+	campaigns       = []string{"spring-promo", "renewals-q3", "webinar-followup", "trial-expiring"}
+	nextActions     = map[string]string{"high": "schedule_demo", "medium": "send_info", "low": "no_follow_up"}
+	summaries       = map[string][]string{
+		"high": {"Customer interested in product demo", "Wants a quote for 50 seats this month",
+			"Ready to upgrade, asked for a call with sales"},
+		"medium": {"Asked for pricing by email", "Interested but evaluating competitors",
+			"Call back next quarter"},
+		"low": {"Not interested", "Wrong number", "Asked to be removed from the list"},
+	}
+	botLines = []string{
+		"Hello, this is Sarah from Intellixent.",
+		"I'm calling about your recent enquiry.",
+		"Is now a good time to talk for a couple of minutes?",
+		"Our Pro Plan includes unlimited seats and priority support.",
+		"Would you like me to schedule a demo with one of our specialists?",
+		"I can send the pricing details to your email address.",
+		"Could you confirm the best number to reach you on?",
+		"Thanks for your time, have a great day.",
+		"Just to confirm, you'd prefer a call on Tuesday afternoon?",
+		"We also offer a 30-day trial with no commitment.",
+	}
+	humanLines = []string{
+		"Hi, thanks for calling.",
+		"Yes, I have a few minutes.",
+		"How much does it cost per user?",
+		"We're currently using another tool & it's too slow.",
+		"Can you send me something in writing?",
+		"I'm not sure we need that right now.",
+		"Tuesday works, after 2 pm.",
+		"Sure, my email is on the form I filled in.",
+		"Tell <!channel> I said hi <b>bold</b>.",
+		"Okay, sounds good.",
+		"What about integrations with our CRM?",
+		"No, please don't call again.",
+	}
+	notes = []string{"prefers", "email", "contact", "after", "5pm;", "existing", "customer", "since", "2021;",
+		"asked", "about", "discounts", "for", "non-profits;", "call", "back", "requested"}
+)
