@@ -1,0 +1,92 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+)
+
+// topKeys are the sections of a config file.
+var topKeys = []string{"server", "storage", "log", "defaults", "sinks", "rules"}
+
+// Load reads the config file at path and parses it with the process environment; see Parse.
+// A file that cannot be read is an error wrapping the os error, not an Errors.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data, os.LookupEnv)
+}
+
+// Parse decodes, defaults and validates a config. file names it in errors; lookupEnv resolves
+// ${VAR} references (nil means an empty environment).
+//
+// On success it returns the Config and nil. When the YAML itself cannot be parsed it returns nil and
+// an Errors holding the syntax error. When the YAML parses but has problems, it returns both a
+// partial Config (every valid value decoded, defaults elsewhere) and an Errors listing every
+// problem sorted by line, so that `switchboard check` can also compile the rules and report
+// everything at once. A Config returned with an error must not be used to serve.
+func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	d := &decoder{file: file, lookup: lookupEnv}
+	root, err := parseYAML(data)
+	if err != nil {
+		d.errs = append(d.errs, syntaxError(file, err))
+		return nil, d.errs
+	}
+	cfg := &Config{File: file}
+	top := d.object(root, "", 1, topKeys)
+	cfg.Server = d.server(d.sub(top, "server", serverKeys))
+	cfg.Storage = d.storage(d.sub(top, "storage", storageKeys))
+	cfg.Log = d.log(d.sub(top, "log", logKeys))
+	cfg.Defaults = d.delivery(d.sub(top, "defaults", deliveryKeys), defaultDelivery())
+	cfg.Sinks = d.sinks(top, cfg.Defaults)
+	cfg.Rules = d.rules(top, cfg)
+	sort.SliceStable(d.errs, func(i, j int) bool { return d.errs[i].Line < d.errs[j].Line })
+	if err := d.errs.Err(); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// parseYAML returns the root node of the single YAML document in data, or nil for an empty file.
+func parseYAML(data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, fmt.Errorf("yaml: line %d: a config file holds one YAML document; remove the second \"---\"", extra.Line)
+	} else if !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		return doc.Content[0], nil
+	}
+	return nil, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+// syntaxError turns a yaml.v3 parse error into an Error with its line.
+func syntaxError(file string, err error) *Error {
+	msg := err.Error()
+	e := &Error{File: file, Msg: "invalid YAML: " + msg}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		e.Msg = "invalid YAML: " + m[2]
+	}
+	return e
+}

@@ -1,0 +1,109 @@
+package config
+
+import (
+	"net"
+	"strings"
+	"time"
+)
+
+var (
+	serverKeys   = []string{"listen", "webhook_path", "auth", "max_body_bytes", "admin_token"}
+	authKeys     = []string{"token"}
+	storageKeys  = []string{"driver", "path", "dsn", "retention"}
+	logKeys      = []string{"format", "level", "show_phone_numbers"}
+	deliveryKeys = []string{"retry", "concurrency"}
+	retryKeys    = []string{"max_attempts", "initial_backoff", "max_backoff", "max_age"}
+)
+
+// Defaults of the server, storage and log sections.
+const (
+	DefaultListen       = ":8080"
+	DefaultWebhookPath  = "/webhooks/intellixent"
+	DefaultMaxBodyBytes = Size(4 << 20)
+	DefaultStoragePath  = "./data/switchboard.db"
+	DefaultRetention    = 720 * time.Hour
+)
+
+// reservedRoutes are Switchboard's own HTTP routes, which the webhook path must not shadow.
+var reservedRoutes = []string{"/metrics", "/healthz", "/readyz", "/api/", "/-/"}
+
+func (d *decoder) server(o *object) Server {
+	s := Server{Listen: DefaultListen, WebhookPath: DefaultWebhookPath, MaxBodyBytes: DefaultMaxBodyBytes}
+	if d.str(o, "listen", &s.Listen) {
+		if _, _, err := net.SplitHostPort(s.Listen); err != nil {
+			d.errorf(o.lineOf("listen"), o.at("listen"), "must be host:port such as \":8080\" or \"127.0.0.1:8080\", got %q", s.Listen)
+		}
+	}
+	if d.str(o, "webhook_path", &s.WebhookPath) {
+		p, line := s.WebhookPath, o.lineOf("webhook_path")
+		switch {
+		case !strings.HasPrefix(p, "/"):
+			d.errorf(line, o.at("webhook_path"), "must start with \"/\", got %q", p)
+		case strings.ContainsAny(p, "?# "):
+			d.errorf(line, o.at("webhook_path"), "must be a plain path without query, fragment or spaces, got %q", p)
+		default:
+			for _, r := range reservedRoutes {
+				if p == strings.TrimSuffix(r, "/") || strings.HasPrefix(p, r) {
+					d.errorf(line, o.at("webhook_path"), "must not use Switchboard's own route %q, got %q", r, p)
+				}
+			}
+		}
+	}
+	auth := d.sub(o, "auth", authKeys)
+	d.secret(auth, "token", &s.AuthToken)
+	d.size(o, "max_body_bytes", &s.MaxBodyBytes)
+	d.secret(o, "admin_token", &s.AdminToken)
+	return s
+}
+
+func (d *decoder) storage(o *object) Storage {
+	s := Storage{Driver: "sqlite", Path: DefaultStoragePath, Retention: DefaultRetention}
+	d.enum(o, "driver", &s.Driver, "sqlite", "postgres")
+	d.str(o, "path", &s.Path)
+	d.secret(o, "dsn", &s.DSN)
+	d.duration(o, "retention", &s.Retention, true)
+	if s.Driver == "postgres" && s.DSN == "" {
+		d.errorf(o.lineOf("dsn"), o.path, "missing required key \"dsn\" (the postgres driver needs a connection string such as ${DATABASE_URL})")
+	}
+	return s
+}
+
+func (d *decoder) log(o *object) Log {
+	l := Log{Format: "text", Level: "info"}
+	d.enum(o, "format", &l.Format, "text", "json")
+	d.enum(o, "level", &l.Level, "debug", "info", "warn", "error")
+	d.boolean(o, "show_phone_numbers", &l.ShowPhoneNumbers)
+	return l
+}
+
+func defaultDelivery() Delivery {
+	return Delivery{
+		Retry: Retry{
+			MaxAttempts:    12,
+			InitialBackoff: 2 * time.Second,
+			MaxBackoff:     10 * time.Minute,
+			MaxAge:         48 * time.Hour,
+		},
+		Concurrency: 4,
+	}
+}
+
+// delivery reads retry and concurrency from o, each key overriding base individually.
+func (d *decoder) delivery(o *object, base Delivery) Delivery {
+	out := base
+	r := d.sub(o, "retry", retryKeys)
+	d.integer(r, "max_attempts", &out.Retry.MaxAttempts, 1)
+	d.duration(r, "initial_backoff", &out.Retry.InitialBackoff, false)
+	d.duration(r, "max_backoff", &out.Retry.MaxBackoff, false)
+	d.duration(r, "max_age", &out.Retry.MaxAge, false)
+	if (r.has("initial_backoff") || r.has("max_backoff")) && out.Retry.InitialBackoff > out.Retry.MaxBackoff {
+		key := "max_backoff"
+		if !r.has(key) {
+			key = "initial_backoff"
+		}
+		d.errorf(r.lineOf(key), r.at(key), "initial_backoff (%s) must not exceed max_backoff (%s)",
+			out.Retry.InitialBackoff, out.Retry.MaxBackoff)
+	}
+	d.integer(o, "concurrency", &out.Concurrency, 1)
+	return out
+}
