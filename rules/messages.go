@@ -1,0 +1,161 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/expr-lang/expr/file"
+
+	"github.com/switchboard-relay/switchboard/call"
+)
+
+// callNames and turnNames are the names a rule can use, from call.Call's and call.Turn's expr tags.
+var (
+	callNames = exprNames(reflect.TypeFor[call.Call]())
+	turnNames = exprNames(reflect.TypeFor[call.Turn]())
+)
+
+func exprNames(t reflect.Type) []string {
+	var names []string
+	for i := range t.NumField() {
+		if tag := t.Field(i).Tag.Get("expr"); tag != "" && tag != "-" {
+			names = append(names, tag)
+		}
+	}
+	return names
+}
+
+// goTypes maps the Go type names expr puts in its messages to the words a config author knows.
+// Longer names come first so that a short one never rewrites part of a longer one.
+var goTypes = []struct {
+	re   *regexp.Regexp
+	word string
+}{
+	{regexp.MustCompile(`map\[string\]interface \{\}`), "object"},
+	{regexp.MustCompile(`\[\]interface \{\}`), "list"},
+	{regexp.MustCompile(`\[\]call\.Turn`), "list of turns"},
+	{regexp.MustCompile(`\bcall\.Turn\b`), "turn"},
+	{regexp.MustCompile(`\bcall\.Call\b`), "call"},
+	{regexp.MustCompile(`interface \{\}`), "any"},
+	{regexp.MustCompile(`\*string\b`), "string"},
+	{regexp.MustCompile(`\[\]string\b`), "list of strings"},
+	{regexp.MustCompile(`\b(u?int(8|16|32|64)?|float(32|64))\b`), "number"},
+	{regexp.MustCompile(`\bbool\b`), "boolean"},
+	{regexp.MustCompile(`<nil>`), "null"},
+}
+
+// plainWords rewrites Go type names in an expr message into plain words.
+func plainWords(msg string) string {
+	for _, g := range goTypes {
+		msg = g.re.ReplaceAllString(msg, g.word)
+	}
+	return strings.TrimSpace(msg)
+}
+
+// typeWord names a compile-time type for a message.
+func typeWord(t reflect.Type) string {
+	if t == nil {
+		return "null"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "boolean"
+	case reflect.String:
+		return "string"
+	case reflect.Pointer:
+		return typeWord(t.Elem())
+	case reflect.Map, reflect.Struct:
+		return "object"
+	case reflect.Slice, reflect.Array:
+		return "list"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8,
+		reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "number"
+	}
+	return "value"
+}
+
+// valueWord names a runtime value's type for a message.
+func valueWord(v any) string {
+	if v == nil {
+		return "null"
+	}
+	return typeWord(reflect.TypeOf(v))
+}
+
+var (
+	unknownName  = regexp.MustCompile(`^unknown name (\S+)$`)
+	unknownField = regexp.MustCompile(`^type turn has no field (\S+)$`)
+)
+
+// compileMessage turns an expr compile error into a config message, with a suggestion for a
+// misspelled name.
+func compileMessage(err error) string {
+	msg := err.Error()
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		msg = fe.Message
+	}
+	msg = plainWords(msg)
+	if m := unknownName.FindStringSubmatch(msg); m != nil {
+		if s := suggest(m[1], callNames); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+	} else if m := unknownField.FindStringSubmatch(msg); m != nil {
+		msg = "a transcript turn has no field " + m[1]
+		if s := suggest(m[1], turnNames); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+	}
+	return msg
+}
+
+// runtimeMessage turns an expr runtime error into a short message without the expression snippet,
+// with a hint when a missing (null) value caused it.
+func runtimeMessage(err error) string {
+	msg := err.Error()
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		msg = fe.Message
+	}
+	msg = plainWords(msg)
+	if strings.Contains(msg, "null") {
+		msg += ` (a missing value is null: give it a default, e.g. (x ?? 0))`
+	}
+	return msg
+}
+
+// suggest returns the name closest to got when it is near enough to be a likely typo, else "".
+func suggest(got string, names []string) string {
+	best, bestD := "", len(got)/3+2
+	for _, n := range names {
+		if d := distance(got, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance between a and b, in bytes.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
