@@ -1,0 +1,66 @@
+package slack
+
+import (
+	"errors"
+	"net/url"
+	"time"
+
+	"github.com/switchboard-relay/switchboard/config"
+	"github.com/switchboard-relay/switchboard/sinks"
+)
+
+// DefaultAPIURL is chat.postMessage, used in Web API mode when api_url is not set.
+const DefaultAPIURL = "https://slack.com/api/chat.postMessage"
+
+// DefaultTimeout bounds one attempt when the config leaves timeout at zero.
+const DefaultTimeout = 10 * time.Second
+
+// settings is a validated SlackSink with defaults applied.
+type settings struct {
+	webAPI  bool
+	url     string // the webhook URL or the API URL
+	token   string
+	channel string
+	timeout time.Duration
+}
+
+// check validates conf and applies defaults. Errors name the config keys, never their values.
+func check(conf *config.SlackSink) (settings, error) {
+	if conf == nil {
+		return settings{}, configError("slack sink has no settings: set webhook_url, or token and channel")
+	}
+	s := settings{timeout: conf.Timeout}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+	hasWebhook := conf.WebhookURL != ""
+	hasAPI := conf.Token != "" || conf.Channel != ""
+	switch {
+	case hasWebhook && hasAPI:
+		return settings{}, configError("set either webhook_url or token and channel, not both")
+	case hasWebhook:
+		s.url = string(conf.WebhookURL)
+	case conf.Token == "" || conf.Channel == "":
+		return settings{}, configError("set webhook_url, or both token and channel")
+	default:
+		s.webAPI = true
+		s.token = string(conf.Token)
+		s.channel = conf.Channel
+		s.url = conf.APIURL
+		if s.url == "" {
+			s.url = DefaultAPIURL
+		}
+	}
+	if u, err := url.Parse(s.url); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		key := "webhook_url"
+		if s.webAPI {
+			key = "api_url"
+		}
+		return settings{}, configError(key + " is not an http(s) URL: fix it in the config")
+	}
+	return s, nil
+}
+
+func configError(msg string) error {
+	return sinks.Permanent(sinks.ReasonConfig, errors.New(msg))
+}
