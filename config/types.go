@@ -56,6 +56,9 @@ type Storage struct {
 	DSN    Secret // postgres connection string
 	// Retention is how long calls and finished deliveries are kept; default 720h. Zero keeps forever.
 	Retention time.Duration
+	// Lease is how long a worker reserves a delivery it is sending; when a replica dies mid-send,
+	// another retries the delivery after this. Default 2m; it must exceed the longest sink timeout.
+	Lease time.Duration
 }
 
 // Log is the `log:` block.

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/switchboard-relay/switchboard/config"
+	"github.com/switchboard-relay/switchboard/relay"
+)
+
+// checkCmd validates a config completely (keys, references, expressions, templates, sinks) and prints
+// every problem, or a one-line summary. It never prints a secret.
+func checkCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("check", stderr)
+	configPath := fs.String("config", defaultConfig(), "config file")
+	if pos, err := parseInterleaved(fs, args); err != nil || len(pos) > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	loaded, err := relay.Load(*configPath, slog.New(slog.DiscardHandler))
+	if err != nil {
+		if es, ok := err.(config.Errors); ok {
+			for _, e := range es {
+				fmt.Fprintln(stdout, e.Error())
+			}
+			fmt.Fprintf(stderr, "%s: %d problem(s)\n", *configPath, len(es))
+			return exitError{1}
+		}
+		return err
+	}
+	cfg := loaded.Runtime.Config
+	types := map[string]int{}
+	for _, s := range cfg.Sinks {
+		types[s.Type]++
+	}
+	var kinds []string
+	for t, n := range types {
+		kinds = append(kinds, fmt.Sprintf("%d %s", n, t))
+	}
+	sort.Strings(kinds)
+	fmt.Fprintf(stdout, "%s: ok: %d rule(s), %d sink(s) (%s), storage %s\n",
+		*configPath, len(cfg.Rules), len(cfg.Sinks), strings.Join(kinds, ", "), cfg.Storage.Driver)
+	return nil
+}

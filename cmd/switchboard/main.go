@@ -1,0 +1,142 @@
+// Command switchboard is a self-hosted relay for Intellixent's post-call webhooks: it stores every call
+// durably and delivers what its YAML rules choose to Slack, CRM webhooks and email.
+//
+// Subcommands: serve, check, test, replay, version. Run `switchboard help` for usage.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+)
+
+// Set at build time with -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = ""
+	commit  = ""
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// errUsage marks a command line mistake; the usage was already printed.
+var errUsage = errors.New("usage")
+
+// exitError carries a specific exit status with an error already reported.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+const usage = `switchboard relays Intellixent post-call webhooks to Slack, CRM webhooks and email.
+
+Usage:
+  switchboard serve   [--config FILE] [--log-format text|json] [--log-level LEVEL]
+  switchboard check   [--config FILE]
+  switchboard test    [--config FILE] [--json] PAYLOAD.json... (or - for stdin)
+  switchboard replay  [--config FILE] (--dead | --call ID | --delivery ID)
+  switchboard version
+
+FILE defaults to $SWITCHBOARD_CONFIG, or switchboard.yaml.
+`
+
+// run executes one command line and returns the exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serveCmd(args[1:], stderr)
+	case "check":
+		err = checkCmd(args[1:], stdout, stderr)
+	case "test":
+		err = testCmd(args[1:], stdin, stdout, stderr)
+	case "replay":
+		err = replayCmd(args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, versionString())
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "switchboard: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	var ee exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.As(err, &ee):
+		return ee.code
+	default:
+		fmt.Fprintf(stderr, "switchboard %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+// defaultConfig is $SWITCHBOARD_CONFIG, or switchboard.yaml.
+func defaultConfig() string {
+	if p := os.Getenv("SWITCHBOARD_CONFIG"); p != "" {
+		return p
+	}
+	return "switchboard.yaml"
+}
+
+// parseInterleaved parses flags that may come before or after positional arguments
+// (`switchboard test a.json --json`), and returns the positional ones. "-" is positional.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, errUsage
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("switchboard "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func versionString() string {
+	v, c := versionInfo()
+	return strings.Join([]string{"switchboard", v, "(commit " + c + ",", runtime.Version() + ")"}, " ")
+}
+
+// versionInfo returns the version and commit, from -ldflags or the module's build information.
+func versionInfo() (v, c string) {
+	v, c = version, commit
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && c == "" {
+				c = s.Value
+			}
+		}
+	}
+	if v == "" {
+		v = "dev"
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	return v, c
+}

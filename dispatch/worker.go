@@ -1,0 +1,240 @@
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/switchboard-relay/switchboard/config"
+	"github.com/switchboard-relay/switchboard/sinks"
+	"github.com/switchboard-relay/switchboard/store"
+)
+
+// worker delivers the queued work of one sink.
+type worker struct {
+	d    *Dispatcher
+	name string
+
+	mu      sync.Mutex
+	target  *Target
+	limiter *rate.Limiter
+
+	inflight atomic.Int64
+	wake     chan struct{} // capacity 1: a pending wake-up is never lost, extra ones coalesce
+	cancel   context.CancelFunc
+}
+
+func newWorker(d *Dispatcher, name string, t *Target) *worker {
+	return &worker{d: d, name: name, target: t, limiter: limiterFor(t.Conf), wake: make(chan struct{}, 1)}
+}
+
+func (w *worker) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *worker) stop() {
+	if w.cancel != nil {
+		w.cancel()
+	}
+}
+
+// update switches the worker to new settings; sends already under way finish with the old ones.
+func (w *worker) update(t *Target) {
+	w.mu.Lock()
+	old := w.target.Conf.RateLimit
+	w.target = t
+	if (old == nil) != (t.Conf.RateLimit == nil) || (old != nil && *old != *t.Conf.RateLimit) {
+		w.limiter = limiterFor(t.Conf)
+	}
+	w.mu.Unlock()
+	w.signal()
+}
+
+func (w *worker) current() (*Target, *rate.Limiter) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.target, w.limiter
+}
+
+// run claims and sends due deliveries until ctx is done, then waits for its sends (which run under
+// sendCtx) to record their outcomes.
+func (w *worker) run(ctx, sendCtx context.Context) {
+	var sends sync.WaitGroup
+	defer sends.Wait()
+	st := w.d.opts.Store
+	for ctx.Err() == nil {
+		t, _ := w.current()
+		free := t.Conf.Delivery.Concurrency - int(w.inflight.Load())
+		if free > 0 {
+			ds, err := st.Claim(ctx, w.name, w.d.opts.Owner, free, w.d.opts.Lease, w.d.opts.Now())
+			if err != nil {
+				if ctx.Err() == nil {
+					w.d.log.Warn("claim deliveries", "sink", w.name, "err", err)
+				}
+				w.sleep(ctx, w.d.opts.Poll)
+				continue
+			}
+			for _, sd := range ds {
+				w.inflight.Add(1)
+				sends.Add(1)
+				go func() {
+					defer sends.Done()
+					w.deliver(sendCtx, sd)
+					w.inflight.Add(-1)
+					w.signal()
+				}()
+			}
+			if len(ds) == free {
+				continue // there may be more due work and room for it
+			}
+		}
+		wait := w.d.opts.Poll
+		if free > 0 {
+			if next, ok, err := st.NextDue(ctx, w.name); err == nil && ok {
+				// A delivery that is due but was not claimed belongs to someone else's live
+				// lease race; look again shortly rather than spinning.
+				wait = min(wait, max(next.Sub(w.d.opts.Now()), 10*time.Millisecond))
+			}
+		}
+		w.sleep(ctx, wait)
+	}
+}
+
+func (w *worker) sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-w.wake:
+	case <-t.C:
+	}
+}
+
+// deliver makes one attempt at sd and records its outcome.
+func (w *worker) deliver(ctx context.Context, sd *store.Delivery) {
+	t, lim := w.current()
+	now := w.d.opts.Now
+	var err error
+	var msg sinks.Message
+	if jerr := json.Unmarshal(sd.Message, &msg); jerr != nil {
+		err = sinks.Permanent(sinks.ReasonTemplate, fmt.Errorf("stored message is unreadable: %w", jerr))
+	} else if lim != nil {
+		err = lim.Wait(ctx)
+	}
+	start := now()
+	if err == nil {
+		err = t.Sink.Send(ctx, &sinks.Delivery{
+			ID: sd.ID, CallID: sd.CallID, Rule: sd.Rule, Action: sd.Action, Attempt: sd.Attempts, Message: &msg,
+		})
+	}
+	elapsed := now().Sub(start)
+	interrupted := err != nil && ctx.Err() != nil
+	o := decide(t.Conf.Delivery.Retry, sd, err, start, elapsed, now(), rand.Float64)
+	if interrupted {
+		// Shutdown cut the attempt short: retry as soon as a worker runs again.
+		o = store.Outcome{State: store.Pending, NextAttemptAt: now(), Attempt: o.Attempt}
+		o.Attempt.Result = resultRetry
+		o.Attempt.Error = "interrupted by shutdown: " + o.Attempt.Error
+	}
+
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if ferr := w.d.opts.Store.Finish(fctx, sd.ID, w.d.opts.Owner, o); ferr != nil {
+		w.d.log.Warn("record delivery outcome", "delivery_id", sd.ID, "call_id", sd.CallID, "sink", w.name, "err", ferr)
+		if errors.Is(ferr, store.ErrLeaseLost) {
+			return // another worker owns it now; its outcome is the one that counts
+		}
+	}
+	w.observe(sd, o, elapsed)
+}
+
+// observe updates metrics and logs one finished attempt.
+func (w *worker) observe(sd *store.Delivery, o store.Outcome, elapsed time.Duration) {
+	m := w.d.opts.Metrics
+	a := o.Attempt
+	m.Attempts.WithLabelValues(w.name, a.Result, a.Reason).Inc()
+	m.Duration.WithLabelValues(w.name).Observe(elapsed.Seconds())
+	log := w.d.log.With("delivery_id", sd.ID, "call_id", sd.CallID, "rule", sd.Rule, "sink", w.name, "attempt", a.Number)
+	switch o.State {
+	case store.Delivered:
+		m.Outcomes.WithLabelValues(w.name, outcomeDelivered).Inc()
+		m.Latency.WithLabelValues(w.name).Observe(w.d.opts.Now().Sub(sd.ReceivedAt).Seconds())
+		log.Info("delivered", "duration", elapsed)
+	case store.Dead:
+		m.Outcomes.WithLabelValues(w.name, outcomeDead).Inc()
+		log.Error("delivery dead", "reason", a.Reason, "status", a.StatusCode, "err", a.Error)
+	default:
+		// Log a retry loudly only when its error changed; a sink that stays down says so once.
+		level := log.Debug
+		if a.Error != sd.LastError {
+			level = log.Warn
+		}
+		level("delivery will be retried", "reason", a.Reason, "status", a.StatusCode, "err", a.Error,
+			"next_attempt", o.NextAttemptAt.UTC().Format(time.RFC3339))
+	}
+}
+
+// decide turns the result of attempt sd.Attempts into the delivery's next state: delivered on
+// success; dead when the error is permanent, max_attempts is reached, or the next attempt would fall
+// past max_age (counted from when the delivery was queued); otherwise pending until a backoff with
+// full jitter between initial_backoff and the attempt's exponential cap, and never earlier than the
+// receiver's Retry-After.
+func decide(r config.Retry, sd *store.Delivery, err error, start time.Time, elapsed time.Duration, now time.Time, random func() float64) store.Outcome {
+	a := store.Attempt{DeliveryID: sd.ID, Number: sd.Attempts, StartedAt: start, Duration: elapsed}
+	if err == nil {
+		a.Result = resultSuccess
+		return store.Outcome{State: store.Delivered, Attempt: a}
+	}
+	se := sinks.Classify(err)
+	a.Reason, a.Error, a.StatusCode = string(se.Reason), se.Error(), se.StatusCode
+	dead := func(msg string) store.Outcome {
+		a.Result = resultPermanent
+		if msg != "" {
+			a.Error = msg + ": " + a.Error
+		}
+		return store.Outcome{State: store.Dead, Attempt: a}
+	}
+	if !se.Retryable {
+		return dead("")
+	}
+	if r.MaxAttempts > 0 && sd.Attempts >= r.MaxAttempts {
+		return dead(fmt.Sprintf("gave up after %d attempts", sd.Attempts))
+	}
+	next := now.Add(Backoff(r, sd.Attempts, random))
+	if se.RetryAfter > 0 && now.Add(se.RetryAfter).After(next) {
+		next = now.Add(se.RetryAfter)
+	}
+	if r.MaxAge > 0 && next.Sub(sd.QueuedAt) > r.MaxAge {
+		return dead(fmt.Sprintf("gave up after %d attempts: the next would be past max_age %s", sd.Attempts, r.MaxAge))
+	}
+	a.Result = resultRetry
+	return store.Outcome{State: store.Pending, NextAttemptAt: next, Attempt: a}
+}
+
+// Backoff returns the wait after failed attempt n (1 for the first): uniformly random between
+// initial_backoff and min(max_backoff, initial_backoff·2^(n-1)). random returns a value in [0, 1).
+func Backoff(r config.Retry, n int, random func() float64) time.Duration {
+	initial, maxB := r.InitialBackoff, r.MaxBackoff
+	if initial <= 0 {
+		initial = time.Second
+	}
+	if maxB < initial {
+		maxB = initial
+	}
+	ceiling := initial
+	for i := 1; i < n && ceiling < maxB; i++ {
+		ceiling *= 2
+	}
+	ceiling = min(ceiling, maxB)
+	return initial + time.Duration(random()*float64(ceiling-initial))
+}

@@ -1,0 +1,93 @@
+package relay
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/switchboard-relay/switchboard/config"
+	"github.com/switchboard-relay/switchboard/dispatch"
+	"github.com/switchboard-relay/switchboard/router"
+	"github.com/switchboard-relay/switchboard/rules"
+	"github.com/switchboard-relay/switchboard/sinks/registry"
+	"github.com/switchboard-relay/switchboard/store"
+	"github.com/switchboard-relay/switchboard/store/postgres"
+	"github.com/switchboard-relay/switchboard/store/sqlite"
+)
+
+// Loaded is a configuration with everything built from it: compiled rules and constructed sinks.
+// Building it has no side effects, so `switchboard check`, `switchboard test` and a reload all use it.
+type Loaded struct {
+	Runtime *router.Runtime
+	Targets map[string]*dispatch.Target
+}
+
+// Load reads, validates and compiles the config at path and builds its sinks. Its error lists every
+// problem found, each as "file:line: key: what is wrong".
+func Load(path string, logger *slog.Logger) (*Loaded, error) {
+	cfg, err := config.Load(path)
+	if cfg == nil {
+		return nil, err
+	}
+	var problems config.Errors
+	if err != nil {
+		es, ok := err.(config.Errors)
+		if !ok {
+			return nil, err
+		}
+		problems = append(problems, es...)
+	}
+	rs, rerr := rules.Compile(cfg)
+	if rerr != nil {
+		es, ok := rerr.(config.Errors)
+		if !ok {
+			return nil, rerr
+		}
+		problems = append(problems, es...)
+	}
+	targets := map[string]*dispatch.Target{}
+	if len(problems) == 0 {
+		for _, sc := range cfg.Sinks {
+			s, err := registry.New(sc, registry.Options{Logger: logger})
+			if err != nil {
+				problems = append(problems, &config.Error{File: cfg.File, Line: sc.Line, Path: "sinks." + sc.Name, Msg: err.Error()})
+				continue
+			}
+			targets[sc.Name] = &dispatch.Target{Conf: sc, Sink: s}
+		}
+	}
+	if len(problems) > 0 {
+		sortErrors(problems)
+		return nil, problems
+	}
+	return &Loaded{Runtime: &router.Runtime{Config: cfg, Rules: rs}, Targets: targets}, nil
+}
+
+func sortErrors(es config.Errors) {
+	// Stable insertion sort by line: the lists are short and keep their order within a line.
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && es[j].Line < es[j-1].Line; j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
+}
+
+// OpenStore opens the storage that cfg names.
+func OpenStore(ctx context.Context, cfg config.Storage, logger *slog.Logger) (store.Store, error) {
+	switch cfg.Driver {
+	case "", "sqlite":
+		s, err := sqlite.Open(cfg.Path, sqlite.Options{Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	case "postgres":
+		s, err := postgres.Open(ctx, string(cfg.DSN), postgres.Options{Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	default:
+		return nil, fmt.Errorf("unknown storage.driver %q: use \"sqlite\" or \"postgres\"", cfg.Driver)
+	}
+}

@@ -1,0 +1,253 @@
+// Package relay runs a Switchboard server: it loads the config, opens the store, starts the delivery
+// workers and the HTTP server, reloads the config on request, purges old data, and shuts all of it
+// down in order. `switchboard serve` is a thin wrapper around Run, so tests can start a whole relay in
+// process.
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/switchboard-relay/switchboard/dispatch"
+	"github.com/switchboard-relay/switchboard/router"
+	"github.com/switchboard-relay/switchboard/store"
+)
+
+// Options configure Run. ConfigPath is required.
+type Options struct {
+	ConfigPath string
+	// Logger is used for everything; nil builds one from the config's log block.
+	Logger *slog.Logger
+	// Listener, when set, is served instead of listening on server.listen (tests pass one on port 0).
+	Listener net.Listener
+	// Reload receives a value for every reload request (SIGHUP).
+	Reload <-chan struct{}
+	// Ready, when set, is called with the bound address once the relay serves requests.
+	Ready func(addr net.Addr)
+	// Registry receives the metrics; nil creates a fresh one.
+	Registry *prometheus.Registry
+	// Version is reported by switchboard_build_info.
+	Version string
+	// ShutdownGrace bounds how long in-flight requests and sends may finish after ctx is done.
+	// Default 10s.
+	ShutdownGrace time.Duration
+}
+
+// Run serves until ctx is done, then shuts down gracefully: it stops accepting requests, lets
+// in-flight webhooks commit, lets in-flight deliveries finish for up to the grace period, and closes the
+// store. It returns nil after a clean shutdown, or the error that prevented starting.
+func Run(ctx context.Context, opts Options) error {
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = 10 * time.Second
+	}
+	bootLog := opts.Logger
+	if bootLog == nil {
+		bootLog = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	loaded, err := Load(opts.ConfigPath, bootLog)
+	if err != nil {
+		return fmt.Errorf("load config:\n%w", err)
+	}
+	cfg := loaded.Runtime.Config
+	log := opts.Logger
+	if log == nil {
+		if log, err = NewLogger(os.Stderr, cfg.Log.Format, cfg.Log.Level); err != nil {
+			return err
+		}
+		// Rebuild the sinks with the configured logger.
+		if loaded, err = Load(opts.ConfigPath, log); err != nil {
+			return fmt.Errorf("load config:\n%w", err)
+		}
+	}
+
+	st, err := OpenStore(ctx, cfg.Storage, log.With("component", "store"))
+	if err != nil {
+		return fmt.Errorf("open storage: %w", err)
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("close storage", "err", err)
+		}
+	}()
+	if r, ok := st.(interface {
+		RecoverInFlight(context.Context) (int, error)
+	}); ok {
+		// One process owns an SQLite file: whatever was in flight when it last stopped was cut short.
+		if n, err := r.RecoverInFlight(ctx); err != nil {
+			return fmt.Errorf("recover in-flight deliveries: %w", err)
+		} else if n > 0 {
+			log.Warn("deliveries interrupted by the last shutdown will be retried now", "count", n)
+		}
+	}
+
+	reg := opts.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: "switchboard", Name: "build_info", Help: "Always 1; labels carry the version.",
+	}, []string{"version", "goversion"})
+	buildInfo.WithLabelValues(opts.Version, runtime.Version()).Set(1)
+	var current atomic.Pointer[router.Runtime]
+	current.Store(loaded.Runtime)
+	sinkNames := func() []string {
+		var names []string
+		for _, s := range current.Load().Config.Sinks {
+			names = append(names, s.Name)
+		}
+		return names
+	}
+	reg.MustRegister(buildInfo, newQueueCollector(st, log, sinkNames))
+	reloadMetrics := newReloadMetrics(reg)
+	routerMetrics := router.NewMetrics(reg)
+	routerMetrics.InitializeFor(loaded.Runtime)
+
+	disp := dispatch.New(dispatch.Options{
+		Store: st, Logger: log.With("component", "dispatch"), Metrics: dispatch.NewMetrics(reg),
+		Lease: cfg.Storage.Lease, Grace: opts.ShutdownGrace,
+	})
+	disp.Apply(loaded.Targets)
+	reloadMetrics.succeeded(time.Now())
+
+	var reloadMu sync.Mutex
+	reload := func() error {
+		reloadMu.Lock()
+		defer reloadMu.Unlock()
+		next, err := Load(opts.ConfigPath, log)
+		if err != nil {
+			reloadMetrics.failed()
+			log.Error("config reload rejected; the previous config stays in force", "err", err)
+			return err
+		}
+		old := current.Load().Config
+		warnRestartNeeded(log, old, next.Runtime.Config)
+		routerMetrics.InitializeFor(next.Runtime)
+		current.Store(next.Runtime)
+		disp.Apply(next.Targets)
+		reloadMetrics.succeeded(time.Now())
+		log.Info("config reloaded", "rules", len(next.Runtime.Config.Rules), "sinks", len(next.Targets))
+		return nil
+	}
+
+	handler := router.New(router.Options{
+		Runtime: current.Load, Store: st, Logger: log.With("component", "http"), Metrics: routerMetrics,
+		MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		Reload:         reload,
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln := opts.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Server.Listen); err != nil {
+			return fmt.Errorf("listen on server.listen %q: %w", cfg.Server.Listen, err)
+		}
+	}
+
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	var bg sync.WaitGroup
+	bg.Go(func() { disp.Run(workCtx) })
+	bg.Go(func() {
+		for workCtx.Err() == nil {
+			if err := st.Watch(workCtx, disp.Notify); err != nil && workCtx.Err() == nil {
+				log.Warn("watch for new work", "err", err)
+				sleepCtx(workCtx, time.Second)
+			}
+		}
+	})
+	bg.Go(func() { purgeLoop(workCtx, st, current.Load, log) })
+	bg.Go(func() {
+		for {
+			select {
+			case <-workCtx.Done():
+				return
+			case <-opts.Reload:
+				_ = reload() // reload logs its own outcome
+			}
+		}
+	})
+
+	if string(cfg.Server.AuthToken) == "" {
+		log.Warn("server.auth.token is not set: anyone who can reach the webhook path can submit calls")
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("switchboard started", "addr", ln.Addr().String(), "webhook_path", cfg.Server.WebhookPath,
+		"storage", cfg.Storage.Driver, "rules", len(cfg.Rules), "sinks", len(loaded.Targets), "version", opts.Version)
+	if opts.Ready != nil {
+		opts.Ready(ln.Addr())
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		stopWork()
+		bg.Wait()
+		return fmt.Errorf("serve http: %w", err)
+	}
+	log.Info("shutting down: finishing in-flight requests and deliveries", "grace", opts.ShutdownGrace)
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("http server", "err", err)
+	}
+	stopWork()
+	bg.Wait()
+	log.Info("switchboard stopped")
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// purgeLoop deletes data older than storage.retention, at start and then every ten minutes.
+func purgeLoop(ctx context.Context, st store.Store, rt func() *router.Runtime, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if keep := rt().Config.Storage.Retention; keep > 0 {
+			n, err := st.Purge(ctx, time.Now().Add(-keep))
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Warn("purge old calls", "err", err)
+			case n > 0:
+				log.Info("purged calls older than storage.retention", "calls", n, "retention", keep)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,176 @@
+// Package router is Switchboard's HTTP surface: the webhook ingest handler, health and readiness,
+// Prometheus metrics, config reload and the admin API.
+package router
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/switchboard-relay/switchboard/config"
+	"github.com/switchboard-relay/switchboard/rules"
+	"github.com/switchboard-relay/switchboard/store"
+)
+
+// Runtime is one loaded configuration with its compiled rules. A reload swaps it as a whole, so a
+// request is handled entirely by the configuration it started with.
+type Runtime struct {
+	Config *config.Config
+	Rules  *rules.Ruleset
+}
+
+// Options configure a Router. Runtime and Store are required.
+type Options struct {
+	// Runtime returns the configuration in force.
+	Runtime func() *Runtime
+	Store   store.Store
+	Logger  *slog.Logger
+	Metrics *Metrics
+	// Metrics handler for GET /metrics; nil serves 404.
+	MetricsHandler http.Handler
+	// Reload loads and applies the config file again; nil disables /-/reload.
+	Reload func() error
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Router serves Switchboard's routes.
+type Router struct {
+	opts Options
+	log  *slog.Logger
+	mux  *http.ServeMux
+}
+
+// New returns a Router for the webhook path of the initial runtime. The webhook path is fixed for the
+// life of the process (changing it needs a restart); everything else is read per request.
+func New(opts Options) *Router {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(nil)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	r := &Router{opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	path := opts.Runtime().Config.Server.WebhookPath
+	r.mux.HandleFunc("POST "+path, r.ingest)
+	r.mux.HandleFunc(path, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, "use POST to deliver a webhook")
+	})
+	r.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.mux.HandleFunc("GET /readyz", r.ready)
+	if opts.MetricsHandler != nil {
+		r.mux.Handle("GET /metrics", opts.MetricsHandler)
+	}
+	r.mux.HandleFunc("POST /-/reload", r.admin(r.reload))
+	r.mux.HandleFunc("GET /api/calls", r.admin(r.listCalls))
+	r.mux.HandleFunc("GET /api/calls/{id}", r.admin(r.getCall))
+	r.mux.HandleFunc("GET /api/deliveries", r.admin(r.listDeliveries))
+	r.mux.HandleFunc("GET /api/deliveries/{id}", r.admin(r.getDelivery))
+	r.mux.HandleFunc("POST /api/deliveries/{id}/retry", r.admin(r.retryDelivery))
+	r.mux.HandleFunc("POST /api/calls/{id}/retry", r.admin(r.retryCall))
+	r.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, "no such route")
+	})
+	return r
+}
+
+// ServeHTTP implements http.Handler.
+func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.mux.ServeHTTP(w, req) }
+
+func (r *Router) ready(w http.ResponseWriter, req *http.Request) {
+	ctx, cancel := context.WithTimeout(req.Context(), 2*time.Second)
+	defer cancel()
+	if r.opts.Runtime() == nil {
+		writeError(w, http.StatusServiceUnavailable, "no configuration loaded")
+		return
+	}
+	if err := r.opts.Store.Ping(ctx); err != nil {
+		r.log.Warn("readiness: storage unreachable", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "storage unreachable")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (r *Router) reload(w http.ResponseWriter, _ *http.Request) {
+	if r.opts.Reload == nil {
+		writeError(w, http.StatusNotFound, "reload is not available")
+		return
+	}
+	if err := r.opts.Reload(); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "config rejected, the previous one stays in force", "problems": strings.Split(err.Error(), "\n")})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "reloaded"})
+}
+
+// admin guards a handler with the admin token, or with loopback-only access when none is configured.
+func (r *Router) admin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		want := string(r.opts.Runtime().Config.Server.AdminToken)
+		if want == "" {
+			if !isLoopback(req.RemoteAddr) {
+				writeError(w, http.StatusForbidden, "admin routes answer only on loopback while server.admin_token is not set")
+				return
+			}
+		} else if !tokenMatches(bearer(req), want) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard-admin"`)
+			writeError(w, http.StatusUnauthorized, "missing or wrong admin token: send Authorization: Bearer <server.admin_token>")
+			return
+		}
+		h(w, req)
+	}
+}
+
+func bearer(req *http.Request) string {
+	h := req.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// tokenMatches compares in constant time (for equal lengths; the length itself is not secret enough to matter).
+func tokenMatches(got, want string) bool {
+	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+func isLoopback(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to do
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func notFoundOr500(w http.ResponseWriter, err error, what string) {
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, what+" not found")
+		return
+	}
+	writeError(w, http.StatusServiceUnavailable, "storage unavailable")
+}
