@@ -133,3 +133,12 @@ func TestCorpus(t *testing.T) {
 		t.Errorf("corpus has %d payloads, want at least 9", n)
 	}
 }
+
+func mustDecodeString(t testing.TB, body string) *call.Call {
+	t.Helper()
+	c, err := call.Decode([]byte(body))
+	if err != nil {
+		t.Fatalf("call.Decode(%s) = %v, want no error", body, err)
+	}
+	return c
+}

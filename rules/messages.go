@@ -130,6 +130,7 @@ func runtimeMessage(err error) string {
 
 // suggest returns the name closest to got when it is near enough to be a likely typo, else "".
 func suggest(got string, names []string) string {
+	got = strings.ToLower(got)
 	best, bestD := "", len(got)/3+2
 	for _, n := range names {
 		if d := distance(got, n); d < bestD {

@@ -119,7 +119,7 @@ func exprEnd(s string) (int, error) {
 		}
 	}
 	if quote != 0 {
-		return 0, fmt.Errorf("unterminated string %q: close it, then close the expression with \"}}\"", string(quote))
+		return 0, errors.New(`unterminated string: close the quote, then close the expression with "}}"`)
 	}
 	return 0, errors.New(`unclosed "{{": close the expression with "}}"`)
 }

@@ -1,0 +1,118 @@
+package rules
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/switchboard-relay/switchboard/config"
+	"github.com/switchboard-relay/switchboard/sinks"
+)
+
+// TestCompileErrors compiles each testdata/compile/*.yaml and compares the errors with the file's
+// "# want: " lines, in order.
+func TestCompileErrors(t *testing.T) {
+	files, err := filepath.Glob("testdata/compile/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 10 {
+		t.Fatalf("found %d compile cases, want at least 10", len(files))
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, line := range strings.Split(string(data), "\n") {
+				if w, ok := strings.CutPrefix(line, "# want: "); ok {
+					want = append(want, w)
+				}
+			}
+			rs, err := Compile(mustParse(t, file))
+			if rs != nil {
+				t.Errorf("Compile returned a Ruleset with errors")
+			}
+			var errs config.Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("Compile error = %v, want config.Errors", err)
+			}
+			var got []string
+			for _, e := range errs {
+				got = append(got, e.Error())
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("errors:\ngot  %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
+			}
+		})
+	}
+}
+
+// TestCompileSkipsUndefinedSink checks that an action naming an undefined sink is left out without an
+// error (config reports it), keeping the other actions' indexes.
+func TestCompileSkipsUndefinedSink(t *testing.T) {
+	cfg := &config.Config{
+		File:  "inline.yaml",
+		Sinks: []*config.Sink{{Name: "ops", Type: "slack"}},
+		Rules: []*config.Rule{{
+			Name: "r",
+			Actions: []*config.Action{
+				{Sink: "missing", Text: config.Template{Text: "{{ nope }}", Line: 3}},
+				{Sink: "ops", Text: config.Template{Text: "call {{ id }}", Line: 4}},
+			},
+		}},
+	}
+	rs, err := Compile(cfg)
+	if err != nil {
+		t.Fatalf("Compile = %v, want no error", err)
+	}
+	res := rs.Evaluate(mustDecodeString(t, `{"id": 9}`))
+	if len(res.Actions) != 1 {
+		t.Fatalf("got %d actions, want 1", len(res.Actions))
+	}
+	a := res.Actions[0]
+	if a.Sink != "ops" || a.Index != 1 || a.Message.Text != "call 9" {
+		t.Errorf("got action sink %q index %d text %q, want sink \"ops\" index 1 text \"call 9\"", a.Sink, a.Index, a.Message.Text)
+	}
+}
+
+func TestRuleNames(t *testing.T) {
+	rs := mustLoad(t, "testdata/config.yaml")
+	got := strings.Join(rs.RuleNames(), ",")
+	want := "vip,hot-leads,failed-calls,scored,retried,customer-spoke-first,audit"
+	if got != want {
+		t.Errorf("RuleNames() = %s, want %s", got, want)
+	}
+	rs.RuleNames()[0] = "changed"
+	if rs.RuleNames()[0] != "vip" {
+		t.Errorf("RuleNames() shares its slice with the Ruleset")
+	}
+}
+
+// TestRenderErrorIsTemplateReason checks the classification the queue relies on: a render error is
+// permanent with reason template.
+func TestRenderErrorIsTemplateReason(t *testing.T) {
+	rs := mustLoad(t, "testdata/config.yaml")
+	res := rs.Evaluate(mustDecode(t, "testdata/payloads/render-error.json"))
+	var failed int
+	for _, a := range res.Actions {
+		if a.Err == nil {
+			continue
+		}
+		failed++
+		var se *sinks.Error
+		if !errors.As(a.Err, &se) || se.Reason != sinks.ReasonTemplate || se.Retryable {
+			t.Errorf("action %s[%d] error = %#v, want a permanent *sinks.Error with reason template", a.Rule, a.Index, a.Err)
+		}
+		if a.Message != nil {
+			t.Errorf("action %s[%d] has both a message and an error", a.Rule, a.Index)
+		}
+	}
+	if failed != 1 {
+		t.Errorf("got %d failed actions, want 1", failed)
+	}
+}
