@@ -15,6 +15,8 @@ type decoder struct {
 	file   string
 	lookup func(string) (string, bool)
 	errs   Errors
+	// suggested holds the paths of keys offered by "did you mean", which are then not also missing.
+	suggested map[string]bool
 }
 
 func (d *decoder) errorf(line int, path, format string, args ...any) {
@@ -109,7 +111,7 @@ func (d *decoder) object(n *yaml.Node, path string, line int, known []string) *o
 			continue
 		}
 		if known != nil && !contains(known, k.Value) {
-			d.errorf(k.Line, join(path, k.Value), "unknown key%s", suggest(k.Value, known))
+			d.unknownKey(k, path, known)
 			continue
 		}
 		o.keys[k.Value], o.vals[k.Value] = k, v
@@ -368,9 +370,22 @@ func quoteList(list []string, conj string) string {
 	return strings.Join(q[:len(q)-1], ", ") + " " + conj + " " + q[len(q)-1]
 }
 
+// unknownKey reports key k of the mapping at path as unknown, suggesting the nearest of known.
+// A suggested key is not also reported as missing: the typo is the one problem.
+func (d *decoder) unknownKey(k *yaml.Node, path string, known []string) {
+	hint, nearest := suggest(k.Value, known)
+	if nearest != "" {
+		if d.suggested == nil {
+			d.suggested = map[string]bool{}
+		}
+		d.suggested[join(path, nearest)] = true
+	}
+	d.errorf(k.Line, join(path, k.Value), "unknown key%s", hint)
+}
+
 // suggest returns " (did you mean "x"?)" for the known key nearest to key, or the list of known keys
 // when none is close.
-func suggest(key string, known []string) string {
+func suggest(key string, known []string) (hint, nearest string) {
 	best, bestDist := "", 0
 	for _, k := range known {
 		dist := editDistance(strings.ToLower(key), k)
@@ -379,11 +394,11 @@ func suggest(key string, known []string) string {
 		}
 	}
 	if best != "" && bestDist <= max(1, min(2, len(key)/3)) && bestDist < len(key) {
-		return fmt.Sprintf(" (did you mean %q?)", best)
+		return fmt.Sprintf(" (did you mean %q?)", best), best
 	}
 	sorted := append([]string(nil), known...)
 	sort.Strings(sorted)
-	return " (known keys: " + strings.Join(quoteAll(sorted), ", ") + ")"
+	return " (known keys: " + strings.Join(quoteAll(sorted), ", ") + ")", ""
 }
 
 func quoteAll(list []string) []string {

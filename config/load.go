@@ -38,7 +38,9 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	d := &decoder{file: file, lookup: lookupEnv}
 	root, err := parseYAML(data)
 	if err != nil {
-		d.errs = append(d.errs, syntaxError(file, err))
+		e := syntaxError(file, err)
+		e.Line = problemLine(data, err, e.Line)
+		d.errs = append(d.errs, e)
 		return nil, d.errs
 	}
 	cfg := &Config{File: file}
@@ -89,4 +91,29 @@ func syntaxError(file string, err error) *Error {
 		e.Msg = "invalid YAML: " + m[2]
 	}
 	return e
+}
+
+// maxProblemSearchLines bounds the re-parsing problemLine does.
+const maxProblemSearchLines = 2000
+
+// problemLine improves the line of a YAML syntax error. yaml.v3 reports the line where the enclosing
+// construct began ("line 1: did not find expected key" for a bad indent on line 40), so this finds
+// the first prefix of the file, in whole lines, that fails with the very same error: the line that
+// prefix ends on is where the problem is. It returns reported when no such prefix is found.
+func problemLine(data []byte, err error, reported int) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if reported <= 0 || len(lines) > maxProblemSearchLines {
+		return reported
+	}
+	end := 0
+	for i, l := range lines {
+		end += len(l)
+		if i+1 < reported {
+			continue
+		}
+		if _, perr := parseYAML(data[:end]); perr != nil && perr.Error() == err.Error() {
+			return i + 1
+		}
+	}
+	return reported
 }

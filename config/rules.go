@@ -30,7 +30,7 @@ func (d *decoder) rules(top *object, cfg *Config) []*Rule {
 		o := d.object(item, path, item.Line, ruleKeys)
 		r := &Rule{Line: item.Line}
 		if !d.str(o, "name", &r.Name) {
-			d.errorf(o.line, path, "missing required key \"name\"")
+			d.missing(o, "name", "")
 		} else if !namePattern.MatchString(r.Name) {
 			d.errorf(o.lineOf("name"), o.at("name"), "must use only letters, digits, \"_\", \".\" and \"-\" (it is a metric label), got %q", r.Name)
 		} else if line, dup := first[r.Name]; dup {
@@ -49,7 +49,7 @@ func (d *decoder) rules(top *object, cfg *Config) []*Rule {
 func (d *decoder) actions(rule *object, cfg *Config) []*Action {
 	n := resolve(rule.vals["actions"])
 	if isNull(n) {
-		d.errorf(rule.line, rule.path, "missing required key \"actions\" (a rule needs at least one action)")
+		d.missing(rule, "actions", "a rule needs at least one action")
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
@@ -92,7 +92,7 @@ func (d *decoder) action(o *object, cfg *Config) *Action {
 	}
 
 	if !hasSink {
-		d.errorf(o.line, o.path, "missing required key \"sink\"")
+		d.missing(o, "sink", "")
 		return a
 	}
 	s := cfg.Sink(a.Sink)

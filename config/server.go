@@ -9,7 +9,7 @@ import (
 var (
 	serverKeys   = []string{"listen", "webhook_path", "auth", "max_body_bytes", "admin_token"}
 	authKeys     = []string{"token"}
-	storageKeys  = []string{"driver", "path", "dsn", "retention"}
+	storageKeys  = []string{"driver", "path", "dsn", "retention", "lease"}
 	logKeys      = []string{"format", "level", "show_phone_numbers"}
 	deliveryKeys = []string{"retry", "concurrency"}
 	retryKeys    = []string{"max_attempts", "initial_backoff", "max_backoff", "max_age"}
@@ -22,6 +22,7 @@ const (
 	DefaultMaxBodyBytes = Size(4 << 20)
 	DefaultStoragePath  = "./data/switchboard.db"
 	DefaultRetention    = 720 * time.Hour
+	DefaultLease        = 2 * time.Minute
 )
 
 // reservedRoutes are Switchboard's own HTTP routes, which the webhook path must not shadow.
@@ -57,13 +58,14 @@ func (d *decoder) server(o *object) Server {
 }
 
 func (d *decoder) storage(o *object) Storage {
-	s := Storage{Driver: "sqlite", Path: DefaultStoragePath, Retention: DefaultRetention}
+	s := Storage{Driver: "sqlite", Path: DefaultStoragePath, Retention: DefaultRetention, Lease: DefaultLease}
 	d.enum(o, "driver", &s.Driver, "sqlite", "postgres")
 	d.str(o, "path", &s.Path)
 	d.secret(o, "dsn", &s.DSN)
 	d.duration(o, "retention", &s.Retention, true)
+	d.duration(o, "lease", &s.Lease, false)
 	if s.Driver == "postgres" && s.DSN == "" {
-		d.errorf(o.lineOf("dsn"), o.path, "missing required key \"dsn\" (the postgres driver needs a connection string such as ${DATABASE_URL})")
+		d.missing(o, "dsn", "the postgres driver needs a connection string such as ${DATABASE_URL}")
 	}
 	return s
 }

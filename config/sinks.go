@@ -131,7 +131,7 @@ func (d *decoder) sink(name string, line int, n *yaml.Node, defaults Delivery) *
 		if contains(allSinkKeys(), key) {
 			d.errorf(kl, o.at(key), "not used by %s sinks (they take: %s)", typ.name, strings.Join(known, ", "))
 		} else {
-			d.errorf(kl, o.at(key), "unknown key%s", suggest(key, known))
+			d.unknownKey(o.keys[key], o.path, known)
 		}
 		delete(o.vals, key)
 	}
@@ -153,7 +153,7 @@ func (d *decoder) sink(name string, line int, n *yaml.Node, defaults Delivery) *
 // or unknown (s.Type then keeps what was written).
 func (d *decoder) sinkTypeOf(o *object, s *Sink) *sinkType {
 	if !d.str(o, "type", &s.Type) {
-		d.errorf(o.line, o.path, "missing required key \"type\" (one of %s)", quoteList(SinkTypes(), "or"))
+		d.missing(o, "type", "one of "+quoteList(SinkTypes(), "or"))
 		return nil
 	}
 	t := sinkTypeNamed(strings.ToLower(s.Type))
@@ -183,9 +183,9 @@ func (d *decoder) slackSink(o *object, s *Sink) {
 	case c.WebhookURL != "" && c.Token != "":
 		d.errorf(o.lineOf("token"), o.at("token"), "set either webhook_url, or token and channel, not both")
 	case c.WebhookURL == "" && c.Token == "":
-		d.errorf(o.line, o.path, "missing required key \"webhook_url\" (or token and channel to post with the Web API)")
+		d.missing(o, "webhook_url", "or token and channel to post with the Web API")
 	case c.Token != "" && c.Channel == "":
-		d.errorf(o.line, o.path, "missing required key \"channel\" (posting with a token needs a channel)")
+		d.missing(o, "channel", "posting with a token needs a channel")
 	case c.WebhookURL != "" && c.Channel != "":
 		d.errorf(o.lineOf("channel"), o.at("channel"), "only used with token (an incoming webhook always posts to its own channel)")
 	}
@@ -199,7 +199,7 @@ func (d *decoder) webhookSink(o *object, s *Sink) {
 	if d.secret(o, "url", &c.URL) {
 		d.secretURL(o, "url", string(c.URL))
 	} else {
-		d.errorf(o.line, o.path, "missing required key \"url\"")
+		d.missing(o, "url", "")
 	}
 	if d.str(o, "method", &c.Method) {
 		c.Method = strings.ToUpper(c.Method)
@@ -229,7 +229,7 @@ func (d *decoder) emailSink(o *object, s *Sink) {
 	s.Email = c
 	m := d.sub(o, "smtp", smtpKeys)
 	if !d.str(m, "host", &c.SMTP.Host) {
-		d.errorf(m.line, m.path, "missing required key \"host\"")
+		d.missing(m, "host", "")
 	}
 	d.enum(m, "tls", &c.SMTP.TLS, "starttls", "implicit", "none")
 	c.SMTP.Port = 587
@@ -246,12 +246,12 @@ func (d *decoder) emailSink(o *object, s *Sink) {
 		if c.SMTP.Username == "" {
 			key = "username"
 		}
-		d.errorf(m.line, m.path, "missing required key %q (username and password go together)", key)
+		d.missing(m, key, "username and password go together")
 	}
 	d.str(m, "ca_file", &c.SMTP.CAFile)
 	d.duration(m, "timeout", &c.SMTP.Timeout, false)
 	if !d.str(o, "from", &c.From) {
-		d.errorf(o.line, o.path, "missing required key \"from\"")
+		d.missing(o, "from", "")
 	} else if _, err := mail.ParseAddress(c.From); err != nil {
 		d.errorf(o.lineOf("from"), o.at("from"), "must be an email address such as \"Switchboard <relay@example.com>\", got %q", c.From)
 	}
@@ -284,8 +284,22 @@ func (d *decoder) checkHeaderName(o *object, name string) {
 
 // requireOne reports key as missing from an action when ok is false.
 func (d *decoder) requireOne(o *object, ok bool, key, why string) {
-	if ok {
+	if !ok {
+		d.missing(o, key, why)
+	}
+}
+
+// missing reports key as missing from o, with why in parentheses when not empty, unless its value
+// was already reported as wrong (an unset environment variable, say).
+func (d *decoder) missing(o *object, key, why string) {
+	path := o.at(key)
+	if d.suggested[path] {
 		return
+	}
+	for _, e := range d.errs {
+		if e.Path == path {
+			return
+		}
 	}
 	if why != "" {
 		why = " (" + why + ")"
