@@ -1,0 +1,134 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-relay/switchboard/store"
+)
+
+// Ingest stores a call and its deliveries, grouped with concurrent calls into one transaction, and
+// returns the deliveries' ids in order once the commit is durable. It returns store.ErrDuplicate when
+// a call with the same id is stored, by this or any other replica; of two replicas ingesting the same
+// id at once, exactly one succeeds. A zero ReceivedAt is taken as now. Pending deliveries are due at
+// ReceivedAt, and every replica's Watch hears of their sinks.
+//
+// When ctx ends while the call's transaction is under way, Ingest returns ctx.Err() and the call may
+// or may not be stored.
+func (s *Store) Ingest(ctx context.Context, c *store.Call, ds []store.NewDelivery) ([]int64, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, fmt.Errorf("ingest call: no call given")
+	}
+	ids, err := s.ingest.submit(ctx, &ingestReq{call: c, ds: ds})
+	if err != nil && err != store.ErrDuplicate && err != store.ErrClosed && ctx.Err() == nil {
+		return nil, fmt.Errorf("store call %d: %w", c.ID, err)
+	}
+	return ids, err
+}
+
+// insertCall inserts one call and, when it is new, its deliveries; it returns whether the call was
+// new and the deliveries' ids. Identity values are drawn in insertion order, which follows the
+// ordinality, so sorting the ids restores the order of ds.
+const insertCall = `WITH c AS (
+	INSERT INTO calls (id, received_at, status, matched, raw) VALUES ($1, $2, $3, $4, $5)
+	ON CONFLICT (id) DO NOTHING
+	RETURNING id, received_at
+), d AS (
+	INSERT INTO deliveries (call_id, rule, action, sink, message, state, next_attempt_at, due_at,
+		received_at, queued_at, last_reason, last_error, updated_at)
+	SELECT c.id, x.rule, x.action, x.sink, x.message,
+		CASE WHEN x.dead THEN 'dead' ELSE 'pending' END, c.received_at,
+		CASE WHEN x.dead THEN NULL ELSE c.received_at END,
+		c.received_at, c.received_at, x.reason, x.error, c.received_at
+	FROM c, unnest($6::text[], $7::integer[], $8::text[], $9::bytea[], $10::boolean[], $11::text[], $12::text[])
+		WITH ORDINALITY AS x(rule, action, sink, message, dead, reason, error, ord)
+	ORDER BY x.ord
+	RETURNING id
+)
+SELECT (SELECT count(*) FROM c), array(SELECT id FROM d ORDER BY id)`
+
+// commitBatch is the committer's commitFunc: one transaction, one round trip for all the calls.
+func (s *Store) commitBatch(ctx context.Context, batch []*ingestReq) error {
+	// Calls in id order, so that two replicas' batches sharing ids lock them in the same order and
+	// cannot deadlock.
+	order := slices.Clone(batch)
+	slices.SortStableFunc(order, func(a, b *ingestReq) int { return cmp.Compare(a.call.ID, b.call.ID) })
+
+	now := time.Now()
+	var b pgx.Batch
+	// Durable even where the server's default is asynchronous commit.
+	b.Queue(`SET LOCAL synchronous_commit = on`)
+	for _, r := range order {
+		c := r.call
+		received := c.ReceivedAt
+		if received.IsZero() {
+			received = now
+		}
+		matched := c.Matched
+		if matched == nil {
+			matched = []string{}
+		}
+		n := len(r.ds)
+		rules, sinks, reasons, errs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		actions, messages, dead := make([]int32, n), make([][]byte, n), make([]bool, n)
+		for i, d := range r.ds {
+			rules[i], actions[i], sinks[i], messages[i] = d.Rule, int32(d.Action), d.Sink, d.Message
+			dead[i], reasons[i], errs[i] = d.Dead, d.Reason, d.Error
+		}
+		b.Queue(insertCall, c.ID, received, c.Status, matched, c.Raw,
+			rules, actions, sinks, messages, dead, reasons, errs)
+	}
+
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		res := tx.SendBatch(ctx, &b)
+		if _, err := res.Exec(); err != nil {
+			res.Close()
+			return err
+		}
+		woken := map[string]bool{}
+		for _, r := range order {
+			var inserted int
+			var ids []int64
+			if err := res.QueryRow().Scan(&inserted, &ids); err != nil {
+				res.Close()
+				return err
+			}
+			if inserted == 0 {
+				r.err = store.ErrDuplicate
+				continue
+			}
+			r.ids = ids
+			for _, d := range r.ds {
+				if !d.Dead {
+					woken[d.Sink] = true
+				}
+			}
+		}
+		if err := res.Close(); err != nil {
+			return err
+		}
+		return notify(ctx, tx, woken)
+	})
+}
+
+// notify queues a notification per sink, sent by the server when tx commits.
+func notify(ctx context.Context, tx pgx.Tx, sinks map[string]bool) error {
+	if len(sinks) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(sinks))
+	for sink := range sinks {
+		names = append(names, sink)
+	}
+	slices.Sort(names)
+	_, err := tx.Exec(ctx, `SELECT pg_notify($1, sink) FROM unnest($2::text[]) AS sink`, notifyChannel, names)
+	return err
+}

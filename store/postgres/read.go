@@ -1,0 +1,222 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-relay/switchboard/store"
+)
+
+// defaultLimit is the page size when a filter's Limit is zero or less.
+const defaultLimit = 100
+
+// callCols are the columns scanCall reads.
+const callCols = `id, received_at, status, matched, raw`
+
+func scanCall(row pgx.Row) (*store.Call, error) {
+	var c store.Call
+	var received time.Time
+	if err := row.Scan(&c.ID, &received, &c.Status, &c.Matched, &c.Raw); err != nil {
+		return nil, err
+	}
+	c.ReceivedAt = received.UTC()
+	if len(c.Matched) == 0 {
+		c.Matched = nil
+	}
+	return &c, nil
+}
+
+// GetCall returns one call, or store.ErrNotFound.
+func (s *Store) GetCall(ctx context.Context, id int64) (*store.Call, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	c, err := scanCall(s.pool.QueryRow(ctx, `SELECT `+callCols+` FROM calls WHERE id = $1`, id))
+	if isNoRows(err) {
+		return nil, fmt.Errorf("get call %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get call %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// ListCalls returns calls newest (highest id) first; a Limit of zero or less means 100.
+func (s *Store) ListCalls(ctx context.Context, f store.CallFilter) ([]*store.Call, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	q := `SELECT ` + callCols + ` FROM calls ORDER BY id DESC LIMIT $1`
+	args := []any{limit}
+	if f.BeforeID != 0 {
+		q = `SELECT ` + callCols + ` FROM calls WHERE id < $2 ORDER BY id DESC LIMIT $1`
+		args = append(args, f.BeforeID)
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list calls: %w", err)
+	}
+	calls, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*store.Call, error) { return scanCall(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list calls: %w", err)
+	}
+	return calls, nil
+}
+
+// GetDelivery returns one delivery, or store.ErrNotFound.
+func (s *Store) GetDelivery(ctx context.Context, id int64) (*store.Delivery, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	d, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryCols+` FROM deliveries d WHERE d.id = $1`, id))
+	if isNoRows(err) {
+		return nil, fmt.Errorf("get delivery %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get delivery %d: %w", id, err)
+	}
+	return d, nil
+}
+
+// ListDeliveries returns deliveries by ascending id; a Limit of zero or less means 100.
+func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*store.Delivery, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	var where []string
+	args := []any{limit}
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if f.CallID != 0 {
+		add(`d.call_id = ?`, f.CallID)
+	}
+	if f.State != "" {
+		add(`d.state = ?`, string(f.State))
+	}
+	if f.Sink != "" {
+		add(`d.sink = ?`, f.Sink)
+	}
+	if f.AfterID != 0 {
+		add(`d.id > ?`, f.AfterID)
+	}
+	q := `SELECT ` + deliveryCols + ` FROM deliveries d`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	q += ` ORDER BY d.id LIMIT $1`
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*store.Delivery, error) { return scanDelivery(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	return ds, nil
+}
+
+// Attempts returns the attempts of one delivery, oldest first; none for an unknown delivery.
+func (s *Store) Attempts(ctx context.Context, deliveryID int64) ([]store.Attempt, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT delivery_id, number, started_at, duration_ns, result, status_code, reason, error
+		FROM delivery_attempts WHERE delivery_id = $1 ORDER BY id`, deliveryID)
+	if err != nil {
+		return nil, fmt.Errorf("list attempts of delivery %d: %w", deliveryID, err)
+	}
+	as, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Attempt, error) {
+		var a store.Attempt
+		var ns int64
+		err := r.Scan(&a.DeliveryID, &a.Number, &a.StartedAt, &ns, &a.Result, &a.StatusCode, &a.Reason, &a.Error)
+		a.StartedAt, a.Duration = a.StartedAt.UTC(), time.Duration(ns)
+		return a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list attempts of delivery %d: %w", deliveryID, err)
+	}
+	return as, nil
+}
+
+// Stats returns, by sink name, the queue of every sink that has pending, in-flight or dead
+// deliveries. It reads only the partial index of unfinished deliveries.
+func (s *Store) Stats(ctx context.Context) ([]store.SinkStats, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT sink,
+			count(*) FILTER (WHERE state = 'pending' AND attempts = 0),
+			count(*) FILTER (WHERE (state = 'pending' AND attempts > 0) OR state = 'in_flight'),
+			count(*) FILTER (WHERE state = 'dead'),
+			min(queued_at) FILTER (WHERE state IN ('pending', 'in_flight'))
+		FROM deliveries WHERE state <> 'delivered'
+		GROUP BY sink ORDER BY sink`)
+	if err != nil {
+		return nil, fmt.Errorf("read queue stats: %w", err)
+	}
+	stats, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.SinkStats, error) {
+		var st store.SinkStats
+		var oldest *time.Time
+		err := r.Scan(&st.Sink, &st.Pending, &st.Retrying, &st.Dead, &oldest)
+		st.OldestPending = utc(oldest)
+		return st, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read queue stats: %w", err)
+	}
+	return stats, nil
+}
+
+// purgeBatch is how many rows one Purge statement deletes, so that no statement holds many locks or
+// runs long; SKIP LOCKED lets replicas purging at once share the work instead of waiting.
+const purgeBatch = 1000
+
+// Purge deletes deliveries that are delivered or dead and were last updated before cutoff, with their
+// attempts, then calls received before cutoff that have no deliveries left, in batches. It returns
+// the number of calls deleted. A call with a delivery still queued is kept, however old.
+func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int, error) {
+	if err := s.check(); err != nil {
+		return 0, err
+	}
+	for {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM deliveries WHERE id IN (
+			SELECT id FROM deliveries
+			WHERE state IN ('delivered', 'dead') AND updated_at < $1
+			LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, purgeBatch)
+		if err != nil {
+			return 0, fmt.Errorf("purge deliveries: %w", err)
+		}
+		if tag.RowsAffected() < purgeBatch {
+			break
+		}
+	}
+	calls := 0
+	for {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM calls WHERE id IN (
+			SELECT c.id FROM calls c
+			WHERE c.received_at < $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.call_id = c.id)
+			LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, purgeBatch)
+		if err != nil {
+			return calls, fmt.Errorf("purge calls: %w", err)
+		}
+		calls += int(tag.RowsAffected())
+		if tag.RowsAffected() < purgeBatch {
+			return calls, nil
+		}
+	}
+}
