@@ -256,7 +256,8 @@ func appendTurn(dst []byte, t *call.Turn, esc escaper) ([]byte, error) {
 	dst = append(dst, `,"sender":`...)
 	dst = appendJSONString(dst, t.Sender, esc)
 	dst = append(dst, `,"timestamp":`...)
-	return appendJSON(dst, t.Timestamp, esc)
+	dst, err := appendJSON(dst, t.Timestamp, esc)
+	return append(dst, '}'), err
 }
 
 // appendOther encodes a value of a type appendJSON does not list, through encoding/json.

@@ -1,0 +1,299 @@
+package rules
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/switchboard-relay/switchboard/config"
+	"github.com/switchboard-relay/switchboard/sinks"
+)
+
+func TestSplit(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []string // literal parts as-is, expressions as [src]
+	}{
+		{"plain", "hello", []string{"hello"}},
+		{"one", "Hi {{ name }}!", []string{"Hi ", "[name]", "!"}},
+		{"adjacent", "{{a}}{{ b }}", []string{"[a]", "[b]"}},
+		{"closing braces in a string", `{{ x ?? "}}" }} tail`, []string{`[x ?? "}}"]`, " tail"}},
+		{"single quotes with escape", `{{ 'it\'s }}' }}`, []string{`['it\'s }}']`}},
+		{"backquotes", "{{ `a}}b` }}", []string{"[`a}}b`]"}},
+		{"map literal", `{{ {"a": {"b": 1}}["a"] }}`, []string{`[{"a": {"b": 1}}["a"]]`}},
+		{"map literal closing at the end", `{{ {"a": 1}}}`, []string{`[{"a": 1}]`}},
+		{"stray closing braces are text", "a }} b", []string{"a }} b"}},
+		{"lone", "{{ duration }}", []string{"[duration]"}},
+		{"emoji and RTL text", "🔥 {{ id }} مرحبا", []string{"🔥 ", "[id]", " مرحبا"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			segs, err := split(tt.text)
+			if err != nil {
+				t.Fatalf("split(%q) error = %v", tt.text, err)
+			}
+			var got []string
+			for _, s := range segs {
+				if s.src != "" {
+					got = append(got, "["+s.src+"]")
+				} else {
+					got = append(got, s.lit)
+				}
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("split(%q) = %q, want %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+// evalAction compiles one action for a sink of sinkType and evaluates it against payload.
+func evalAction(t testing.TB, sinkType string, a *config.Action, payload string) Action {
+	t.Helper()
+	a.Sink = "s"
+	cfg := &config.Config{
+		File:  "inline.yaml",
+		Sinks: []*config.Sink{{Name: "s", Type: sinkType}},
+		Rules: []*config.Rule{{Name: "r", Actions: []*config.Action{a}}},
+	}
+	rs, err := Compile(cfg)
+	if err != nil {
+		t.Fatalf("Compile = %v", err)
+	}
+	res := rs.Evaluate(mustDecodeString(t, payload))
+	if len(res.Actions) != 1 {
+		t.Fatalf("got %d actions, want 1", len(res.Actions))
+	}
+	return res.Actions[0]
+}
+
+func tmpl(s string) config.Template { return config.Template{Text: s, Line: 1} }
+
+func yamlNode(t testing.TB, src string) *yaml.Node {
+	t.Helper()
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &n); err != nil {
+		t.Fatal(err)
+	}
+	return n.Content[0]
+}
+
+const payload = `{"id": 12345, "customer_phone": "+1234567890", "assistant_phone": null, "duration": 125,
+ "status": "completed", "extracted_variables": {"score": 0.5, "big": 1e21, "hot": true, "tags": ["a", "<b>"]},
+ "input_variables": {"customer_name": "John"},
+ "transcript": [{"text": "hi", "sender": "human", "timestamp": 1.5}]}`
+
+func TestFormatInString(t *testing.T) {
+	tests := []struct {
+		name, text, want string
+	}{
+		{"null is empty", "[{{ assistant_phone }}]", "[]"},
+		{"missing key is empty", "[{{ lead.nothing }}]", "[]"},
+		{"nullable string", "{{ customer_phone }}", "+1234567890"},
+		{"default for null", `{{ assistant_phone ?? "unknown" }}`, "unknown"},
+		{"concatenation", `{{ customer_phone + "!" }}`, "+1234567890!"},
+		{"integer", "{{ duration }}s", "125s"},
+		{"whole float", "{{ duration * 1.0 }}", "125"},
+		{"fraction", "{{ duration / 2 }}", "62.5"},
+		{"shortest float", "{{ 1 / 3 }}", "0.3333333333333333"},
+		{"huge float", "{{ extracted_variables.big }}", "1e+21"},
+		{"map value number", "{{ extracted_variables.score }}", "0.5"},
+		{"bool", "{{ extracted_variables.hot }}", "true"},
+		{"list", "{{ extracted_variables.tags }}", `["a","<b>"]`},
+		{"map sorted", `{{ {"b": 1, "a": [1, "x", nil]} }}`, `{"a":[1,"x",null],"b":1}`},
+		{"turns", "{{ transcript }}", `[{"text":"hi","sender":"human","timestamp":1.5}]`},
+		{"turn field", "{{ transcript[0].sender }}", "human"},
+		{"expr builtin", "{{ upper(status) }}", "COMPLETED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := evalAction(t, "log", &config.Action{Text: tmpl(tt.text)}, payload)
+			if a.Err != nil {
+				t.Fatalf("render %q: %v", tt.text, a.Err)
+			}
+			// The log type escapes text the Slack way; none of these values has &, < or > except where wanted.
+			want := strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(tt.want)
+			if a.Message.Text != want {
+				t.Errorf("render %q = %q, want %q", tt.text, a.Message.Text, want)
+			}
+		})
+	}
+}
+
+const hostile = `{"id": 1, "customer_phone": "+1\r\nBcc: x@example.com", "status": "completed",
+ "input_variables": {"name": "<!channel> & <https://evil|click> \"q\" 'a' 🔥 שלום"}}`
+
+func TestEscaping(t *testing.T) {
+	tests := []struct {
+		name     string
+		sinkType string
+		action   config.Action
+		check    func(m *sinks.Message) (got, want string)
+	}{
+		{"slack text", "slack", config.Action{Text: tmpl("<!here> {{ input_variables.name }}")},
+			func(m *sinks.Message) (string, string) {
+				return m.Text, `<!here> &lt;!channel&gt; &amp; &lt;https://evil|click&gt; "q" 'a' 🔥 שלום`
+			}},
+		{"slack blocks", "slack", config.Action{Blocks: yamlNode(t, `[{text: "<{{ input_variables.name }}|x>", raw: "{{ input_variables }}"}]`)},
+			func(m *sinks.Message) (string, string) {
+				return string(m.Blocks), `[{"text":"<&lt;!channel&gt; &amp; &lt;https://evil|click&gt; \"q\" 'a' 🔥 שלום|x>","raw":{"name":"&lt;!channel&gt; &amp; &lt;https://evil|click&gt; \"q\" 'a' 🔥 שלום"}}]`
+			}},
+		{"email subject", "email", config.Action{Subject: tmpl("Lead\t{{ customer_phone }}")},
+			func(m *sinks.Message) (string, string) { return m.Subject, "Lead\t+1  Bcc: x@example.com" }},
+		{"email to", "email", config.Action{To: []config.Template{tmpl("{{ customer_phone }}"), tmpl("{{ lead.none }}")}},
+			func(m *sinks.Message) (string, string) { return strings.Join(m.To, ","), "+1  Bcc: x@example.com" }},
+		{"email html", "email", config.Action{HTML: tmpl("<b>{{ input_variables.name }}</b>")},
+			func(m *sinks.Message) (string, string) {
+				return m.HTML, `<b>&lt;!channel&gt; &amp; &lt;https://evil|click&gt; &#34;q&#34; &#39;a&#39; 🔥 שלום</b>`
+			}},
+		{"email text", "email", config.Action{Text: tmpl("{{ customer_phone }} <{{ input_variables.name }}>")},
+			func(m *sinks.Message) (string, string) {
+				return m.Text, "+1\r\nBcc: x@example.com <<!channel> & <https://evil|click> \"q\" 'a' 🔥 שלום>"
+			}},
+		{"webhook header", "webhook", config.Action{Headers: map[string]config.Template{"X-Phone": tmpl("{{ customer_phone }}\t!")}},
+			func(m *sinks.Message) (string, string) { return m.Headers["X-Phone"], "+1Bcc: x@example.com\t!" }},
+		{"webhook body", "webhook", config.Action{Body: yamlNode(t, `{name: "{{ input_variables.name }}", phone: "{{ customer_phone }}"}`)},
+			func(m *sinks.Message) (string, string) {
+				return string(m.Body), `{"name":"<!channel> & <https://evil|click> \"q\" 'a' 🔥 שלום","phone":"+1\r\nBcc: x@example.com"}`
+			}},
+		{"log text is escaped like slack", "log", config.Action{Text: tmpl("{{ input_variables.name }}")},
+			func(m *sinks.Message) (string, string) {
+				return m.Text, `&lt;!channel&gt; &amp; &lt;https://evil|click&gt; "q" 'a' 🔥 שלום`
+			}},
+		{"log subject is as given", "log", config.Action{Subject: tmpl("{{ customer_phone }}")},
+			func(m *sinks.Message) (string, string) { return m.Subject, "+1\r\nBcc: x@example.com" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := evalAction(t, tt.sinkType, &tt.action, hostile)
+			if a.Err != nil {
+				t.Fatalf("render: %v", a.Err)
+			}
+			if got, want := tt.check(a.Message); got != want {
+				t.Errorf("got  %q\nwant %q", got, want)
+			}
+		})
+	}
+}
+
+func TestStructureKeepsTypes(t *testing.T) {
+	body := yamlNode(t, `
+duration: "{{ duration }}"
+duration_text: "{{ duration }}s"
+padded: " {{ duration }}"
+phone: "{{ assistant_phone }}"
+vars: "{{ extracted_variables.tags }}"
+literal_int: 7
+literal_float: 2.5
+literal_bool: true
+literal_null: ~
+quoted_number: "125"
+list: [1, "{{ status }}", {nested: "{{ extracted_variables.hot }}"}]
+`)
+	a := evalAction(t, "webhook", &config.Action{Body: body}, payload)
+	if a.Err != nil {
+		t.Fatal(a.Err)
+	}
+	want := `{"duration":125,"duration_text":"125s","padded":" 125","phone":null,"vars":["a","<b>"],` +
+		`"literal_int":7,"literal_float":2.5,"literal_bool":true,"literal_null":null,"quoted_number":"125",` +
+		`"list":[1,"completed",{"nested":true}]}`
+	if string(a.Message.Body) != want {
+		t.Errorf("body:\ngot  %s\nwant %s", a.Message.Body, want)
+	}
+	if !json.Valid(a.Message.Body) {
+		t.Errorf("body is not valid JSON: %s", a.Message.Body)
+	}
+}
+
+func TestWebhookWithoutBodyForwardsRaw(t *testing.T) {
+	raw := " {\"id\": 3,\n \"extra\": {\"x\": [1, 2]}} \n"
+	a := evalAction(t, "webhook", &config.Action{}, raw)
+	if a.Err != nil {
+		t.Fatal(a.Err)
+	}
+	if string(a.Message.Body) != raw {
+		t.Errorf("body = %q, want the call exactly as received %q", a.Message.Body, raw)
+	}
+}
+
+func TestRenderErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		sinkType string
+		action   config.Action
+		want     string
+	}{
+		{"nil arithmetic in text", "slack", config.Action{Text: tmpl("{{ lead.bonus + 1 }}")},
+			`render text: invalid operation: null + number (a missing value is null: give it a default, e.g. (x ?? 0)) in "{{ lead.bonus + 1 }}"`},
+		{"member of missing key in body", "webhook", config.Action{Body: yamlNode(t, `{a: "{{ lead.owner.email }}"}`)},
+			`render body: cannot fetch email from null (a missing value is null: give it a default, e.g. (x ?? 0)) in "{{ lead.owner.email }}"`},
+		{"not finite in body", "webhook", config.Action{Body: yamlNode(t, `{a: "{{ duration / 0 }}"}`)},
+			`render body: a number that is not finite (NaN or infinity) cannot be written as JSON in "{{ duration / 0 }}"`},
+		{"index out of range", "email", config.Action{Subject: tmpl("{{ transcript[5].text }}")},
+			`render subject: index out of range: 5 (array length is 1) in "{{ transcript[5].text }}"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := evalAction(t, tt.sinkType, &tt.action, payload)
+			if a.Err == nil {
+				t.Fatalf("render succeeded with %+v, want error %q", a.Message, tt.want)
+			}
+			if a.Err.Error() != tt.want {
+				t.Errorf("error:\ngot  %s\nwant %s", a.Err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLargeTranscript(t *testing.T) {
+	line := "Customer: <!channel> & more\n"
+	big := strings.Repeat(line, (1<<20)/len(line)+1)
+	body, err := json.Marshal(map[string]any{"id": 1, "transcript": big})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := evalAction(t, "slack", &config.Action{Text: tmpl("{{ formatted_transcript }}")}, string(body))
+	if a.Err != nil {
+		t.Fatal(a.Err)
+	}
+	want := strings.Repeat("Customer: &lt;!channel&gt; &amp; more\n", strings.Count(big, "\n"))
+	if a.Message.Text != want {
+		t.Errorf("1 MB transcript: got %d bytes (escaped: %v), want %d bytes", len(a.Message.Text), !strings.Contains(a.Message.Text, "<!channel>"), len(want))
+	}
+}
+
+// TestConcurrentEvaluate checks that one Ruleset serves many goroutines and gives each the same result
+// as a lone evaluation (run with -race).
+func TestConcurrentEvaluate(t *testing.T) {
+	rs := mustLoad(t, "testdata/config.yaml")
+	payloads := []string{"example", "hostile", "render-error", "vip", "string-transcript"}
+	want := map[string][]byte{}
+	for _, p := range payloads {
+		b, _ := json.Marshal(viewOf(rs.Evaluate(mustDecode(t, "testdata/payloads/"+p+".json"))))
+		want[p] = b
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8*len(payloads))
+	for range 8 {
+		for _, p := range payloads {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got, _ := json.Marshal(viewOf(rs.Evaluate(mustDecode(t, "testdata/payloads/"+p+".json"))))
+				if !bytes.Equal(got, want[p]) {
+					errs <- p
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for p := range errs {
+		t.Errorf("concurrent Evaluate(%s) differs from a lone one", p)
+	}
+}
