@@ -60,6 +60,9 @@ func newCommitter(commit commitFunc) *committer {
 // submit queues r and waits for its outcome or ctx. When ctx ends after r's batch has begun, the call
 // may still be stored; a sender retrying it then gets store.ErrDuplicate.
 func (c *committer) submit(ctx context.Context, r *ingestReq) ([]int64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	r.ctx = ctx
 	r.done = make(chan struct{})
 	c.mu.RLock()

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -51,8 +52,11 @@ type Store struct {
 	ingest *committer
 	// closed is set by Close; methods then return store.ErrClosed.
 	closed atomic.Bool
-	// done is closed by Close, ending running Watch calls.
+	// done is closed by Close, ending watchers.
 	done chan struct{}
+	// mu orders Watch registering a watcher against Close waiting for them.
+	mu       sync.Mutex
+	watchers sync.WaitGroup
 }
 
 var _ store.Store = (*Store)(nil)
@@ -106,15 +110,19 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close commits the Ingest calls already queued, ends running Watch calls, waits for them and closes
-// the connections. Methods called after Close return store.ErrClosed. Close is idempotent.
+// Close commits the Ingest calls already queued, stops the watchers started by Watch and waits for
+// them, and closes the connections. Methods called after Close return store.ErrClosed; Close again
+// returns nil.
 func (s *Store) Close() error {
-	if s.closed.Swap(true) {
+	s.mu.Lock()
+	already := s.closed.Swap(true)
+	s.mu.Unlock()
+	if already {
 		return nil
 	}
 	s.ingest.close()
 	close(s.done)
-	// pgxpool.Close waits for acquired connections, including Watch's, to be released.
+	s.watchers.Wait()
 	s.pool.Close()
 	return nil
 }

@@ -86,11 +86,12 @@ func (s *Store) Claim(ctx context.Context, sink, owner string, limit int, lease 
 	return ds, nil
 }
 
-// Finish records an attempt and moves a delivery leased to owner to the outcome's state. A lease that
-// expired is still the owner's until another worker claims the delivery. The attempt's number is
-// Attempt.Number, or the delivery's attempt count when that is zero; the delivery's update time is
-// when the attempt ended (StartedAt+Duration), or now when StartedAt is zero. A Pending outcome with a
-// zero NextAttemptAt is due at once.
+// Finish records an attempt and moves a delivery leased to owner to the outcome's state, clearing the
+// lease and setting LastError, LastReason and LastStatus from the attempt. A lease that expired is
+// still the owner's until another worker claims the delivery. The attempt is numbered with the
+// delivery's Attempts (Attempt.Number is ignored); a zero StartedAt is taken as now. The delivery's
+// UpdatedAt, from which Purge counts, is this replica's clock. A Pending outcome with a zero
+// NextAttemptAt is due at once.
 func (s *Store) Finish(ctx context.Context, id int64, owner string, o store.Outcome) error {
 	if err := s.check(); err != nil {
 		return err
@@ -101,14 +102,14 @@ func (s *Store) Finish(ctx context.Context, id int64, owner string, o store.Outc
 		return fmt.Errorf("finish delivery %d: outcome state %q: use delivered, pending or dead", id, o.State)
 	}
 	a := o.Attempt
+	now := time.Now()
 	started := a.StartedAt
 	if started.IsZero() {
-		started = time.Now()
+		started = now
 	}
-	ended := started.Add(a.Duration)
 	next := o.NextAttemptAt
 	if next.IsZero() {
-		next = ended
+		next = now
 	}
 	tag, err := s.pool.Exec(ctx, `WITH u AS (
 		UPDATE deliveries SET state = $3,
@@ -120,9 +121,9 @@ func (s *Store) Finish(ctx context.Context, id int64, owner string, o store.Outc
 		RETURNING id, attempts
 	)
 	INSERT INTO delivery_attempts (delivery_id, number, started_at, duration_ns, result, status_code, reason, error)
-	SELECT id, CASE WHEN $9 > 0 THEN $9 ELSE attempts END, $10, $11, $12, $7, $6, $5 FROM u`,
-		id, owner, string(o.State), next, a.Error, a.Reason, a.StatusCode, ended,
-		a.Number, started, int64(a.Duration), a.Result)
+	SELECT id, attempts, $9, $10, $11, $7, $6, $5 FROM u`,
+		id, owner, string(o.State), next, a.Error, a.Reason, a.StatusCode, now,
+		started, int64(a.Duration), a.Result)
 	if err != nil {
 		return fmt.Errorf("finish delivery %d: %w", id, err)
 	}
@@ -171,8 +172,8 @@ func (s *Store) QueuedSinks(ctx context.Context) ([]string, error) {
 
 // Requeue makes the selected deliveries pending again, due at now, with Attempts reset, QueuedAt set
 // to now and their last error kept, and wakes every replica's Watch for their sinks. It returns how
-// many it requeued: a delivery selected by id that is in flight is left alone and counts 0. A call or
-// delivery id that does not exist is store.ErrNotFound.
+// many it requeued: a delivery selected by id that is in flight is left alone and counts 0. A delivery
+// id that does not exist is store.ErrNotFound; a call id without dead deliveries requeues 0.
 func (s *Store) Requeue(ctx context.Context, sel store.Selector, now time.Time) (int, error) {
 	if err := s.check(); err != nil {
 		return 0, err
@@ -214,13 +215,9 @@ func (s *Store) Requeue(ctx context.Context, sel store.Selector, now time.Time) 
 		for _, sink := range sinks {
 			woken[sink] = true
 		}
-		if n == 0 && arg != 0 {
+		if n == 0 && sel.DeliveryID != 0 {
 			var exists bool
-			q := `SELECT EXISTS (SELECT 1 FROM calls WHERE id = $1)`
-			if sel.DeliveryID != 0 {
-				q = `SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)`
-			}
-			if err := tx.QueryRow(ctx, q, arg).Scan(&exists); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)`, arg).Scan(&exists); err != nil {
 				return err
 			}
 			if !exists {

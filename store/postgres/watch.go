@@ -19,21 +19,29 @@ const (
 	watchRetryMax = 5 * time.Second
 )
 
-// Watch calls fn with a sink's name whenever deliveries for that sink become pending through Ingest
-// or Requeue on any Store sharing the database and schema, until ctx is done or the Store is closed.
-// It holds a connection of its own, outside the MaxConns pool, LISTENing on one channel; calls to fn
-// come from one goroutine, in order, never concurrently. Notifications of one transaction are
-// coalesced per sink.
+// Watch registers fn and returns: from then until ctx is done or the Store is closed, fn is called
+// with a sink's name whenever deliveries for that sink become pending through Ingest or Requeue on any
+// Store sharing the database and schema. Watch LISTENs before it returns, so a change committed after
+// it returned is notified. It holds a connection of its own, outside the MaxConns pool; calls to fn
+// come from one goroutine, never concurrently. Notifications of one transaction are coalesced per sink.
 //
-// When the connection fails, Watch logs a warning and reconnects, backing off up to 5s; after
-// reconnecting it calls fn for every sink with queued deliveries, since notifications sent while it
-// was away are lost. It returns ctx.Err() when ctx is done, and store.ErrClosed after Close.
+// When the connection cannot be opened or fails, Watch logs a warning and reconnects in the
+// background, backing off up to 5s; once connected again it calls fn for every sink with queued
+// deliveries, since notifications sent while it was away are lost. Watch returns an error only when
+// called after Close or with ctx already done.
 func (s *Store) Watch(ctx context.Context, fn func(sink string)) error {
-	if err := s.check(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		return store.ErrClosed
+	}
+	s.watchers.Add(1)
+	s.mu.Unlock()
+
 	watchCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	go func() {
 		select {
 		case <-s.done:
@@ -41,41 +49,48 @@ func (s *Store) Watch(ctx context.Context, fn func(sink string)) error {
 		case <-watchCtx.Done():
 		}
 	}()
-	end := func() error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return store.ErrClosed
-	}
+	// Connect before returning, so that what commits after Watch returns is heard.
+	conn, err := s.listen(watchCtx)
+	go func() {
+		defer s.watchers.Done()
+		defer cancel()
+		s.watch(watchCtx, conn, err, fn)
+	}()
+	return nil
+}
 
+// watch receives notifications on conn (or, when conn is nil, reconnects after err first) until ctx is
+// done, reconnecting whenever the connection fails.
+func (s *Store) watch(ctx context.Context, conn *pgx.Conn, err error, fn func(sink string)) {
 	delay := watchRetryMin
-	lost := false
 	for {
-		conn, err := s.listen(watchCtx)
-		if err == nil {
-			if lost {
-				s.log.Info("store watch reconnected")
-				err = s.catchUp(watchCtx, fn)
-			}
-			if err == nil {
-				delay = watchRetryMin
-				err = receive(watchCtx, conn, fn)
-			}
+		if conn != nil {
+			err = receive(ctx, conn, fn)
 			_ = conn.Close(context.Background())
+			conn = nil
 		}
-		if watchCtx.Err() != nil {
-			return end()
+		if ctx.Err() != nil {
+			return
 		}
-		lost = true
 		s.log.Warn("store watch lost its connection; reconnecting", "err", err, "retry_in", delay)
 		t := time.NewTimer(delay)
 		select {
-		case <-watchCtx.Done():
+		case <-ctx.Done():
 			t.Stop()
-			return end()
+			return
 		case <-t.C:
 		}
 		delay = min(2*delay, watchRetryMax)
+		if conn, err = s.listen(ctx); err != nil {
+			continue
+		}
+		if err = s.catchUp(ctx, fn); err != nil {
+			_ = conn.Close(context.Background())
+			conn = nil
+			continue
+		}
+		s.log.Info("store watch reconnected")
+		delay = watchRetryMin
 	}
 }
 
