@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Body sizes, in bytes, that generated payloads stay within whatever their id.
@@ -68,15 +70,31 @@ func newGenerator(seed uint64, now func() time.Time) *generator {
 // body returns the JSON body of a new call with the given id; its length is within
 // [minBodyBytes, maxBodyBytes].
 func (g *generator) body(id int64) ([]byte, error) {
-	p := g.next(id)
-	b, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("encode payload: %w", err)
-	}
-	return b, nil
+	_, b, err := g.draw(id)
+	return b, err
 }
 
-// next draws a new call with the given id.
+// draw returns a new call with the given id and its JSON body. The transcript is sized by estimate; the
+// body is encoded once, and again only in the rare case it must be trimmed or padded into range.
+func (g *generator) draw(id int64) (*payload, []byte, error) {
+	p := g.next(id)
+	b, err := json.Marshal(p)
+	for err == nil && len(b) > maxBodyBytes-slack && len(p.Transcript) > 2 {
+		p.Transcript = p.Transcript[:len(p.Transcript)-1]
+		p.FormattedTranscript = p.FormattedTranscript[:strings.LastIndexByte(p.FormattedTranscript, '\n')]
+		b, err = json.Marshal(p)
+	}
+	if err == nil && len(b) < minBodyBytes+slack {
+		g.pad(p, len(b))
+		b, err = json.Marshal(p)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode payload: %w", err)
+	}
+	return p, b, nil
+}
+
+// next draws a new call with the given id, its transcript sized by estimate (see draw).
 func (g *generator) next(id int64) *payload {
 	finished := g.now().UTC()
 	p := &payload{
@@ -109,7 +127,6 @@ func (g *generator) next(id int64) *payload {
 	}
 	p.CreatedAt = finished.Add(-time.Duration(p.Duration) * time.Second).Format(timeLayout)
 	p.FinishedAt = finished.Format(timeLayout)
-	g.pad(p)
 	return p
 }
 
@@ -178,7 +195,7 @@ func (g *generator) converse(p *payload, finished time.Time) {
 		t := turn{Text: sb.String(), Sender: sender, Timestamp: math.Round(ts*10) / 10}
 		line := prefix + t.Text
 		// The turn in the array, a comma, the line in formatted_transcript and its escaped newline.
-		grow := encodedLen(t) + 1 + encodedLen(line) - 2 + 2
+		grow := turnLen(t) + 1 + stringLen(line) - 2 + 2
 		if i >= 2 && size+grow > target {
 			break
 		}
@@ -194,20 +211,11 @@ func (g *generator) converse(p *payload, finished time.Time) {
 	for i := range p.Transcript {
 		p.Transcript[i].Timestamp = math.Round((p.Transcript[i].Timestamp+shift)*10) / 10
 	}
-	// Estimates can be off by a digit here and there: drop turns until the body fits.
-	for len(p.Transcript) > 2 && encodedLen(p) > maxBodyBytes-slack {
-		p.Transcript = p.Transcript[:len(p.Transcript)-1]
-		lines = lines[:len(lines)-1]
-		p.FormattedTranscript = strings.Join(lines, "\n")
-	}
 }
 
-// pad adds a notes input variable to a body shorter than minBodyBytes, as CRMs pass free-text notes.
-func (g *generator) pad(p *payload) {
-	n := encodedLen(p)
-	if n >= minBodyBytes+slack {
-		return
-	}
+// pad adds a notes input variable, as CRMs pass free-text notes, to a call whose body is n bytes long, so
+// that it reaches minBodyBytes.
+func (g *generator) pad(p *payload, n int) {
 	var sb strings.Builder
 	for sb.Len() < minBodyBytes+slack-n {
 		if sb.Len() > 0 {
@@ -225,6 +233,28 @@ func encodedLen(v any) int {
 		panic(fmt.Sprintf("encode payload part: %v", err))
 	}
 	return len(b)
+}
+
+// turnLen is the length of t as JSON, without encoding it.
+func turnLen(t turn) int {
+	return len(`{"text":,"sender":,"timestamp":}`) + stringLen(t.Text) + stringLen(t.Sender) +
+		len(strconv.FormatFloat(t.Timestamp, 'f', -1, 64))
+}
+
+// stringLen is the length of s, valid UTF-8, as a JSON string with its quotes, as encoding/json writes it.
+func stringLen(s string) int {
+	n := 2
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\' || r == '\n' || r == '\r' || r == '\t':
+			n += 2
+		case r < 0x20 || r == '<' || r == '>' || r == '&' || r == '\u2028' || r == '\u2029':
+			n += 6
+		default:
+			n += utf8.RuneLen(r)
+		}
+	}
+	return n
 }
 
 func pick(rng *rand.Rand, s []string) string { return s[rng.IntN(len(s))] }

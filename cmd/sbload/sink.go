@@ -69,7 +69,7 @@ type sinkStats struct {
 	Failed     int      `json:"failed"`
 	NoKey      int      `json:"no_key"`
 	Bytes      int64    `json:"bytes"`
-	Keys       []string `json:"keys,omitempty"`
+	Keys       []string `json:"keys,omitzero"` // only with ?keys=1; then [] when none
 }
 
 // sinkServer answers deliveries like a Slack incoming webhook (200 "ok") or fails as configured, and counts
