@@ -168,14 +168,9 @@ func Run(ctx context.Context, opts Options) error {
 	defer stopWork()
 	var bg sync.WaitGroup
 	bg.Go(func() { disp.Run(workCtx) })
-	bg.Go(func() {
-		for workCtx.Err() == nil {
-			if err := st.Watch(workCtx, disp.Notify); err != nil && workCtx.Err() == nil {
-				log.Warn("watch for new work", "err", err)
-				sleepCtx(workCtx, time.Second)
-			}
-		}
-	})
+	if err := st.Watch(workCtx, disp.Notify); err != nil {
+		return fmt.Errorf("watch storage for new work: %w", err)
+	}
 	bg.Go(func() { purgeLoop(workCtx, st, current.Load, log) })
 	bg.Go(func() {
 		for {
@@ -219,15 +214,6 @@ func Run(ctx context.Context, opts Options) error {
 	bg.Wait()
 	log.Info("switchboard stopped")
 	return nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
 
 // purgeLoop deletes data older than storage.retention, at start and then every ten minutes.

@@ -142,13 +142,19 @@ type Store interface {
 	// ids in order. It returns only after the commit is durable (fsync), and ErrDuplicate when a call
 	// with the same id exists (then nothing is stored). Implementations may group concurrent calls
 	// into one transaction; a failing group fails only its own callers.
+	//
+	// The store takes c.ReceivedAt (the time of the commit when zero) as the deliveries' creation
+	// time: new pending deliveries are due at c.ReceivedAt and their QueuedAt and ReceivedAt are
+	// c.ReceivedAt. A delivery created Dead has LastReason and LastError from its NewDelivery.
 	Ingest(ctx context.Context, c *Call, ds []NewDelivery) ([]int64, error)
 
 	// Claim leases up to limit deliveries of sink that are due at now: pending with NextAttemptAt <= now,
 	// or in flight with an expired lease. Each claimed delivery is InFlight, leased to owner until
 	// now+lease, with Attempts incremented. Two concurrent claims never return the same delivery.
 	Claim(ctx context.Context, sink, owner string, limit int, lease time.Duration, now time.Time) ([]*Delivery, error)
-	// Finish records an attempt and moves a delivery leased to owner to its outcome's state.
+	// Finish records an attempt and moves a delivery leased to owner to its outcome's state, clearing
+	// the lease; it sets LastError, LastReason and LastStatus from the attempt. The attempt is recorded
+	// with Number = the delivery's Attempts.
 	Finish(ctx context.Context, id int64, owner string, o Outcome) error
 	// NextDue returns the earliest time at which a delivery of sink becomes claimable (a pending
 	// delivery's NextAttemptAt or an in-flight one's LeaseExpires), and false when there is none.
@@ -156,12 +162,16 @@ type Store interface {
 	// QueuedSinks returns the names of the sinks that have pending or in-flight deliveries, so that
 	// deliveries for sinks no longer configured can be found.
 	QueuedSinks(ctx context.Context) ([]string, error)
-	// Watch calls fn with a sink's name whenever deliveries for that sink become pending through Ingest
-	// or Requeue (on any replica sharing the store), until ctx is done. Notifications may be coalesced.
+	// Watch registers fn and returns at once. From then until ctx is done or the store is closed, fn
+	// is called with a sink's name whenever deliveries for that sink become pending through Ingest or
+	// Requeue (on any replica sharing the store). Calls to fn are serial and may be coalesced.
+	// Watch registers fn and returns (it does not block): a change committed after Watch returned is
+	// notified. Calls to fn are never concurrent with each other.
 	Watch(ctx context.Context, fn func(sink string)) error
 
 	// Requeue makes the selected deliveries pending again, due now, with Attempts reset and QueuedAt
-	// set to now, and returns how many it requeued.
+	// set to now, and returns how many it requeued. A DeliveryID that does not exist returns
+	// ErrNotFound; an in-flight one is left alone and counts 0.
 	Requeue(ctx context.Context, sel Selector, now time.Time) (int, error)
 
 	// GetCall returns one call, or ErrNotFound.
@@ -184,6 +194,7 @@ type Store interface {
 	Stats(ctx context.Context) ([]SinkStats, error)
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
-	// Close waits for in-progress commits and releases the store.
+	// Close waits for in-progress commits and releases the store. Afterwards methods return ErrClosed,
+	// and Close again returns nil.
 	Close() error
 }
