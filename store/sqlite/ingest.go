@@ -1,0 +1,138 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchboard-relay/switchboard/store"
+)
+
+// Ingest stores a call and its deliveries durably, grouped with concurrent calls into one transaction.
+// A zero c.ReceivedAt is stored as the time of the commit. New pending deliveries are due at once (at
+// ReceivedAt) and their QueuedAt is ReceivedAt. It returns store.ErrDuplicate when the call id is
+// already stored (also when the same id is twice in one batch: the first wins).
+func (s *Store) Ingest(ctx context.Context, c *store.Call, ds []store.NewDelivery) ([]int64, error) {
+	if c == nil {
+		return nil, errors.New("ingest: call is missing")
+	}
+	if c.ID <= 0 {
+		return nil, fmt.Errorf("ingest call %d: id must be positive", c.ID)
+	}
+	for i, d := range ds {
+		if d.Sink == "" || d.Rule == "" {
+			return nil, fmt.Errorf("ingest call %d: delivery %d: rule and sink are required", c.ID, i)
+		}
+	}
+	if s.isClosed() {
+		return nil, store.ErrClosed
+	}
+	return s.ingest.Ingest(ctx, c, ds)
+}
+
+const (
+	insertCallSQL = `INSERT INTO calls (id, received_at, status, matched, raw) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`
+	insertDeliverySQL = `INSERT INTO deliveries (call_id, rule, action, sink, message, state, attempts,
+		next_attempt_at, due_at, received_at, queued_at, last_error, last_reason, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`
+)
+
+// commitBatch is the store.CommitFunc: one transaction for the whole batch, one savepoint per call so
+// that a failing call fails alone.
+func (s *Store) commitBatch(batch []*store.IngestRequest) error {
+	ctx := context.Background()
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail("ingest: begin", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	insCall, err := tx.PrepareContext(ctx, insertCallSQL)
+	if err != nil {
+		return s.fail("ingest: prepare", err)
+	}
+	defer insCall.Close()
+	insDelivery, err := tx.PrepareContext(ctx, insertDeliverySQL)
+	if err != nil {
+		return s.fail("ingest: prepare", err)
+	}
+	defer insDelivery.Close()
+
+	now := time.Now().UTC()
+	var sinks []string
+	for _, r := range batch {
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT item`); err != nil {
+			return s.fail("ingest: savepoint", err)
+		}
+		ids, err := insertOne(ctx, insCall, insDelivery, r, now)
+		if err != nil {
+			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO item`); rerr != nil {
+				return s.fail("ingest: roll back one call", rerr)
+			}
+			r.Err = err
+		} else {
+			r.IDs = ids
+			for _, d := range r.Deliveries {
+				if !d.Dead {
+					sinks = append(sinks, d.Sink)
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE item`); err != nil {
+			return s.fail("ingest: release savepoint", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return s.fail("ingest: commit", err)
+	}
+	s.hub.Notify(sinks...)
+	return nil
+}
+
+// insertOne inserts one call and its deliveries inside the batch's savepoint.
+func insertOne(ctx context.Context, insCall, insDelivery *sql.Stmt, r *store.IngestRequest, now time.Time) ([]int64, error) {
+	c := r.Call
+	received := c.ReceivedAt
+	if received.IsZero() {
+		received = now
+	}
+	matched := c.Matched
+	if matched == nil {
+		matched = []string{}
+	}
+	mj, err := json.Marshal(matched)
+	if err != nil {
+		return nil, fmt.Errorf("ingest call %d: encode matched rules: %w", c.ID, err)
+	}
+	res, err := insCall.ExecContext(ctx, c.ID, nanos(received), c.Status, string(mj), c.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("ingest call %d: %w", c.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, fmt.Errorf("ingest call %d: %w", c.ID, err)
+	} else if n == 0 {
+		return nil, store.ErrDuplicate
+	}
+	ids := make([]int64, 0, len(r.Deliveries))
+	rn := nanos(received)
+	for i, d := range r.Deliveries {
+		state, due := store.Pending, sql.NullInt64{Int64: rn, Valid: true}
+		if d.Dead {
+			state, due = store.Dead, sql.NullInt64{}
+		}
+		res, err := insDelivery.ExecContext(ctx, c.ID, d.Rule, d.Action, d.Sink, d.Message, string(state),
+			rn, due, rn, rn, d.Error, d.Reason, rn)
+		if err != nil {
+			return nil, fmt.Errorf("ingest call %d: delivery %d: %w", c.ID, i, err)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return nil, fmt.Errorf("ingest call %d: delivery %d: %w", c.ID, i, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}

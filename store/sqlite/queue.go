@@ -1,0 +1,243 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/switchboard-relay/switchboard/store"
+)
+
+// Claim leases up to limit due deliveries of sink to owner, earliest due first (a pending delivery is
+// due at NextAttemptAt, an in-flight one at LeaseExpires). It runs as one write transaction, so two
+// claims never overlap. A limit below 1 claims nothing.
+func (s *Store) Claim(ctx context.Context, sink, owner string, limit int, lease time.Duration, now time.Time) ([]*store.Delivery, error) {
+	if s.isClosed() {
+		return nil, store.ErrClosed
+	}
+	if owner == "" {
+		return nil, errors.New("claim: owner is empty: name the worker")
+	}
+	if lease <= 0 {
+		return nil, fmt.Errorf("claim: lease %s must be positive", lease)
+	}
+	if limit < 1 {
+		return nil, nil
+	}
+	n, exp := nanos(now), nanos(now.Add(lease))
+	rows, err := s.write.QueryContext(ctx, `UPDATE deliveries
+		SET state = 'in_flight', lease_owner = ?, lease_expires = ?, due_at = ?, attempts = attempts + 1, updated_at = ?
+		WHERE id IN (SELECT id FROM deliveries WHERE sink = ? AND due_at IS NOT NULL AND due_at <= ?
+			ORDER BY due_at, id LIMIT ?)
+		RETURNING `+deliveryCols, owner, exp, exp, n, sink, n, limit)
+	if err != nil {
+		return nil, s.fail("claim", err)
+	}
+	defer rows.Close()
+	var out []*store.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, s.fail("claim", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("claim", err)
+	}
+	// RETURNING gives no order: restore the claim order. For pending rows NextAttemptAt is the time
+	// they were due; an expired lease keeps the NextAttemptAt of its previous attempt, earlier still.
+	slices.SortFunc(out, func(a, b *store.Delivery) int {
+		if c := a.NextAttemptAt.Compare(b.NextAttemptAt); c != 0 {
+			return c
+		}
+		return compareInt64(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+func compareInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Finish records the attempt and moves the delivery to o.State. The attempt's Number is recorded as
+// the delivery's attempt count (the claim that started it), whatever o.Attempt.Number says. It
+// returns store.ErrLeaseLost unless the delivery is in flight and leased to owner, and
+// store.ErrNotFound when it does not exist.
+func (s *Store) Finish(ctx context.Context, id int64, owner string, o store.Outcome) error {
+	if s.isClosed() {
+		return store.ErrClosed
+	}
+	var due sql.NullInt64
+	switch o.State {
+	case store.Pending:
+		due = sql.NullInt64{Int64: nanos(o.NextAttemptAt), Valid: true}
+	case store.Delivered, store.Dead:
+	default:
+		return fmt.Errorf("finish delivery %d: state %q is not a final or retry state: use delivered, pending or dead", id, o.State)
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail("finish: begin", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	a := o.Attempt
+	var number int
+	err = tx.QueryRowContext(ctx, `UPDATE deliveries
+		SET state = ?, next_attempt_at = ?, due_at = ?, lease_owner = '', lease_expires = 0,
+			last_error = ?, last_reason = ?, last_status = ?, updated_at = ?
+		WHERE id = ? AND state = 'in_flight' AND lease_owner = ?
+		RETURNING attempts`,
+		string(o.State), nanos(o.NextAttemptAt), due, a.Error, a.Reason, a.StatusCode, nanos(time.Now()),
+		id, owner).Scan(&number)
+	if errors.Is(err, sql.ErrNoRows) {
+		var exists int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE id = ?`, id).Scan(&exists); err != nil {
+			return s.fail("finish", err)
+		}
+		if exists == 0 {
+			return fmt.Errorf("finish delivery %d: %w", id, store.ErrNotFound)
+		}
+		return fmt.Errorf("finish delivery %d: %w", id, store.ErrLeaseLost)
+	}
+	if err != nil {
+		return s.fail("finish", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts
+		(delivery_id, number, started_at, duration, result, status_code, reason, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, number, nanos(a.StartedAt), int64(a.Duration), a.Result, a.StatusCode, a.Reason, a.Error); err != nil {
+		return s.fail("finish: record attempt", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.fail("finish: commit", err)
+	}
+	return nil
+}
+
+// NextDue returns when the next delivery of sink becomes claimable.
+func (s *Store) NextDue(ctx context.Context, sink string) (time.Time, bool, error) {
+	if s.isClosed() {
+		return time.Time{}, false, store.ErrClosed
+	}
+	var due sql.NullInt64
+	err := s.read.QueryRowContext(ctx, `SELECT min(due_at) FROM deliveries WHERE sink = ? AND due_at IS NOT NULL`, sink).Scan(&due)
+	if err != nil {
+		return time.Time{}, false, s.fail("next due", err)
+	}
+	if !due.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.Unix(0, due.Int64).UTC(), true, nil
+}
+
+// QueuedSinks returns, sorted, the sinks with pending or in-flight deliveries.
+func (s *Store) QueuedSinks(ctx context.Context) ([]string, error) {
+	if s.isClosed() {
+		return nil, store.ErrClosed
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT sink FROM deliveries WHERE due_at IS NOT NULL ORDER BY sink`)
+	if err != nil {
+		return nil, s.fail("queued sinks", err)
+	}
+	defer rows.Close()
+	var sinks []string
+	for rows.Next() {
+		var sink string
+		if err := rows.Scan(&sink); err != nil {
+			return nil, s.fail("queued sinks", err)
+		}
+		sinks = append(sinks, sink)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("queued sinks", err)
+	}
+	return sinks, nil
+}
+
+// Requeue makes the selected deliveries pending and due at now. A DeliveryID that does not exist
+// returns store.ErrNotFound; one that is in flight is left alone and counts 0. The last error, reason
+// and status are kept for inspection until the next attempt replaces them.
+func (s *Store) Requeue(ctx context.Context, sel store.Selector, now time.Time) (int, error) {
+	if s.isClosed() {
+		return 0, store.ErrClosed
+	}
+	var where string
+	var arg []any
+	set := 0
+	if sel.AllDead {
+		set++
+		where = `state = 'dead'`
+	}
+	if sel.CallID != 0 {
+		set++
+		where, arg = `state = 'dead' AND call_id = ?`, []any{sel.CallID}
+	}
+	if sel.DeliveryID != 0 {
+		set++
+		where, arg = `id = ? AND state != 'in_flight'`, []any{sel.DeliveryID}
+	}
+	if set != 1 {
+		return 0, errors.New("requeue: choose exactly one of all dead, a call id or a delivery id")
+	}
+	n := nanos(now)
+	sinks, err := s.requeue(ctx, where, arg, n)
+	if err != nil {
+		return 0, err
+	}
+	if len(sinks) == 0 && sel.DeliveryID != 0 {
+		if _, err := s.GetDelivery(ctx, sel.DeliveryID); err != nil {
+			return 0, fmt.Errorf("requeue delivery %d: %w", sel.DeliveryID, err)
+		}
+	}
+	s.hub.Notify(sinks...)
+	return len(sinks), nil
+}
+
+// requeue updates the rows matching where and records a wakeup per sink for watchers in other
+// processes, in one transaction. It returns the sink of each requeued delivery.
+func (s *Store) requeue(ctx context.Context, where string, arg []any, n int64) ([]string, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, s.fail("requeue: begin", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	rows, err := tx.QueryContext(ctx, `UPDATE deliveries
+		SET state = 'pending', attempts = 0, next_attempt_at = ?, due_at = ?, queued_at = ?,
+			lease_owner = '', lease_expires = 0, updated_at = ?
+		WHERE `+where+` RETURNING sink`, append([]any{n, n, n, n}, arg...)...)
+	if err != nil {
+		return nil, s.fail("requeue", err)
+	}
+	var sinks []string
+	for rows.Next() {
+		var sink string
+		if err := rows.Scan(&sink); err != nil {
+			rows.Close()
+			return nil, s.fail("requeue", err)
+		}
+		sinks = append(sinks, sink)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, s.fail("requeue", err)
+	}
+	distinct := slices.Compact(slices.Sorted(slices.Values(sinks)))
+	for _, sink := range distinct {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO wakeups (sink, at) VALUES (?, ?)`, sink, n); err != nil {
+			return nil, s.fail("requeue: record wakeup", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, s.fail("requeue: commit", err)
+	}
+	return sinks, nil
+}
