@@ -165,8 +165,7 @@ type Store interface {
 	// Watch registers fn and returns at once. From then until ctx is done or the store is closed, fn
 	// is called with a sink's name whenever deliveries for that sink become pending through Ingest or
 	// Requeue (on any replica sharing the store). Calls to fn are serial and may be coalesced.
-	// Watch registers fn and returns (it does not block): a change committed after Watch returned is
-	// notified. Calls to fn are never concurrent with each other.
+	// A change committed after Watch returned is always notified.
 	Watch(ctx context.Context, fn func(sink string)) error
 
 	// Requeue makes the selected deliveries pending again, due now, with Attempts reset and QueuedAt
