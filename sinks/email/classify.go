@@ -79,23 +79,26 @@ func isTLS(err error) bool {
 		strings.Contains(err.Error(), "tls: ")
 }
 
-// hint says what to do about a failure, appended to its message.
-func hint(err error) string {
+// describe returns the message for a failure: go-mail's text with what to do about it appended, or
+// only what to do where go-mail's text names its own settings.
+func describe(err error) string {
 	code := replyCode(err)
 	s := err.Error()
 	switch {
-	case code == 530 || code == 534 || code == 535:
-		return "the server refused the credentials: check smtp.username and smtp.password"
+	case code == 530:
+		return "send email: " + s + ": the server requires authentication: set smtp.username and smtp.password"
+	case code == 534 || code == 535:
+		return "send email: " + s + ": the server refused the credentials: check smtp.username and smtp.password"
 	case strings.Contains(s, "does not support STARTTLS"):
-		return "the server does not offer STARTTLS: use tls: implicit for port 465, or tls: none only for a local relay"
+		return "send email: the server does not offer STARTTLS: use tls: implicit for port 465, or tls: none only for a local relay"
 	case errors.Is(err, gosmtp.ErrUnencrypted):
-		return "refusing to send the password without TLS: use tls: starttls or implicit"
+		return "send email: refusing to send the password without TLS: use tls: starttls or implicit"
 	case strings.Contains(s, "first record does not look like a TLS handshake"):
-		return "the server does not speak TLS on this port: use tls: starttls for port 587, implicit only for 465"
+		return "send email: " + s + ": the server does not speak TLS on this port: use tls: starttls for port 587, implicit only for 465"
 	case isTLS(err) && strings.Contains(s, "certificate"):
-		return "the server's certificate is not trusted: set smtp.ca_file for a private CA"
+		return "send email: " + s + ": the server's certificate is not trusted: set smtp.ca_file for a private CA"
 	}
-	return ""
+	return "send email: " + s
 }
 
 // shownError shows a redacted message and keeps the original chain for errors.Is and errors.As.

@@ -67,11 +67,7 @@ func (s *Sink) Send(ctx context.Context, d *sinks.Delivery) error {
 		return err
 	}
 	if err := s.client.DialAndSendWithContext(ctx, m); err != nil {
-		msg := "send email: " + err.Error()
-		if h := hint(err); h != "" {
-			msg += ": " + h
-		}
-		return classify(err, s.redact.Redact(msg))
+		return classify(err, s.redact.Redact(describe(err)))
 	}
 	return nil
 }
