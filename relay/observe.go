@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -16,8 +17,9 @@ import (
 )
 
 // NewLogger returns a slog logger writing to w in format "text" (default) or "json" at level "debug",
-// "info" (default), "warn" or "error".
-func NewLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+// "info" (default), "warn" or "error". Unless showPhones is set, every phone number in a logged string
+// (the log sink's messages included) keeps only its last four digits: "+1******7890".
+func NewLogger(w io.Writer, format, level string, showPhones bool) (*slog.Logger, error) {
 	var lv slog.Level
 	switch strings.ToLower(level) {
 	case "", "info":
@@ -32,6 +34,9 @@ func NewLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("unknown log level %q: use debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	if !showPhones {
+		opts.ReplaceAttr = maskPhoneAttr
+	}
 	switch strings.ToLower(format) {
 	case "", "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
@@ -147,4 +152,45 @@ func warnRestartNeeded(log *slog.Logger, old, next *config.Config) {
 	if old.Storage.Driver != next.Storage.Driver || old.Storage.Path != next.Storage.Path || old.Storage.DSN != next.Storage.DSN {
 		log.Warn("storage settings change only on restart; the old values stay in force")
 	}
+}
+
+// phonePattern matches E.164 numbers and common written forms of phone numbers: a run of at least
+// eight digits, optionally with a leading + and single separators.
+var phonePattern = regexp.MustCompile(`\+?\d(?:[ .()-]?\d){7,}`)
+
+// maskPhoneAttr is a slog ReplaceAttr that masks phone numbers in string values.
+func maskPhoneAttr(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() != slog.KindString {
+		return a
+	}
+	v := a.Value.String()
+	if !strings.ContainsAny(v, "0123456789") {
+		return a
+	}
+	masked := phonePattern.ReplaceAllStringFunc(v, MaskPhone)
+	if masked == v {
+		return a
+	}
+	return slog.String(a.Key, masked)
+}
+
+// MaskPhone keeps a phone number's leading + and last four digits and replaces the other digits
+// with '*'.
+func MaskPhone(p string) string {
+	digits := 0
+	for _, r := range p {
+		if r >= '0' && r <= '9' {
+			digits++
+		}
+	}
+	b := []rune(p)
+	for i := range b {
+		if b[i] >= '0' && b[i] <= '9' {
+			if digits > 4 {
+				b[i] = '*'
+			}
+			digits--
+		}
+	}
+	return string(b)
 }

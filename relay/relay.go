@@ -5,6 +5,7 @@
 package relay
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,6 +32,9 @@ type Options struct {
 	ConfigPath string
 	// Logger is used for everything; nil builds one from the config's log block.
 	Logger *slog.Logger
+	// LogFormat and LogLevel, when set, override the config's log.format and log.level
+	// (`serve --log-format/--log-level`).
+	LogFormat, LogLevel string
 	// Listener, when set, is served instead of listening on server.listen (tests pass one on port 0).
 	Listener net.Listener
 	// Reload receives a value for every reload request (SIGHUP).
@@ -64,7 +68,7 @@ func Run(ctx context.Context, opts Options) error {
 	cfg := loaded.Runtime.Config
 	log := opts.Logger
 	if log == nil {
-		if log, err = NewLogger(os.Stderr, cfg.Log.Format, cfg.Log.Level); err != nil {
+		if log, err = NewLogger(os.Stderr, cmp.Or(opts.LogFormat, cfg.Log.Format), cmp.Or(opts.LogLevel, cfg.Log.Level), cfg.Log.ShowPhoneNumbers); err != nil {
 			return err
 		}
 		// Rebuild the sinks with the configured logger.

@@ -22,13 +22,7 @@ func serveCmd(args []string, stderr io.Writer) error {
 	}
 	opts := relay.Options{ConfigPath: *configPath}
 	opts.Version, _ = versionInfo()
-	if *logFormat != "" || *logLevel != "" {
-		log, err := relay.NewLogger(stderr, *logFormat, *logLevel)
-		if err != nil {
-			return err
-		}
-		opts.Logger = log
-	}
+	opts.LogFormat, opts.LogLevel = *logFormat, *logLevel
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
