@@ -17,6 +17,8 @@ type decoder struct {
 	errs   Errors
 	// suggested holds the paths of keys offered by "did you mean", which are then not also missing.
 	suggested map[string]bool
+	// merging holds the mappings whose merge keys are being read, to stop a mapping merging itself.
+	merging map[*yaml.Node]bool
 }
 
 func (d *decoder) errorf(line int, path, format string, args ...any) {
@@ -119,12 +121,21 @@ func (d *decoder) object(n *yaml.Node, path string, line int, known []string) *o
 	}
 	for _, m := range merges {
 		m = resolve(m)
+		if d.merging[m] {
+			d.errorf(m.Line, path, "merges itself through an alias")
+			continue
+		}
 		srcs := []*yaml.Node{m}
 		if m.Kind == yaml.SequenceNode {
 			srcs = m.Content
 		}
 		for _, src := range srcs {
+			if d.merging == nil {
+				d.merging = map[*yaml.Node]bool{}
+			}
+			d.merging[n] = true
 			merged := d.object(src, path, line, known)
+			delete(d.merging, n)
 			for _, k := range merged.order {
 				if _, ok := o.keys[k]; !ok {
 					o.keys[k], o.vals[k] = merged.keys[k], merged.vals[k]

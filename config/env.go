@@ -100,7 +100,11 @@ func (d *decoder) expandNode(n *yaml.Node, path string) string {
 // point to and ${…} expanded in every string scalar. Mapping keys are kept as written.
 func (d *decoder) tree(n *yaml.Node, path string) *yaml.Node {
 	budget := maxTreeNodes
-	out := d.copyTree(n, path, &budget)
+	out := d.copyTree(n, path, &budget, map[*yaml.Node]bool{})
+	if budget == cyclic {
+		d.errorf(n.Line, path, "contains itself through an alias; YAML aliases here may only repeat other values")
+		return nil
+	}
 	if budget < 0 {
 		d.errorf(n.Line, path, "is too large once its aliases are expanded (more than %d values)", maxTreeNodes)
 		return nil
@@ -108,11 +112,20 @@ func (d *decoder) tree(n *yaml.Node, path string) *yaml.Node {
 	return out
 }
 
-func (d *decoder) copyTree(n *yaml.Node, path string, budget *int) *yaml.Node {
+// cyclic is the budget copyTree leaves when it meets a node inside itself.
+const cyclic = -1 << 40
+
+func (d *decoder) copyTree(n *yaml.Node, path string, budget *int, open map[*yaml.Node]bool) *yaml.Node {
 	n = resolve(n)
+	if open[n] {
+		*budget = cyclic
+		return nil
+	}
 	if *budget--; *budget < 0 {
 		return nil
 	}
+	open[n] = true
+	defer delete(open, n)
 	c := *n
 	c.Anchor = ""
 	c.Content = nil
@@ -126,14 +139,14 @@ func (d *decoder) copyTree(n *yaml.Node, path string, budget *int) *yaml.Node {
 			k := resolve(n.Content[i])
 			kc := *k
 			kc.Anchor = ""
-			c.Content = append(c.Content, &kc, d.copyTree(n.Content[i+1], join(path, k.Value), budget))
+			c.Content = append(c.Content, &kc, d.copyTree(n.Content[i+1], join(path, k.Value), budget, open))
 			if *budget < 0 {
 				return nil
 			}
 		}
 	case yaml.SequenceNode:
 		for i, e := range n.Content {
-			c.Content = append(c.Content, d.copyTree(e, fmt.Sprintf("%s[%d]", path, i), budget))
+			c.Content = append(c.Content, d.copyTree(e, fmt.Sprintf("%s[%d]", path, i), budget, open))
 			if *budget < 0 {
 				return nil
 			}

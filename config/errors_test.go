@@ -137,6 +137,13 @@ func TestParseErrors(t *testing.T) {
 			`7: rules[0].actions: must be a list of at least one action (each item starting with "- sink:")`,
 			`12: rules[1].actions[0].blocks[0].text: environment variable "EMOJI" is not set (set it, or write ${EMOJI:-default})`,
 		}},
+		{name: "alias_cycle", want: []string{
+			`1: server: merges itself through an alias`,
+			`10: rules[0].actions[0].body: contains itself through an alias; YAML aliases here may only repeat other values`,
+		}},
+		{name: "alias_bomb", want: []string{
+			`9: rules[0].actions[0].body: is too large once its aliases are expanded (more than 100000 values)`,
+		}},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
