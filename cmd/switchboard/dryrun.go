@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/switchboard-relay/switchboard/call"
 	"github.com/switchboard-relay/switchboard/relay"
@@ -58,11 +59,11 @@ func testCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			failed = true
 		}
 		if *asJSON {
-			line, err := json.Marshal(res)
-			if err != nil {
+			enc := json.NewEncoder(stdout)
+			enc.SetEscapeHTML(false) // show <secret> and Slack's <!here> as they are
+			if err := enc.Encode(res); err != nil {
 				return fmt.Errorf("encode result: %w", err)
 			}
-			fmt.Fprintf(stdout, "%s\n", line)
 			continue
 		}
 		printDryRun(stdout, loaded, res)
@@ -132,12 +133,15 @@ func printDryRun(w io.Writer, loaded *relay.Loaded, res dryRunResult) {
 			fmt.Fprintf(w, "    failed to render: %s\n", a.Error)
 			continue
 		}
-		pretty, err := json.MarshalIndent(a.Message, "    ", "  ")
-		if err != nil {
+		var pretty strings.Builder
+		enc := json.NewEncoder(&pretty)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("    ", "  ")
+		if err := enc.Encode(a.Message); err != nil {
 			fmt.Fprintf(w, "    (unprintable: %v)\n", err)
 			continue
 		}
-		fmt.Fprintf(w, "    %s\n", pretty)
+		fmt.Fprintf(w, "    %s", pretty.String())
 	}
 	fmt.Fprintln(w)
 }
