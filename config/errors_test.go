@@ -137,6 +137,9 @@ func TestParseErrors(t *testing.T) {
 			`7: rules[0].actions: must be a list of at least one action (each item starting with "- sink:")`,
 			`12: rules[1].actions[0].blocks[0].text: environment variable "EMOJI" is not set (set it, or write ${EMOJI:-default})`,
 		}},
+		{name: "lease", want: []string{
+			`2: storage.lease: 1m0s must be longer than every sink timeout, but sinks.mail.smtp.timeout is 1m30s (raise lease or lower that timeout)`,
+		}},
 		{name: "alias_cycle", want: []string{
 			`1: server: merges itself through an alias`,
 			`10: rules[0].actions[0].body: contains itself through an alias; YAML aliases here may only repeat other values`,

@@ -46,10 +46,12 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	cfg := &Config{File: file}
 	top := d.object(root, "", 1, topKeys)
 	cfg.Server = d.server(d.sub(top, "server", serverKeys))
-	cfg.Storage = d.storage(d.sub(top, "storage", storageKeys))
+	storage := d.sub(top, "storage", storageKeys)
+	cfg.Storage = d.storage(storage)
 	cfg.Log = d.log(d.sub(top, "log", logKeys))
 	cfg.Defaults = d.delivery(d.sub(top, "defaults", deliveryKeys), defaultDelivery())
 	cfg.Sinks = d.sinks(top, cfg.Defaults)
+	d.checkLease(storage, cfg)
 	cfg.Rules = d.rules(top, cfg)
 	sort.SliceStable(d.errs, func(i, j int) bool { return d.errs[i].Line < d.errs[j].Line })
 	if err := d.errs.Err(); err != nil {

@@ -70,6 +70,26 @@ func (d *decoder) storage(o *object) Storage {
 	return s
 }
 
+// checkLease reports a storage lease that a sink's timeout could outlast: another replica would then
+// send the same delivery while the first is still waiting for an answer.
+func (d *decoder) checkLease(o *object, cfg *Config) {
+	for _, s := range cfg.Sinks {
+		key, timeout := "", time.Duration(0)
+		switch {
+		case s.Slack != nil:
+			key, timeout = "timeout", s.Slack.Timeout
+		case s.Webhook != nil:
+			key, timeout = "timeout", s.Webhook.Timeout
+		case s.Email != nil:
+			key, timeout = "smtp.timeout", s.Email.SMTP.Timeout
+		}
+		if timeout >= cfg.Storage.Lease {
+			d.errorf(o.lineOf("lease"), o.at("lease"), "%s must be longer than every sink timeout, but sinks.%s.%s is %s (raise lease or lower that timeout)",
+				cfg.Storage.Lease, s.Name, key, timeout)
+		}
+	}
+}
+
 func (d *decoder) log(o *object) Log {
 	l := Log{Format: "text", Level: "info"}
 	d.enum(o, "format", &l.Format, "text", "json")
