@@ -11,6 +11,13 @@ import (
 	"github.com/switchboard-relay/switchboard/store"
 )
 
+// claimSQL leases the due rows of one sink, found through the partial index deliveries_due.
+const claimSQL = `UPDATE deliveries
+	SET state = 'in_flight', lease_owner = ?, lease_expires = ?, due_at = ?, attempts = attempts + 1, updated_at = ?
+	WHERE id IN (SELECT id FROM deliveries WHERE sink = ? AND due_at IS NOT NULL AND due_at <= ?
+		ORDER BY due_at, id LIMIT ?)
+	RETURNING ` + deliveryCols
+
 // Claim leases up to limit due deliveries of sink to owner, earliest due first (a pending delivery is
 // due at NextAttemptAt, an in-flight one at LeaseExpires). It runs as one write transaction, so two
 // claims never overlap. A limit below 1 claims nothing.
@@ -28,11 +35,7 @@ func (s *Store) Claim(ctx context.Context, sink, owner string, limit int, lease 
 		return nil, nil
 	}
 	n, exp := nanos(now), nanos(now.Add(lease))
-	rows, err := s.write.QueryContext(ctx, `UPDATE deliveries
-		SET state = 'in_flight', lease_owner = ?, lease_expires = ?, due_at = ?, attempts = attempts + 1, updated_at = ?
-		WHERE id IN (SELECT id FROM deliveries WHERE sink = ? AND due_at IS NOT NULL AND due_at <= ?
-			ORDER BY due_at, id LIMIT ?)
-		RETURNING `+deliveryCols, owner, exp, exp, n, sink, n, limit)
+	rows, err := s.write.QueryContext(ctx, claimSQL, owner, exp, exp, n, sink, n, limit)
 	if err != nil {
 		return nil, s.fail("claim", err)
 	}
@@ -124,13 +127,18 @@ func (s *Store) Finish(ctx context.Context, id int64, owner string, o store.Outc
 	return nil
 }
 
+const (
+	nextDueSQL     = `SELECT min(due_at) FROM deliveries WHERE sink = ? AND due_at IS NOT NULL`
+	queuedSinksSQL = `SELECT DISTINCT sink FROM deliveries WHERE due_at IS NOT NULL ORDER BY sink`
+)
+
 // NextDue returns when the next delivery of sink becomes claimable.
 func (s *Store) NextDue(ctx context.Context, sink string) (time.Time, bool, error) {
 	if s.isClosed() {
 		return time.Time{}, false, store.ErrClosed
 	}
 	var due sql.NullInt64
-	err := s.read.QueryRowContext(ctx, `SELECT min(due_at) FROM deliveries WHERE sink = ? AND due_at IS NOT NULL`, sink).Scan(&due)
+	err := s.read.QueryRowContext(ctx, nextDueSQL, sink).Scan(&due)
 	if err != nil {
 		return time.Time{}, false, s.fail("next due", err)
 	}
@@ -145,7 +153,7 @@ func (s *Store) QueuedSinks(ctx context.Context) ([]string, error) {
 	if s.isClosed() {
 		return nil, store.ErrClosed
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT sink FROM deliveries WHERE due_at IS NOT NULL ORDER BY sink`)
+	rows, err := s.read.QueryContext(ctx, queuedSinksSQL)
 	if err != nil {
 		return nil, s.fail("queued sinks", err)
 	}

@@ -50,8 +50,10 @@ var migrations = []string{
 	CREATE INDEX deliveries_due ON deliveries (sink, due_at) WHERE due_at IS NOT NULL;
 	-- Stats: delivered rows, the vast majority, are not in this index.
 	CREATE INDEX deliveries_unfinished ON deliveries (sink, state, attempts, queued_at) WHERE state != 'delivered';
-	-- Purge and ListDeliveries by state.
+	-- Purge.
 	CREATE INDEX deliveries_finished ON deliveries (state, updated_at) WHERE state IN ('delivered', 'dead');
+	-- ListDeliveries by state (the admin API lists dead letters among many delivered rows).
+	CREATE INDEX deliveries_state ON deliveries (state, id);
 
 	CREATE TABLE delivery_attempts (
 		id          INTEGER PRIMARY KEY,
