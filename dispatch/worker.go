@@ -73,10 +73,24 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 	defer sends.Wait()
 	st := w.d.opts.Store
 	for ctx.Err() == nil {
-		t, _ := w.current()
+		t, lim := w.current()
 		free := t.Conf.Delivery.Concurrency - int(w.inflight.Load())
 		if free > 0 {
+			// A rate-limited sink takes its token before it claims, one delivery at a time, so that
+			// no claimed delivery waits for the limiter while its lease runs out.
+			var token *rate.Reservation
+			if lim != nil {
+				free = 1
+				token = lim.Reserve()
+				if !waitCtx(ctx, token.Delay()) {
+					token.Cancel()
+					break
+				}
+			}
 			ds, err := st.Claim(ctx, w.name, w.d.opts.Owner, free, w.d.opts.Lease, w.d.opts.Now())
+			if token != nil && len(ds) == 0 {
+				token.Cancel() // nothing to send: give the token back
+			}
 			if err != nil {
 				if ctx.Err() == nil {
 					w.d.log.Warn("claim deliveries", "sink", w.name, "err", err)
@@ -110,6 +124,21 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 	}
 }
 
+// waitCtx waits for d, or until ctx is done; it reports whether the wait completed.
+func waitCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
 func (w *worker) sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -122,14 +151,12 @@ func (w *worker) sleep(ctx context.Context, d time.Duration) {
 
 // deliver makes one attempt at sd and records its outcome.
 func (w *worker) deliver(ctx context.Context, sd *store.Delivery) {
-	t, lim := w.current()
+	t, _ := w.current()
 	now := w.d.opts.Now
 	var err error
 	var msg sinks.Message
 	if jerr := json.Unmarshal(sd.Message, &msg); jerr != nil {
 		err = sinks.Permanent(sinks.ReasonTemplate, fmt.Errorf("stored message is unreadable: %w", jerr))
-	} else if lim != nil {
-		err = lim.Wait(ctx)
 	}
 	start := now()
 	if err == nil {
