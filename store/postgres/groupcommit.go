@@ -42,6 +42,7 @@ type commitFunc func(ctx context.Context, batch []*ingestReq) error
 // committer batches ingest requests.
 type committer struct {
 	commit commitFunc
+	linger time.Duration
 	queue  chan *ingestReq
 
 	mu     sync.RWMutex // guards closed against sends on the closed queue
@@ -49,9 +50,10 @@ type committer struct {
 	wg     sync.WaitGroup
 }
 
-func newCommitter(commit commitFunc) *committer {
-	c := &committer{commit: commit, queue: make(chan *ingestReq, maxBatch)}
-	for range committers {
+// newCommitter starts workers committing goroutines, each waiting up to linger to fill a batch.
+func newCommitter(commit commitFunc, workers int, linger time.Duration) *committer {
+	c := &committer{commit: commit, linger: linger, queue: make(chan *ingestReq, maxBatch)}
+	for range workers {
 		c.wg.Go(c.run)
 	}
 	return c
@@ -95,35 +97,48 @@ func (c *committer) close() {
 }
 
 func (c *committer) run() {
-	timer := time.NewTimer(0)
-	<-timer.C
 	for {
 		first, ok := <-c.queue
 		if !ok {
 			return
 		}
-		batch := []*ingestReq{first}
-		timer.Reset(linger)
-	gather:
-		for len(batch) < maxBatch {
-			select {
-			case r, ok := <-c.queue:
-				if !ok {
-					break gather
-				}
-				batch = append(batch, r)
-			case <-timer.C:
-				break gather
-			}
-		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
-		c.flush(batch)
+		c.flush(c.gather(first))
 	}
+}
+
+// gather returns a batch of first and what else is queued, waiting up to linger for more while the
+// batch is not full.
+func (c *committer) gather(first *ingestReq) []*ingestReq {
+	batch := []*ingestReq{first}
+queued:
+	for len(batch) < maxBatch {
+		select {
+		case r, ok := <-c.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, r)
+		default:
+			break queued
+		}
+	}
+	if len(batch) == maxBatch || c.linger <= 0 {
+		return batch
+	}
+	timer := time.NewTimer(c.linger)
+	defer timer.Stop()
+	for len(batch) < maxBatch {
+		select {
+		case r, ok := <-c.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, r)
+		case <-timer.C:
+			return batch
+		}
+	}
+	return batch
 }
 
 // flush commits the live requests of batch and answers each. When the database rejects the batch

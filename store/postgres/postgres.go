@@ -95,7 +95,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{pool: pool, log: log, done: make(chan struct{})}
-	s.ingest = newCommitter(s.commitBatch)
+	s.ingest = newCommitter(s.commitBatch, committers, linger)
 	return s, nil
 }
 
