@@ -36,10 +36,10 @@ var slackCallID = regexp.MustCompile(`call (\d+)`)
 // records every request by delivery key (the Idempotency-Key for the CRM, "<call id>" parsed from the
 // text for Slack), and wakes waiters on every request, so tests wait for counts instead of sleeping.
 type receiver struct {
-	t     *testing.T
-	kind  string // "slack" or "crm"
-	srv   *httptest.Server
-	mode  atomic.Int32
+	t    *testing.T
+	kind string // "slack" or "crm"
+	srv  *httptest.Server
+	mode atomic.Int32
 	// transient, while positive, is how many more requests get transientMode before the mode applies.
 	transient     atomic.Int64
 	transientMode atomic.Int32
