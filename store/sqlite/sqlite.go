@@ -60,7 +60,8 @@ type Store struct {
 	ingest *store.GroupCommitter
 	hub    store.Broadcaster
 
-	pollOnce  sync.Once
+	pollMu    sync.Mutex
+	polling   bool
 	closeOnce sync.Once
 	closed    chan struct{}
 	closeErr  error

@@ -16,6 +16,9 @@ func (s *Store) Watch(ctx context.Context, fn func(sink string)) error {
 	if s.isClosed() {
 		return store.ErrClosed
 	}
+	if err := s.startPoll(ctx); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		select {
@@ -25,25 +28,37 @@ func (s *Store) Watch(ctx context.Context, fn func(sink string)) error {
 		}
 	}()
 	s.hub.Subscribe(ctx, fn)
-	s.pollOnce.Do(func() { go s.poll() })
 	return nil
 }
 
-// poll turns wakeups recorded by other processes into notifications, until Close.
-func (s *Store) poll() {
+// startPoll starts the poller of wakeups from other processes, once. Its cursor is read before Watch
+// returns, so that a wakeup committed afterwards is seen.
+func (s *Store) startPoll(ctx context.Context) error {
 	if s.opts.PollInterval < 0 {
-		return
+		return nil
 	}
+	s.pollMu.Lock()
+	defer s.pollMu.Unlock()
+	if s.polling {
+		return nil
+	}
+	var last sql.NullInt64
+	if err := s.read.QueryRowContext(ctx, `SELECT max(id) FROM wakeups`).Scan(&last); err != nil {
+		return s.fail("watch: read requeue wakeups", err)
+	}
+	s.polling = true
+	go s.poll(last)
+	return nil
+}
+
+// poll turns wakeups recorded by other processes after last into notifications, until Close.
+func (s *Store) poll(last sql.NullInt64) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
 		<-s.closed
 		cancel()
 	}()
-	var last sql.NullInt64
-	if err := s.read.QueryRowContext(ctx, `SELECT max(id) FROM wakeups`).Scan(&last); err != nil && ctx.Err() == nil {
-		s.log.Warn("read requeue wakeups", "err", err)
-	}
 	t := time.NewTicker(s.opts.PollInterval)
 	defer t.Stop()
 	for {
