@@ -90,6 +90,15 @@ func Decode(body []byte) (*Call, error) {
 		}
 		return nil, errors.New("body is not a JSON object")
 	}
+	if c, ok := decodeFast(body, trimmed); ok {
+		return c, nil
+	}
+	return decodeSlow(body, trimmed)
+}
+
+// decodeSlow decodes with encoding/json, field by field, so that every error names its field. It
+// decides every body the fast path declines.
+func decodeSlow(body, trimmed []byte) (*Call, error) {
 	var w wire
 	if err := json.Unmarshal(trimmed, &w); err != nil {
 		var syn *json.SyntaxError

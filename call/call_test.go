@@ -153,14 +153,17 @@ func TestDecode(t *testing.T) {
 	}
 }
 
-// FuzzDecode checks that Decode never panics, that it returns exactly one of a call and an error, and
-// that a decoded call keeps the body as Raw and has a positive id and non-nil maps.
+// FuzzDecode checks that Decode never panics, that it returns exactly one of a call and an error, that
+// a decoded call keeps the body as Raw and has a positive id and non-nil maps, and that the fast path
+// and the encoding/json path agree on every body the fast path accepts.
 func FuzzDecode(f *testing.F) {
 	if example, err := os.ReadFile("testdata/example.json"); err == nil {
 		f.Add(example)
 	}
 	for _, s := range []string{`{"id":1}`, `{"id":1,"transcript":"x"}`, `{"id":-1}`, `[]`, `{"id":1,"lead":null}`,
-		`{"id":1,"transcript":[{"text":"a","sender":"bot","timestamp":1.5}]}`, `{"id":1e2}`, "\xff"} {
+		`{"id":1,"transcript":[{"text":"a","sender":"bot","timestamp":1.5}]}`, `{"id":1e2}`, "\xff",
+		`{"id":2,"lead":{"a":"\ud83d\ude00 \ud800x \u00e9\n\"","b":[true,false,null,-0.5e3,{}]},"Status":"x"}`,
+		`{"id":3,"transcript":[null,{"TEXT":"a"},{"text":null,"extra":[1]}],"transfers":[]}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -180,5 +183,52 @@ func FuzzDecode(f *testing.F) {
 		if !bytes.Equal(c.Raw, body) {
 			t.Errorf("Decode(%q) Raw = %q, want the body", body, c.Raw)
 		}
+		trimmed := bytes.TrimSpace(body)
+		fast, ok := decodeFast(body, trimmed)
+		slow, err := decodeSlow(body, trimmed)
+		if ok && (err != nil || !reflect.DeepEqual(fast, slow)) {
+			t.Errorf("Decode(%q): fast path gave %+v, encoding/json path gave %+v, %v", body, fast, slow, err)
+		}
 	})
+}
+
+// TestFastPath checks which bodies the fast path takes (the common shapes must not fall back to the
+// slow path) and that, where it does, it agrees with the encoding/json path.
+func TestFastPath(t *testing.T) {
+	example, _ := os.ReadFile("testdata/example.json")
+	typical, _ := os.ReadFile("testdata/typical.json")
+	tests := []struct {
+		name string
+		body string
+		fast bool
+	}{
+		{"published example", string(example), true},
+		{"typical", string(typical), true},
+		{"escapes and unicode", `{"id":1,"formatted_transcript":"AI: \"hi\"\n\u00e9 \ud83d\ude00 🔥 שלום","lead":{"x":[1,{"y":null}]}}`, true},
+		{"string transcript", `{"id":1,"transcript":"hi"}`, true},
+		{"unknown fields", `{"id":1,"campaign":{"a":[1,2,{"b":"c"}]},"v":2}`, true},
+		{"turn with an extra key", `{"id":1,"transcript":[{"text":"a","sender":"bot","timestamp":1,"confidence":0.9}]}`, true},
+		{"lone surrogate", `{"id":1,"status":"\ud800"}`, true},
+		{"differently cased key", `{"id":1,"Status":"x"}`, false},
+		{"duplicate key", `{"id":1,"id":2}`, false},
+		{"invalid UTF-8", "{\"id\":1,\"status\":\"\xff\"}", false},
+		{"wrong type", `{"id":1,"status":5}`, false},
+		{"huge number", `{"id":1,"lead":{"x":1e999}}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := []byte(tt.body)
+			fast, ok := decodeFast(body, bytes.TrimSpace(body))
+			if ok != tt.fast {
+				t.Fatalf("fast path taken = %v, want %v", ok, tt.fast)
+			}
+			if !ok {
+				return
+			}
+			slow, err := decodeSlow(body, bytes.TrimSpace(body))
+			if err != nil || !reflect.DeepEqual(fast, slow) {
+				t.Errorf("fast path gave %+v\nencoding/json path gave %+v, %v", fast, slow, err)
+			}
+		})
+	}
 }
