@@ -183,7 +183,8 @@ func (s *Store) Stats(ctx context.Context) ([]store.SinkStats, error) {
 }
 
 // purgeBatch is how many rows one Purge statement deletes, so that no statement holds many locks or
-// runs long; SKIP LOCKED lets replicas purging at once share the work instead of waiting.
+// runs long; SKIP LOCKED lets replicas purging at once share the work instead of waiting. The ids are
+// collected into an array so that the delete itself goes through the primary key.
 const purgeBatch = 1000
 
 // Purge deletes deliveries that are delivered or dead and were last updated before cutoff, with their
@@ -194,10 +195,10 @@ func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 		return 0, err
 	}
 	for {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM deliveries WHERE id IN (
+		tag, err := s.pool.Exec(ctx, `DELETE FROM deliveries WHERE id = ANY (ARRAY (
 			SELECT id FROM deliveries
 			WHERE state IN ('delivered', 'dead') AND updated_at < $1
-			LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, purgeBatch)
+			LIMIT $2 FOR UPDATE SKIP LOCKED))`, cutoff, purgeBatch)
 		if err != nil {
 			return 0, fmt.Errorf("purge deliveries: %w", err)
 		}
@@ -207,10 +208,10 @@ func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 	}
 	calls := 0
 	for {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM calls WHERE id IN (
+		tag, err := s.pool.Exec(ctx, `DELETE FROM calls WHERE id = ANY (ARRAY (
 			SELECT c.id FROM calls c
 			WHERE c.received_at < $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.call_id = c.id)
-			LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, purgeBatch)
+			LIMIT $2 FOR UPDATE OF c SKIP LOCKED))`, cutoff, purgeBatch)
 		if err != nil {
 			return calls, fmt.Errorf("purge calls: %w", err)
 		}
