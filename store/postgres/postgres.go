@@ -6,10 +6,11 @@
 // a replica that dies leaves leases that expire and are claimed by another), dead letters and replay.
 // Watch uses LISTEN/NOTIFY, so an ingest on one replica wakes the workers of every replica.
 //
-// Clock: Claim, Requeue and Purge use the time their caller passes, and Ingest the call's ReceivedAt,
-// never the database's clock, so tests can drive time. With several replicas, their clocks must
-// therefore agree to well within the shortest lease (NTP does this); a replica whose clock runs ahead
-// by more than a lease may reclaim deliveries that are still being sent.
+// Clock: Claim, Requeue and Purge use the time their caller passes, Ingest the call's ReceivedAt, and
+// Finish (for UpdatedAt) the replica's clock, never the database's, so tests can drive time. With
+// several replicas, their clocks must therefore agree to well within the shortest lease (NTP does
+// this); a replica whose clock runs ahead by more than a lease may reclaim deliveries that are still
+// being sent.
 //
 // Times are stored as timestamptz, which keeps microseconds: times read back are truncated to the
 // microsecond and are in UTC.
