@@ -96,26 +96,30 @@ func syntaxError(file string, err error) *Error {
 }
 
 // maxProblemSearchLines bounds the re-parsing problemLine does.
-const maxProblemSearchLines = 2000
+const maxProblemSearchLines = 100_000
 
 // problemLine improves the line of a YAML syntax error. yaml.v3 reports the line where the enclosing
 // construct began ("line 1: did not find expected key" for a bad indent on line 40), so this finds
-// the first prefix of the file, in whole lines, that fails with the very same error: the line that
-// prefix ends on is where the problem is. It returns reported when no such prefix is found.
+// the shortest prefix of the file, in whole lines, that fails with the very same error (a binary
+// search: a few parses, not one per line): the line that prefix ends on is where the problem is. It
+// returns reported when no such prefix is found.
 func problemLine(data []byte, err error, reported int) int {
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	if reported <= 0 || len(lines) > maxProblemSearchLines {
 		return reported
 	}
-	end := 0
+	ends := make([]int, len(lines)+1) // ends[i] is the length of the first i lines
 	for i, l := range lines {
-		end += len(l)
-		if i+1 < reported {
-			continue
-		}
-		if _, perr := parseYAML(data[:end]); perr != nil && perr.Error() == err.Error() {
-			return i + 1
-		}
+		ends[i+1] = ends[i] + len(l)
+	}
+	fails := func(i int) bool {
+		_, perr := parseYAML(data[:ends[i]])
+		return perr != nil && perr.Error() == err.Error()
+	}
+	// A prefix that contains the problem fails with the same error, and so does every longer one:
+	// binary search for the shortest.
+	if i := sort.Search(len(lines)-reported+1, func(k int) bool { return fails(reported + k) }) + reported; i <= len(lines) {
+		return i
 	}
 	return reported
 }
