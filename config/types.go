@@ -3,6 +3,16 @@
 //
 // The types here are the contract between the config file and the rest of Switchboard: rules compiles
 // Rule and Action, sinks are built from Sink, and serve reads Server and Storage.
+//
+// ${VAR} and ${VAR:-default} are expanded inside scalar values after the YAML is parsed, not in the
+// raw text: a value holding ": " or "#" (a URL fragment, a token) cannot break the YAML, and every
+// line number stays that of the file as written. Expansion applies to every value, template strings
+// included (a when, a text, each string in blocks and body); it never applies to keys. $$ is a
+// literal $ (write $${{ price }} for a dollar sign before a template), and any other $ is kept as
+// written. A value that is empty after expansion counts as absent, so its default applies.
+//
+// The file is decoded by walking yaml.v3 nodes rather than into tagged structs, so that every
+// problem has a line and no Go type name reaches the user.
 package config
 
 import (
@@ -93,7 +103,7 @@ type Sink struct {
 
 	// Delivery is the defaults with this sink's overrides applied.
 	Delivery Delivery
-	// RateLimit is this sink's rate; nil means the type's default (1/s for slack, unlimited otherwise).
+	// RateLimit is this sink's rate; nil means unlimited. Parse sets slack sinks without one to 1/s.
 	RateLimit *Rate
 
 	Slack   *SlackSink
