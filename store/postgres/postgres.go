@@ -58,6 +58,8 @@ type Store struct {
 	// mu orders Watch registering a watcher against Close waiting for them.
 	mu       sync.Mutex
 	watchers sync.WaitGroup
+	// watchPID is the server process of the latest Watch connection, for tests.
+	watchPID atomic.Uint32
 }
 
 var _ store.Store = (*Store)(nil)

@@ -106,6 +106,7 @@ func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
 		_ = conn.Close(context.Background())
 		return nil, fmt.Errorf("listen for work: %w", err)
 	}
+	s.watchPID.Store(conn.PgConn().PID())
 	return conn, nil
 }
 
