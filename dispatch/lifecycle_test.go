@@ -1,0 +1,175 @@
+package dispatch
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/switchboard-relay/switchboard/sinks"
+	"github.com/switchboard-relay/switchboard/store"
+	"github.com/switchboard-relay/switchboard/store/sqlite"
+)
+
+// TestRemovedSinkDeadLetters queues work for a sink, removes the sink with Apply and starts the
+// dispatcher: the queued deliveries become dead letters with reason config, and nothing is sent.
+func TestRemovedSinkDeadLetters(t *testing.T) {
+	st := openStore(t)
+	gone, kept := &fakeSink{}, &fakeSink{}
+	d, m := newDispatcher(st, Options{Poll: 10 * time.Millisecond})
+	d.Apply(map[string]*Target{"gone": target("gone", gone, 1), "kept": target("kept", kept, 1)})
+	goneIDs := enqueue(t, st, "gone", 3)
+	keptIDs := enqueue(t, st, "kept", 2)
+	d.Apply(map[string]*Target{"kept": target("kept", kept, 1)})
+	start(t, d)
+	waitState(t, st, store.Dead, goneIDs...)
+	waitState(t, st, store.Delivered, keptIDs...)
+	for _, id := range goneIDs {
+		got := get(t, st, id)
+		if got.LastReason != string(sinks.ReasonConfig) || !strings.Contains(got.LastError, `sink "gone" is no longer configured`) {
+			t.Errorf("delivery %d: reason %q error %q, want reason config naming the sink", id, got.LastReason, got.LastError)
+		}
+	}
+	if n := len(gone.received()); n != 0 {
+		t.Errorf("removed sink was sent %d deliveries, want 0", n)
+	}
+	if got := testutil.ToFloat64(m.Attempts.WithLabelValues("gone", "permanent", "config")); got != 3 {
+		t.Errorf("delivery_attempts_total{sink=gone,result=permanent,reason=config} = %v, want 3", got)
+	}
+	if got := testutil.ToFloat64(m.Outcomes.WithLabelValues("gone", "dead")); got != 3 {
+		t.Errorf("deliveries_total{sink=gone,outcome=dead} = %v, want 3", got)
+	}
+}
+
+// TestApplyAddsSinkWhileRunning adds a sink to a running dispatcher: its queued work is delivered.
+func TestApplyAddsSinkWhileRunning(t *testing.T) {
+	st := openStore(t)
+	a, b := &fakeSink{}, &fakeSink{}
+	d, _ := newDispatcher(st, Options{Poll: 10 * time.Millisecond})
+	d.Apply(map[string]*Target{"a": target("a", a, 1)})
+	start(t, d)
+	ids := enqueue(t, st, "b", 2)
+	d.Apply(map[string]*Target{"a": target("a", a, 1), "b": target("b", b, 1)})
+	waitState(t, st, store.Delivered, ids...)
+	if got := b.sent.Load(); got != 2 {
+		t.Errorf("new sink sent %d, want 2", got)
+	}
+}
+
+// observedStore is the real SQLite store, reporting each NextDue call: a worker calls it just before it
+// goes to sleep.
+type observedStore struct {
+	*sqlite.Store
+	nextDue chan struct{}
+}
+
+func (s *observedStore) NextDue(ctx context.Context, sink string) (time.Time, bool, error) {
+	t, ok, err := s.Store.NextDue(ctx, sink)
+	select {
+	case s.nextDue <- struct{}{}:
+	default:
+	}
+	return t, ok, err
+}
+
+// TestNotifyWakesWorker polls only once an hour, so only Notify can get the delivery sent in time.
+func TestNotifyWakesWorker(t *testing.T) {
+	st := &observedStore{Store: openStore(t), nextDue: make(chan struct{}, 1)}
+	sink := &fakeSink{}
+	d, _ := newDispatcher(st, Options{Poll: time.Hour})
+	d.Apply(map[string]*Target{"s": target("s", sink, 1)})
+	start(t, d)
+	<-st.nextDue // the worker found nothing and is going to sleep for an hour
+	ids := enqueue(t, st, "s", 1)
+	d.Notify("s")
+	d.Notify("unknown") // ignored
+	waitState(t, st, store.Delivered, ids...)
+}
+
+// TestWatchNotifies wires the store's Watch to Notify as serve does: ingest alone wakes the worker.
+func TestWatchNotifies(t *testing.T) {
+	st := &observedStore{Store: openStore(t), nextDue: make(chan struct{}, 1)}
+	sink := &fakeSink{}
+	d, _ := newDispatcher(st, Options{Poll: time.Hour})
+	d.Apply(map[string]*Target{"s": target("s", sink, 1)})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := st.Watch(ctx, d.Notify); err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	start(t, d)
+	<-st.nextDue
+	ids := enqueue(t, st, "s", 2)
+	waitState(t, st, store.Delivered, ids...)
+}
+
+func TestShutdownLetsSendFinishWithinGrace(t *testing.T) {
+	st := openStore(t)
+	started, release := make(chan struct{}), make(chan struct{})
+	sink := &fakeSink{send: func(ctx context.Context, _ *sinks.Delivery) error {
+		close(started)
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}}
+	d, _ := newDispatcher(st, Options{Poll: 10 * time.Millisecond, Grace: time.Hour})
+	d.Apply(map[string]*Target{"s": target("s", sink, 1)})
+	ids := enqueue(t, st, "s", 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Run(ctx)
+	}()
+	<-started
+	cancel()
+	select {
+	case <-done:
+		t.Fatal("Run returned while a send was still in flight")
+	default:
+	}
+	close(release)
+	<-done
+	if got := get(t, st, ids[0]); got.State != store.Delivered {
+		t.Errorf("state after shutdown = %q (error %q), want delivered", got.State, got.LastError)
+	}
+}
+
+func TestShutdownCancelsSendAfterGrace(t *testing.T) {
+	st := openStore(t)
+	started := make(chan struct{})
+	sink := &fakeSink{send: func(ctx context.Context, _ *sinks.Delivery) error {
+		close(started)
+		<-ctx.Done() // a receiver that never answers
+		return ctx.Err()
+	}}
+	d, m := newDispatcher(st, Options{Poll: 10 * time.Millisecond, Grace: 20 * time.Millisecond})
+	d.Apply(map[string]*Target{"s": target("s", sink, 1)})
+	ids := enqueue(t, st, "s", 1)
+	stop, _ := start(t, d)
+	<-started
+	before := time.Now()
+	stop()
+	got := get(t, st, ids[0])
+	if got.State != store.Pending || got.Attempts != 1 {
+		t.Fatalf("state after shutdown = %q attempts %d, want pending after 1 attempt", got.State, got.Attempts)
+	}
+	if got.NextAttemptAt.After(time.Now()) || got.NextAttemptAt.Before(before) {
+		t.Errorf("next attempt at %s, want as soon as a worker runs again (between %s and now)", got.NextAttemptAt, before)
+	}
+	if !strings.HasPrefix(got.LastError, "interrupted by shutdown: ") {
+		t.Errorf("last error = %q, want it to say the shutdown interrupted it", got.LastError)
+	}
+	as, err := st.Attempts(context.Background(), ids[0])
+	if err != nil || len(as) != 1 || as[0].Result != "retry" {
+		t.Errorf("attempts = %+v (err %v), want one retry", as, err)
+	}
+	if got := testutil.ToFloat64(m.Outcomes.WithLabelValues("s", "dead")); got != 0 {
+		t.Errorf("deliveries_total{outcome=dead} = %v, want 0", got)
+	}
+}
