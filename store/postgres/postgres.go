@@ -81,6 +81,14 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	default:
 		cfg.MaxConns = defaultMaxConns
 	}
+	// Queue bookkeeping (claims, attempts, outcomes) commits without waiting for the WAL flush: a
+	// server crash can lose only the last few of them, which makes a delivery be sent again or count
+	// an attempt less, as at-least-once delivery allows. Ingest sets synchronous_commit=on for its own
+	// transactions, and its flush makes every earlier commit durable too. A DSN that sets
+	// synchronous_commit itself keeps its value.
+	if _, set := cfg.ConnConfig.RuntimeParams["synchronous_commit"]; !set {
+		cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres store: %w", err)
