@@ -137,6 +137,12 @@ func TestParseErrors(t *testing.T) {
 			`7: rules[0].actions: must be a list of at least one action (each item starting with "- sink:")`,
 			`12: rules[1].actions[0].blocks[0].text: environment variable "EMOJI" is not set (set it, or write ${EMOJI:-default})`,
 		}},
+		{name: "not_mappings", want: []string{
+			`2: sinks.ops: must be a mapping of keys to values, got a single value`,
+			`7: rules[0]: must be a mapping of keys to values, got a single value`,
+			`10: rules[1].actions[0]: must be a mapping of keys to values, got a single value`,
+			`12: rules[1].actions[1].blocks: must be a list of blocks (each item starting with "- type:"), got a mapping`,
+		}},
 		{name: "lease", want: []string{
 			`2: storage.lease: 1m0s must be longer than every sink timeout, but sinks.mail.smtp.timeout is 1m30s (raise lease or lower that timeout)`,
 		}},

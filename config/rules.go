@@ -28,6 +28,9 @@ func (d *decoder) rules(top *object, cfg *Config) []*Rule {
 		item = resolve(item)
 		path := fmt.Sprintf("rules[%d]", i)
 		o := d.object(item, path, item.Line, ruleKeys)
+		if o.bad {
+			continue
+		}
 		r := &Rule{Line: item.Line}
 		if !d.str(o, "name", &r.Name) {
 			d.missing(o, "name", "")
@@ -60,6 +63,9 @@ func (d *decoder) actions(rule *object, cfg *Config) []*Action {
 	for j, item := range n.Content {
 		item = resolve(item)
 		o := d.object(item, fmt.Sprintf("%s.actions[%d]", rule.path, j), item.Line, actionKeys)
+		if o.bad {
+			continue
+		}
 		out = append(out, d.action(o, cfg))
 	}
 	return out

@@ -34,6 +34,9 @@ var sinkTypes = []*sinkType{
 		decode:     (*decoder).slackSink,
 		checkAction: func(d *decoder, o *object, a *Action) {
 			d.requireOne(o, a.Text.Text != "" || a.Blocks != nil, "text", "slack actions need text, blocks or both")
+			if a.Blocks != nil && a.Blocks.Kind == yaml.MappingNode {
+				d.errorf(a.Blocks.Line, o.at("blocks"), "must be a list of blocks (each item starting with \"- type:\"), got a mapping")
+			}
 		},
 	},
 	{
@@ -117,7 +120,10 @@ func (d *decoder) sinks(top *object, defaults Delivery) []*Sink {
 func (d *decoder) sink(name string, line int, n *yaml.Node, defaults Delivery) *Sink {
 	path := "sinks." + name
 	o := d.object(n, path, line, nil)
-	s := &Sink{Name: name, Line: line}
+	s := &Sink{Name: name, Line: line, Delivery: defaults}
+	if o.bad {
+		return s
+	}
 	typ := d.sinkTypeOf(o, s)
 	known := allSinkKeys()
 	if typ != nil && typ.name != "log" {
