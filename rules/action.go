@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/switchboard-relay/switchboard/config"
@@ -81,10 +80,48 @@ func (c *compiler) compileAction(a *config.Action, sinkType, path string) *actio
 	return out
 }
 
+// addresses renders one `to` or `cc` entry. An entry that is exactly one {{ }} giving a list adds
+// each element as an address; empty addresses are dropped.
+func addresses(st *state, t *template, esc escaper) ([]string, error) {
+	if t.lone() {
+		v, err := st.run(t.segs[0].prog)
+		if err != nil {
+			return nil, &templateError{src: "{{ " + t.segs[0].src + " }}", msg: runtimeMessage(err)}
+		}
+		var items []any
+		switch v := v.(type) {
+		case []any:
+			items = v
+		case []string:
+			for _, s := range v {
+				items = append(items, s)
+			}
+		}
+		if items != nil {
+			var out []string
+			for _, item := range items {
+				b, err := appendFormatted(nil, item, esc)
+				if err != nil {
+					return nil, &templateError{src: "{{ " + t.segs[0].src + " }}", msg: err.Error()}
+				}
+				if s := strings.TrimSpace(string(b)); s != "" {
+					out = append(out, s)
+				}
+			}
+			return out, nil
+		}
+	}
+	s, err := t.render(st, esc)
+	if s = strings.TrimSpace(s); err != nil || s == "" {
+		return nil, err
+	}
+	return []string{s}, nil
+}
+
 // render builds the action's message for its sink type:
 // slack: Text and Blocks; webhook: Headers and Body (the call as received when the action has no
 // body); email: To, Cc, Subject, Text and HTML; log and any other type: every field the action has.
-// Empty recipients (an address template that rendered to nothing) are dropped.
+// Empty recipients (an address template that rendered to nothing) are dropped; see addresses.
 func (a *action) render(st *state) (*sinks.Message, error) {
 	esc := escapers[a.sinkType]
 	m := &sinks.Message{}
@@ -111,11 +148,15 @@ func (a *action) render(st *state) (*sinks.Message, error) {
 	addrs := func(ts []*template, key string) []string {
 		var out []string
 		for i, t := range ts {
-			var s string
-			field(t, &s, esc.addr, key+"["+strconv.Itoa(i)+"]")
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, s)
+			if err != nil {
+				return nil
 			}
+			var list []string
+			list, err = addresses(st, t, esc.addr)
+			if err != nil {
+				err = fmt.Errorf("render %s[%d]: %w", key, i, err)
+			}
+			out = append(out, list...)
 		}
 		return out
 	}

@@ -11,6 +11,7 @@ package rules
 
 import (
 	"fmt"
+	"reflect"
 	"sync"
 
 	"github.com/expr-lang/expr"
@@ -87,10 +88,17 @@ func (rs *Ruleset) RuleNames() []string {
 	return append([]string(nil), rs.names...)
 }
 
+// maxKeptBuffer is the largest scratch buffer kept for the next evaluation; a larger one (a huge
+// transcript) is left to the garbage collector.
+const maxKeptBuffer = 64 << 10
+
 // Evaluate runs every rule against c in file order and renders the actions of each matching rule.
-// All matching rules fire; a matching rule with `stop: true` ends the evaluation. Evaluate never
-// panics on call data and never returns nil.
+// All matching rules fire; a matching rule with `stop: true` ends the evaluation. Evaluate does not
+// modify c, never panics on call data and never returns nil; a nil c is evaluated as an empty call.
 func (rs *Ruleset) Evaluate(c *call.Call) *Result {
+	if c == nil {
+		c = &call.Call{}
+	}
 	st, _ := rs.pool.Get().(*state)
 	if st == nil {
 		st = &state{}
@@ -99,6 +107,12 @@ func (rs *Ruleset) Evaluate(c *call.Call) *Result {
 	defer func() {
 		st.call = nil
 		st.buf, st.out = st.buf[:0], st.out[:0]
+		if cap(st.buf) > maxKeptBuffer {
+			st.buf = nil
+		}
+		if cap(st.out) > maxKeptBuffer {
+			st.out = nil
+		}
 		rs.pool.Put(st)
 	}()
 
@@ -201,7 +215,7 @@ func (c *compiler) compileWhen(t config.Template, path string) *vm.Program {
 		c.errorf(t.Line, path, "%s", compileMessage(err))
 		return nil
 	}
-	if typ := p.Node().Type(); typ != nil && typ.Kind().String() != "bool" && typ.Kind().String() != "interface" {
+	if typ := p.Node().Type(); typ != nil && typ.Kind() != reflect.Bool && typ.Kind() != reflect.Interface {
 		c.errorf(t.Line, path, "must be true or false, but gives a %s: compare it, e.g. with ==", typeWord(typ))
 		return nil
 	}

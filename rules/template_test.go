@@ -97,6 +97,7 @@ func TestFormatInString(t *testing.T) {
 		{"nullable string", "{{ customer_phone }}", "+1234567890"},
 		{"default for null", `{{ assistant_phone ?? "unknown" }}`, "unknown"},
 		{"concatenation", `{{ customer_phone + "!" }}`, "+1234567890!"},
+		{"nullable equality", `{{ customer_phone == "+1234567890" }} {{ assistant_phone == nil }}`, "true true"},
 		{"integer", "{{ duration }}s", "125s"},
 		{"whole float", "{{ duration * 1.0 }}", "125"},
 		{"fraction", "{{ duration / 2 }}", "62.5"},
@@ -126,6 +127,7 @@ func TestFormatInString(t *testing.T) {
 }
 
 const hostile = `{"id": 1, "customer_phone": "+1\r\nBcc: x@example.com", "status": "completed",
+ "extracted_variables": {"emails": ["a@example.com", "", "b@example.com\r\nBcc: c@example.com"]},
  "input_variables": {"name": "<!channel> & <https://evil|click> \"q\" 'a' 🔥 שלום"}}`
 
 func TestEscaping(t *testing.T) {
@@ -147,6 +149,10 @@ func TestEscaping(t *testing.T) {
 			func(m *sinks.Message) (string, string) { return m.Subject, "Lead\t+1  Bcc: x@example.com" }},
 		{"email to", "email", config.Action{To: []config.Template{tmpl("{{ customer_phone }}"), tmpl("{{ lead.none }}")}},
 			func(m *sinks.Message) (string, string) { return strings.Join(m.To, ","), "+1  Bcc: x@example.com" }},
+		{"email list of addresses", "email", config.Action{Cc: []config.Template{tmpl("{{ extracted_variables.emails }}"), tmpl("{{ lead.none }}")}},
+			func(m *sinks.Message) (string, string) {
+				return strings.Join(m.Cc, ","), "a@example.com,b@example.com  Bcc: c@example.com"
+			}},
 		{"email html", "email", config.Action{HTML: tmpl("<b>{{ input_variables.name }}</b>")},
 			func(m *sinks.Message) (string, string) {
 				return m.HTML, `<b>&lt;!channel&gt; &amp; &lt;https://evil|click&gt; &#34;q&#34; &#39;a&#39; 🔥 שלום</b>`
