@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -32,7 +33,7 @@ type Options struct {
 	Store   store.Store
 	Logger  *slog.Logger
 	Metrics *Metrics
-	// Owner identifies this process in leases. Default: a random id.
+	// Owner identifies this process in leases; each claim appends its own number. Default: a random id.
 	Owner string
 	// Lease is how long a claimed delivery is reserved; after it expires (the process died mid-send),
 	// any worker may claim it again. It must exceed the longest Send. Default 2m.
@@ -55,6 +56,7 @@ type Dispatcher struct {
 
 	mu      sync.Mutex
 	workers map[string]*worker
+	claims  atomic.Uint64 // numbers each claim's lease owner
 	running bool
 	runCtx  context.Context // valid while running: workers stop when it is done
 	sendCtx context.Context // cancelled Grace after runCtx is done

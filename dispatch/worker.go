@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -87,7 +88,10 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 					break
 				}
 			}
-			ds, err := st.Claim(ctx, w.name, w.d.opts.Owner, free, w.d.opts.Lease, w.d.opts.Now())
+			// Each claim leases under its own name, so that a Finish arriving after its lease expired
+			// and the delivery was claimed again (even by this process) is refused.
+			owner := w.d.opts.Owner + "/" + strconv.FormatUint(w.d.claims.Add(1), 10)
+			ds, err := st.Claim(ctx, w.name, owner, free, w.d.opts.Lease, w.d.opts.Now())
 			if token != nil && len(ds) == 0 {
 				token.Cancel() // nothing to send: give the token back
 			}
@@ -103,7 +107,7 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 				sends.Add(1)
 				go func() {
 					defer sends.Done()
-					w.deliver(sendCtx, sd)
+					w.deliver(sendCtx, sd, owner)
 					w.inflight.Add(-1)
 					w.signal()
 				}()
@@ -150,7 +154,7 @@ func (w *worker) sleep(ctx context.Context, d time.Duration) {
 }
 
 // deliver makes one attempt at sd and records its outcome.
-func (w *worker) deliver(ctx context.Context, sd *store.Delivery) {
+func (w *worker) deliver(ctx context.Context, sd *store.Delivery, owner string) {
 	t, _ := w.current()
 	now := w.d.opts.Now
 	var err error
@@ -176,7 +180,7 @@ func (w *worker) deliver(ctx context.Context, sd *store.Delivery) {
 
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if ferr := w.d.opts.Store.Finish(fctx, sd.ID, w.d.opts.Owner, o); ferr != nil {
+	if ferr := w.d.opts.Store.Finish(fctx, sd.ID, owner, o); ferr != nil {
 		w.d.log.Warn("record delivery outcome", "delivery_id", sd.ID, "call_id", sd.CallID, "sink", w.name, "err", ferr)
 		if errors.Is(ferr, store.ErrLeaseLost) {
 			return // another worker owns it now; its outcome is the one that counts
