@@ -51,12 +51,14 @@ type Call struct {
 	Raw json.RawMessage `expr:"-"`
 }
 
-// FieldError reports a known field that is missing or has the wrong type.
+// FieldError reports a known field that is missing or has the wrong type. Field is the JSON name;
+// Msg says what the field must be.
 type FieldError struct {
 	Field string
 	Msg   string
 }
 
+// Error implements error as `field "name": what is wrong`.
 func (e *FieldError) Error() string { return fmt.Sprintf("field %q: %s", e.Field, e.Msg) }
 
 // wire mirrors the payload with every known field deferred, so each can be checked and reported by name.
@@ -78,7 +80,9 @@ type wire struct {
 }
 
 // Decode parses one webhook body. The returned Call keeps body as Raw (not a copy: the caller must not
-// modify body afterwards). Errors name the offending field and never echo its value.
+// modify body afterwards); its strings do not share memory with body. A body that is not a JSON
+// object is a plain error; a known field that is missing or of the wrong type is a *FieldError naming
+// it. Errors never echo a value from the body.
 func Decode(body []byte) (*Call, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
