@@ -13,6 +13,8 @@ type Error struct {
 	Msg  string
 }
 
+// Error formats e as "file:line: key.path: what is wrong", leaving out the line when it is unknown
+// and the path when the problem concerns the file as a whole.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -32,6 +34,7 @@ func (e *Error) Error() string {
 // it is not empty.
 type Errors []*Error
 
+// Error formats every problem, one per line, in order.
 func (es Errors) Error() string {
 	lines := make([]string, len(es))
 	for i, e := range es {
