@@ -94,6 +94,16 @@ var (
 // compileMessage turns an expr compile error into a config message, with a suggestion for a
 // misspelled name.
 func compileMessage(err error) string {
+	msg := suggestName(err)
+	var fe *file.Error
+	if errors.As(err, &fe) && fe.Line > 1 {
+		msg += fmt.Sprintf(" (line %d of the expression)", fe.Line)
+	}
+	return msg
+}
+
+// suggestName words an expr compile error plainly and adds a suggestion for a misspelled name.
+func suggestName(err error) string {
 	msg := err.Error()
 	var fe *file.Error
 	if errors.As(err, &fe) {
