@@ -72,7 +72,9 @@ func withSearchPath(t *testing.T, dsn, schema string) string {
 //   - duplicates per sink are bounded by the killed replica's in-flight leases: at most
 //     defaults.concurrency per sink (claims are exclusive between live replicas);
 //   - the same call id posted to two replicas at once is accepted once (202) and reported as a
-//     duplicate (200) by the other.
+//     duplicate (200) by the other;
+//   - a dead letter is visible on every replica, and `switchboard replay --dead` (another process)
+//     wakes the replicas through the shared store, which deliver it.
 func TestPostgresReplicas(t *testing.T) {
 	base := os.Getenv(postgresDSNEnv)
 	if base == "" {
@@ -156,6 +158,23 @@ func TestPostgresReplicas(t *testing.T) {
 					id, statuses, results[0].Body, results[1].Body)
 			}
 		}
+	})
+
+	t.Run("dead letter replayed on any replica", func(t *testing.T) {
+		a := alive()
+		const id = 7_200_001
+		slack.failNext(1, modeNoService)
+		requireAllAccepted(t, []postResult{p.post(context.Background(), a[0].base, id)})
+		// The store is shared: any replica shows the dead letter, whichever delivered it.
+		dead := waitDead(t, a[1], 1)
+		if dead[0].CallID != id || dead[0].Sink != "slack" {
+			t.Fatalf("dead delivery: got call %d sink %q, want call %d sink \"slack\"", dead[0].CallID, dead[0].Sink, id)
+		}
+		code, stdout, stderr := runCommand(t, "replay", "--dead", "--config", a[1].config)
+		if code != 0 || !strings.Contains(stdout, "requeued 1 deliveries") {
+			t.Fatalf("switchboard replay --dead: exit %d, stdout %q, stderr %q; want exit 0 and \"requeued 1 deliveries\"", code, stdout, stderr)
+		}
+		slack.waitDelivered(deliveryDeadline, []string{slackKey(id)})
 	})
 
 	for _, r := range alive() {
