@@ -11,14 +11,26 @@ type decoder struct {
 	file   string
 	lookup func(string) (string, bool)
 	errs   Errors
+	seen   map[Error]bool
 	// suggested holds the paths of keys offered by "did you mean", which are then not also missing.
 	suggested map[string]bool
 	// merging holds the mappings whose merge keys are being read, to stop a mapping merging itself.
 	merging map[*yaml.Node]bool
+	// aliasBudget is what remains of maxTreeNodes; below zero, the file expands too much.
+	aliasBudget int
 }
 
+// errorf records a problem once: a value reached twice through YAML aliases is reported once.
 func (d *decoder) errorf(line int, path, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+	e := Error{File: d.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)}
+	if d.seen[e] {
+		return
+	}
+	if d.seen == nil {
+		d.seen = map[Error]bool{}
+	}
+	d.seen[e] = true
+	d.errs = append(d.errs, &e)
 }
 
 // object is a YAML mapping whose keys have been checked against the keys its section allows.
@@ -130,6 +142,12 @@ func (d *decoder) object(n *yaml.Node, path string, line int, known []string) *o
 			srcs = m.Content
 		}
 		for _, src := range srcs {
+			if d.aliasBudget--; d.aliasBudget < 0 {
+				if d.aliasBudget == -1 {
+					d.errorf(line, path, "merges too much once its aliases are expanded (at most %d values in all)", maxTreeNodes)
+				}
+				return o
+			}
 			if d.merging == nil {
 				d.merging = map[*yaml.Node]bool{}
 			}

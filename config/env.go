@@ -7,8 +7,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// maxTreeNodes bounds the nodes of one blocks or body structure once aliases are expanded, so a
-// "billion laughs" file cannot exhaust memory.
+// maxTreeNodes bounds the values of all blocks and body structures, and the mappings merged with
+// "<<", once aliases are expanded, so that a "billion laughs" file cannot exhaust time or memory.
 const maxTreeNodes = 100_000
 
 // expandError is a problem with one ${…} reference, at a byte offset of the string.
@@ -99,29 +99,31 @@ func (d *decoder) expandNode(n *yaml.Node, path string) string {
 // tree returns a copy of a template structure (blocks, body) with aliases replaced by what they
 // point to and ${…} expanded in every string scalar. Mapping keys are kept as written.
 func (d *decoder) tree(n *yaml.Node, path string) *yaml.Node {
-	budget := maxTreeNodes
-	out := d.copyTree(n, path, &budget, map[*yaml.Node]bool{})
-	if budget == cyclic {
+	if d.aliasBudget < 0 {
+		return nil // already reported
+	}
+	var cyclic bool
+	out := d.copyTree(n, path, map[*yaml.Node]bool{}, &cyclic)
+	switch {
+	case cyclic:
 		d.errorf(n.Line, path, "contains itself through an alias; YAML aliases here may only repeat other values")
 		return nil
-	}
-	if budget < 0 {
-		d.errorf(n.Line, path, "is too large once its aliases are expanded (more than %d values)", maxTreeNodes)
+	case d.aliasBudget < 0:
+		d.errorf(n.Line, path, "is too large once its aliases are expanded (blocks and body hold at most %d values in all)", maxTreeNodes)
 		return nil
 	}
 	return out
 }
 
-// cyclic is the budget copyTree leaves when it meets a node inside itself.
-const cyclic = -1 << 40
-
-func (d *decoder) copyTree(n *yaml.Node, path string, budget *int, open map[*yaml.Node]bool) *yaml.Node {
+// copyTree copies n for tree, spending d.aliasBudget on every node; open holds the nodes being
+// copied, so that a node met inside itself sets *cyclic instead of recursing forever.
+func (d *decoder) copyTree(n *yaml.Node, path string, open map[*yaml.Node]bool, cyclic *bool) *yaml.Node {
 	n = resolve(n)
 	if open[n] {
-		*budget = cyclic
+		*cyclic = true
 		return nil
 	}
-	if *budget--; *budget < 0 {
+	if d.aliasBudget--; d.aliasBudget < 0 || *cyclic {
 		return nil
 	}
 	open[n] = true
@@ -139,15 +141,15 @@ func (d *decoder) copyTree(n *yaml.Node, path string, budget *int, open map[*yam
 			k := resolve(n.Content[i])
 			kc := *k
 			kc.Anchor = ""
-			c.Content = append(c.Content, &kc, d.copyTree(n.Content[i+1], join(path, k.Value), budget, open))
-			if *budget < 0 {
+			c.Content = append(c.Content, &kc, d.copyTree(n.Content[i+1], join(path, k.Value), open, cyclic))
+			if d.aliasBudget < 0 || *cyclic {
 				return nil
 			}
 		}
 	case yaml.SequenceNode:
 		for i, e := range n.Content {
-			c.Content = append(c.Content, d.copyTree(e, fmt.Sprintf("%s[%d]", path, i), budget, open))
-			if *budget < 0 {
+			c.Content = append(c.Content, d.copyTree(e, fmt.Sprintf("%s[%d]", path, i), open, cyclic))
+			if d.aliasBudget < 0 || *cyclic {
 				return nil
 			}
 		}

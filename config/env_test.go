@@ -120,7 +120,7 @@ func TestTreeKeepsStructure(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
 		t.Fatal(err)
 	}
-	d := &decoder{file: "f"}
+	d := &decoder{file: "f", aliasBudget: maxTreeNodes}
 	out := d.tree(doc.Content[0].Content[3], "body")
 	if len(d.errs) > 0 {
 		t.Fatalf("errors: %v", d.errs)

@@ -143,6 +143,10 @@ func TestParseErrors(t *testing.T) {
 			`10: rules[1].actions[0]: must be a mapping of keys to values, got a single value`,
 			`12: rules[1].actions[1].blocks: must be a list of blocks (each item starting with "- type:"), got a mapping`,
 		}},
+		{name: "merge_bomb", want: []string{
+			`7: sinks.s5: merges too much once its aliases are expanded (at most 100000 values in all)`,
+			`8: sinks.s6: missing required key "type" (one of "slack", "webhook", "email" or "log")`,
+		}},
 		{name: "lease", want: []string{
 			`2: storage.lease: 1m0s must be longer than every sink timeout, but sinks.mail.smtp.timeout is 1m30s (raise lease or lower that timeout)`,
 		}},
@@ -151,7 +155,7 @@ func TestParseErrors(t *testing.T) {
 			`10: rules[0].actions[0].body: contains itself through an alias; YAML aliases here may only repeat other values`,
 		}},
 		{name: "alias_bomb", want: []string{
-			`9: rules[0].actions[0].body: is too large once its aliases are expanded (more than 100000 values)`,
+			`9: rules[0].actions[0].body: is too large once its aliases are expanded (blocks and body hold at most 100000 values in all)`,
 		}},
 	}
 	seen := map[string]bool{}

@@ -35,7 +35,7 @@ func Load(path string) (*Config, error) {
 // problem sorted by line, so that `switchboard check` can also compile the rules and report
 // everything at once. A Config returned with an error must not be used to serve.
 func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
-	d := &decoder{file: file, lookup: lookupEnv}
+	d := &decoder{file: file, lookup: lookupEnv, aliasBudget: maxTreeNodes}
 	root, err := parseYAML(data)
 	if err != nil {
 		e := syntaxError(file, err)
