@@ -1,0 +1,275 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// Secrets configured in the test relay. None of them may appear in logs or metrics.
+const (
+	ingestToken  = "relay-ingest-secret-111"
+	adminToken   = "relay-admin-secret-222"
+	crmHeader    = "crm-header-secret-333"
+	crmPath      = "/hooks/crm-secret-path-444"
+	buildVersion = "test-1.2.3"
+)
+
+// relayConfig is the relay's config; CRM_URL and DB are replaced per test. Rules: hot-leads (a log
+// sink and the CRM webhook) and failed-calls (the log sink).
+const relayConfig = `
+server:
+  webhook_path: /webhooks/intellixent
+  auth:
+    token: ` + ingestToken + `
+  admin_token: ` + adminToken + `
+  max_body_bytes: 64KiB
+storage:
+  path: DB
+sinks:
+  sales-log:
+    type: log
+  crm:
+    type: webhook
+    url: CRM_URL` + crmPath + `
+    headers: { Authorization: "Bearer ` + crmHeader + `" }
+    timeout: 5s
+defaults:
+  retry: { max_attempts: 3, initial_backoff: 10ms, max_backoff: 10ms, max_age: 1h }
+rules:
+  - name: hot-leads
+    when: status == "completed" && extracted_variables.lead_quality == "high"
+    actions:
+      - sink: sales-log
+        text: 'Hot lead {{ customer_phone ?? "unknown" }}'
+      - sink: crm
+        body:
+          phone: "{{ customer_phone }}"
+          duration_seconds: "{{ duration }}"
+          source: intellixent
+  - name: failed-calls
+    when: status in ["failed", "busy"]
+    actions:
+      - sink: sales-log
+        text: "Call {{ id }} ended {{ status }}"
+`
+
+// syncBuffer is a bytes.Buffer safe for the relay's concurrent logging.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// crmRequest is one request the fake CRM received.
+type crmRequest struct {
+	Path   string
+	Header http.Header
+	Body   []byte
+}
+
+// fakeCRM is a webhook receiver on loopback; every request is sent on its channel.
+type fakeCRM struct {
+	srv  *httptest.Server
+	reqs chan crmRequest
+}
+
+func newFakeCRM(t *testing.T) *fakeCRM {
+	t.Helper()
+	c := &fakeCRM{reqs: make(chan crmRequest, 100)}
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		c.reqs <- crmRequest{Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	}))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+// relay is a Switchboard started in process with Run.
+type relay struct {
+	t      *testing.T
+	base   string
+	dir    string
+	cfg    string // config file path
+	db     string
+	logs   *syncBuffer
+	reload chan struct{}
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// writeConfig writes yml as the relay's config file, with CRM_URL and DB filled in.
+func writeConfig(t *testing.T, path, yml, crmURL, db string) {
+	t.Helper()
+	yml = strings.ReplaceAll(yml, "CRM_URL", crmURL)
+	yml = strings.ReplaceAll(yml, "path: DB", "path: "+db)
+	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
+		t.Fatalf("write config: %v", err)
+	}
+}
+
+// startRelay writes yml and runs a relay on a loopback listener until the test ends.
+func startRelay(t *testing.T, yml, crmURL string) *relay {
+	t.Helper()
+	dir := t.TempDir()
+	r := &relay{t: t, dir: dir, cfg: filepath.Join(dir, "switchboard.yaml"), db: filepath.Join(dir, "data", "sb.db"),
+		logs: &syncBuffer{}, reload: make(chan struct{}), done: make(chan error, 1)}
+	writeConfig(t, r.cfg, yml, crmURL, r.db)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	ready := make(chan net.Addr, 1)
+	logger := slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	go func() {
+		r.done <- Run(ctx, Options{
+			ConfigPath: r.cfg, Logger: logger, Listener: ln, Reload: r.reload,
+			Ready: func(a net.Addr) { ready <- a }, Version: buildVersion, ShutdownGrace: 5 * time.Second,
+		})
+	}()
+	select {
+	case a := <-ready:
+		r.base = "http://" + a.String()
+	case err := <-r.done:
+		t.Fatalf("Run returned before it was ready: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := r.stop(); err != nil {
+			t.Errorf("Run = %v, want nil after a clean shutdown", err)
+		}
+	})
+	return r
+}
+
+// stop cancels the relay and returns Run's result; a second stop returns nil.
+func (r *relay) stop() error {
+	r.cancel()
+	err, ok := <-r.done
+	if ok {
+		close(r.done)
+	}
+	return err
+}
+
+// request sends a request and returns the status and body.
+func (r *relay) request(method, path, token string, body string) (int, []byte) {
+	r.t.Helper()
+	req, err := http.NewRequest(method, r.base+path, strings.NewReader(body))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		r.t.Fatalf("read %s %s: %v", method, path, err)
+	}
+	return resp.StatusCode, raw
+}
+
+// post delivers a webhook with the ingest token and decodes the JSON answer.
+func (r *relay) post(body string) (int, map[string]any) {
+	r.t.Helper()
+	status, raw := r.request(http.MethodPost, "/webhooks/intellixent", ingestToken, body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		r.t.Fatalf("webhook answer %q is not JSON: %v", raw, err)
+	}
+	return status, out
+}
+
+// admin GETs an admin route and decodes the JSON answer into out.
+func (r *relay) admin(path string, out any) {
+	r.t.Helper()
+	status, raw := r.request(http.MethodGet, path, adminToken, "")
+	if status != http.StatusOK {
+		r.t.Fatalf("GET %s: status %d (%s)", path, status, raw)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		r.t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+// waitDelivered polls the admin API until n deliveries are delivered.
+func (r *relay) waitDelivered(n int) {
+	r.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var out struct{ Deliveries []map[string]any }
+		r.admin("/api/deliveries?state=delivered", &out)
+		if len(out.Deliveries) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("%d deliveries delivered after 20s, want %d; logs:\n%s", len(out.Deliveries), n, r.logs)
+		}
+		<-tick.C
+	}
+}
+
+// scrape returns /metrics as text and parsed.
+func (r *relay) scrape() (string, map[string]*dto.MetricFamily) {
+	r.t.Helper()
+	status, raw := r.request(http.MethodGet, "/metrics", "", "")
+	if status != http.StatusOK {
+		r.t.Fatalf("GET /metrics: status %d", status)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(bytes.NewReader(raw))
+	if err != nil {
+		r.t.Fatalf("parse /metrics: %v", err)
+	}
+	return string(raw), mfs
+}
+
+// gaugeValue returns the value of an unlabelled gauge.
+func gaugeValue(t *testing.T, mfs map[string]*dto.MetricFamily, name string) float64 {
+	t.Helper()
+	mf := mfs[name]
+	if mf == nil || len(mf.Metric) != 1 {
+		t.Fatalf("%s: want exactly one series", name)
+	}
+	return mf.Metric[0].GetGauge().GetValue()
+}
