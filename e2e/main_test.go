@@ -4,8 +4,22 @@
 // with SIGKILL and SIGTERM mid-load, make its sinks fail and recover, reload its config with SIGHUP,
 // and, when SWITCHBOARD_TEST_POSTGRES_DSN is set, run three replicas on one PostgreSQL schema.
 //
-// The binary is built without -race (the tests themselves run under -race). Set
-// SWITCHBOARD_E2E_BINARY to the path of a prebuilt binary to skip the build.
+// The binary is built without -race (the tests themselves run under -race). Environment:
+//
+//   - SWITCHBOARD_E2E_BINARY: a prebuilt binary to test instead of building one;
+//   - SWITCHBOARD_E2E_SEED: the seed of the random kill moments, to repeat a run (each test logs its seed);
+//   - SWITCHBOARD_E2E_LOGDIR: a directory where a failed test writes the full output of its relays
+//     (otherwise the last lines are logged);
+//   - SWITCHBOARD_TEST_POSTGRES_DSN: a PostgreSQL server for the replica test, which is skipped without it.
+//
+// Every relay runs with short settings so the package stays fast: retry backoff 50ms-500ms,
+// storage.lease 3s, sink timeouts 2s, defaults.concurrency 4. Waits are on signals (a fake receiver
+// wakes waiters on every request, the process output on every write) or polls of /readyz, /metrics
+// and the admin API, each with a deadline far above need; no test asserts a speed.
+//
+// Duplicate deliveries after a SIGKILL are asserted to be at most defaults.concurrency per sink: a
+// delivery is sent twice only when the kill lands between the receiver getting it and its outcome
+// being committed, and a process holds at most that many claimed deliveries per sink.
 //
 // Run: go test -race -count=1 ./e2e/
 package e2e

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -106,7 +107,7 @@ func startRelay(t *testing.T, name, configPath, addr string) *relay {
 			<-r.done
 		}
 		if t.Failed() {
-			t.Logf("--- output of %s (pid %d) ---\n%s", r.name, r.cmd.Process.Pid, r.out.String())
+			r.logOutput()
 		}
 	})
 	r.waitReady()
@@ -120,6 +121,36 @@ func (r *relay) exited() bool {
 	default:
 		return false
 	}
+}
+
+// outputTail is how many of a process's last output lines a failed test logs; set
+// SWITCHBOARD_E2E_LOGDIR to keep every line in a file instead.
+const outputTail = 300
+
+// logOutput logs the end of the process's output, and writes all of it to $SWITCHBOARD_E2E_LOGDIR
+// when that is set.
+func (r *relay) logOutput() {
+	out := r.out.String()
+	if dir := os.Getenv("SWITCHBOARD_E2E_LOGDIR"); dir != "" {
+		name := filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_").Replace(r.t.Name())+"."+r.name+".log")
+		err := os.MkdirAll(dir, 0o755)
+		if err == nil {
+			err = os.WriteFile(name, []byte(out), 0o600)
+		}
+		if err != nil {
+			r.t.Logf("write the output of %s to %s: %v", r.name, name, err)
+		} else {
+			r.t.Logf("output of %s written to %s", r.name, name)
+		}
+	}
+	lines := strings.SplitAfter(out, "\n")
+	if n := len(lines) - outputTail; n > 0 {
+		lines = lines[n:]
+		r.t.Logf("--- last %d lines of output of %s (pid %d; %d earlier lines omitted, set SWITCHBOARD_E2E_LOGDIR to keep them) ---\n%s",
+			outputTail, r.name, r.cmd.Process.Pid, n, strings.Join(lines, ""))
+		return
+	}
+	r.t.Logf("--- output of %s (pid %d) ---\n%s", r.name, r.cmd.Process.Pid, out)
 }
 
 // waitReady polls GET /readyz until it answers 200, the process exits, or readyDeadline passes.
