@@ -263,55 +263,68 @@ func (p *parser) str() (string, bool) {
 		return "", false
 	}
 	start := p.i
+	ascii := true
 	for p.i < len(p.s) {
 		c := p.s[p.i]
+		if plain[c] {
+			p.i++
+			continue
+		}
 		switch {
 		case c == '"':
 			s := p.s[start:p.i]
 			p.i++
+			if !ascii && !utf8.ValidString(s) {
+				return "", false
+			}
 			return s, true
 		case c == '\\':
+			if !ascii && !utf8.ValidString(p.s[start:p.i]) {
+				return "", false
+			}
 			return p.unescape(start)
 		case c < 0x20:
 			return "", false
-		case c < utf8.RuneSelf:
-			p.i++
 		default:
-			r, size := utf8.DecodeRuneInString(p.s[p.i:])
-			if r == utf8.RuneError && size == 1 {
-				return "", false
-			}
-			p.i += size
+			ascii = false
+			p.i++
 		}
 	}
 	return "", false
 }
+
+// plain marks the bytes that stand for themselves in a JSON string: printable ASCII except " and \.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // unescape finishes a string that has escapes, from its start.
 func (p *parser) unescape(start int) (string, bool) {
 	b := make([]byte, 0, p.i-start+16)
 	b = append(b, p.s[start:p.i]...)
 	for p.i < len(p.s) {
-		c := p.s[p.i]
-		switch {
+		run := p.i
+		for p.i < len(p.s) && (plain[p.s[p.i]] || p.s[p.i] >= utf8.RuneSelf) {
+			p.i++
+		}
+		if chunk := p.s[run:p.i]; chunk != "" {
+			if !utf8.ValidString(chunk) {
+				return "", false
+			}
+			b = append(b, chunk...)
+		}
+		if p.i >= len(p.s) {
+			return "", false
+		}
+		switch c := p.s[p.i]; {
 		case c == '"':
 			p.i++
 			return string(b), true
 		case c < 0x20:
 			return "", false
-		case c != '\\':
-			if c >= utf8.RuneSelf {
-				r, size := utf8.DecodeRuneInString(p.s[p.i:])
-				if r == utf8.RuneError && size == 1 {
-					return "", false
-				}
-				b = append(b, p.s[p.i:p.i+size]...)
-				p.i += size
-				continue
-			}
-			b = append(b, c)
-			p.i++
-			continue
 		}
 		p.i++
 		if p.i >= len(p.s) {
