@@ -83,3 +83,16 @@ func equalStrings(a, b []string) bool {
 	}
 	return true
 }
+
+// BenchmarkParseExample measures loading the example config, which `serve` does on every reload.
+func BenchmarkParseExample(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("..", "config.example.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Parse("config.example.yaml", data, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
