@@ -32,6 +32,7 @@ type templateError struct {
 	msg string
 }
 
+// Error implements error as "what is wrong in \"{{ the part }}\"".
 func (e *templateError) Error() string {
 	if e.src == "" {
 		return e.msg
