@@ -221,6 +221,29 @@ func TestErrorsSortedAndPartial(t *testing.T) {
 	}
 }
 
+// TestPartialConfigKeepsIndexes checks that a rule or action too broken to decode still takes its
+// place, so that rules[i].actions[j] in the errors of a later stage names the right item.
+func TestPartialConfigKeepsIndexes(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "config.not_mappings.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse("f.yaml", data, nil)
+	if err == nil || cfg == nil {
+		t.Fatalf("Parse = %v, %v; want a partial config and errors", cfg, err)
+	}
+	if got := len(cfg.Rules); got != 2 {
+		t.Fatalf("rules = %d, want 2 (a placeholder for the broken one)", got)
+	}
+	if got := cfg.Rules[1].Name; got != "blocks" {
+		t.Errorf("rules[1].name = %q, want \"blocks\"", got)
+	}
+	acts := cfg.Rules[1].Actions
+	if len(acts) != 2 || acts[0].Sink != "" || acts[1].Sink != "audit" {
+		t.Errorf("actions = %+v, want a placeholder then the audit action", acts)
+	}
+}
+
 func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "absent.yaml"))
 	if !errors.Is(err, os.ErrNotExist) {

@@ -28,10 +28,12 @@ func (d *decoder) rules(top *object, cfg *Config) []*Rule {
 		item = resolve(item)
 		path := fmt.Sprintf("rules[%d]", i)
 		o := d.object(item, path, item.Line, ruleKeys)
+		r := &Rule{Line: item.Line}
 		if o.bad {
+			// Keep a placeholder so that rules[i] in later errors is still the i-th rule of the file.
+			out = append(out, r)
 			continue
 		}
-		r := &Rule{Line: item.Line}
 		if !d.str(o, "name", &r.Name) {
 			d.missing(o, "name", "")
 		} else if !namePattern.MatchString(r.Name) {
@@ -64,6 +66,8 @@ func (d *decoder) actions(rule *object, cfg *Config) []*Action {
 		item = resolve(item)
 		o := d.object(item, fmt.Sprintf("%s.actions[%d]", rule.path, j), item.Line, actionKeys)
 		if o.bad {
+			// A placeholder without a sink keeps actions[j] aligned with the file.
+			out = append(out, &Action{Line: item.Line, SinkLine: item.Line})
 			continue
 		}
 		out = append(out, d.action(o, cfg))
