@@ -198,3 +198,18 @@ func (r *relay) waitMetric(name string, labels map[string]string, want float64) 
 		}
 	}
 }
+
+// postAPI POSTs an empty body to path on r and returns the status and the answer.
+func (r *relay) postAPI(path string) (int, string) {
+	r.t.Helper()
+	resp, err := apiClient.Post(r.base+path, "", nil)
+	if err != nil {
+		r.t.Fatalf("POST %s on %s: %v", path, r.name, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		r.t.Fatalf("POST %s on %s: read answer: %v", path, r.name, err)
+	}
+	return resp.StatusCode, string(b)
+}

@@ -3,8 +3,8 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -67,21 +67,13 @@ func TestSIGHUPReload(t *testing.T) {
 	}
 
 	// The same rejection through POST /-/reload answers 400 with the problems.
-	resp, err := apiClient.Post(r.base+"/-/reload", "", nil)
-	if err != nil {
-		t.Fatalf("POST /-/reload: %v", err)
-	}
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatalf("POST /-/reload: read answer: %v", err)
-	}
+	status, body := r.postAPI("/-/reload")
 	var answer struct {
 		Error    string   `json:"error"`
 		Problems []string `json:"problems"`
 	}
-	if resp.StatusCode != http.StatusBadRequest || json.Unmarshal(b, &answer) != nil || len(answer.Problems) == 0 {
-		t.Errorf("POST /-/reload with an invalid config: got %d %s, want 400 with a list of problems", resp.StatusCode, b)
+	if status != http.StatusBadRequest || json.Unmarshal([]byte(body), &answer) != nil || len(answer.Problems) == 0 {
+		t.Errorf("POST /-/reload with an invalid config: got %d %s, want 400 with a list of problems", status, body)
 	}
 
 	// A good config again: reload succeeds and the gauge is back to 1.
@@ -91,4 +83,35 @@ func TestSIGHUPReload(t *testing.T) {
 	r.requireMetric(r.metrics(), "switchboard_config_last_reload_successful", nil, 1)
 	r.stop()
 	r.assertNoSecrets(s.secrets()...)
+}
+
+// TestFixSinkURLThenRetry: sink connection settings are read at delivery, not at ingest. A Slack
+// webhook URL that was revoked makes a dead letter; after the URL in the config is replaced and the
+// config reloaded, POST /api/deliveries/{id}/retry sends the same message to the new URL.
+func TestFixSinkURLThenRetry(t *testing.T) {
+	s := newSQLiteSetup(t)
+	s.slack.setMode(modeNoService)
+	r := s.start(t, "relay")
+	const id = 6_100_001
+	requireAllAccepted(t, newPoster(61).postAll(context.Background(), []int64{id}, 1, func(int64) string { return r.base }, nil))
+	dead := waitDead(t, r, 1)
+
+	fixed := newSlack(t)
+	s.cfg.SlackURL = fixed.url()
+	s.cfg.write(t, s.configPath)
+	r.hup()
+	r.waitLog("config reloaded", 1)
+
+	path := "/api/deliveries/" + strconv.FormatInt(dead[0].ID, 10) + "/retry"
+	if status, body := r.postAPI(path); status != http.StatusOK || !strings.Contains(body, `"requeued":1`) {
+		t.Fatalf("POST %s: got %d %s, want 200 {\"requeued\":1}", path, status, body)
+	}
+	fixed.waitDelivered(deliveryDeadline, []string{slackKey(id)})
+	if got := fixed.textsOf(slackKey(id)); len(got) != 1 || !strings.HasPrefix(got[0], "call 6100001 ") {
+		t.Errorf("text at the fixed URL: got %q, want one message starting \"call 6100001 \"", got)
+	}
+	if n := len(s.slack.arrivalsOf(slackKey(id))); n != 1 {
+		t.Errorf("requests to the revoked URL: got %d, want 1", n)
+	}
+	r.stop()
 }
