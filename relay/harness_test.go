@@ -154,7 +154,7 @@ func startRelay(t *testing.T, yml, crmURL string) *relay {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	ready := make(chan net.Addr, 1)
-	logger := slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := newTestLogger(r.logs)
 	go func() {
 		r.done <- Run(ctx, Options{
 			ConfigPath: r.cfg, Logger: logger, Listener: ln, Reload: r.reload,
@@ -173,6 +173,11 @@ func startRelay(t *testing.T, yml, crmURL string) *relay {
 		}
 	})
 	return r
+}
+
+// newTestLogger logs everything, down to debug, to w.
+func newTestLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // stop cancels the relay and returns Run's result; a second stop returns nil.
