@@ -73,7 +73,8 @@ func benchAction(b *testing.B, rule string, index int) {
 			a = r.actions[index]
 		}
 	}
-	st := &state{call: c}
+	st := &state{call: c, env: map[string]any{}}
+	fillEnv(st.env, c)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := a.render(st); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -114,5 +115,34 @@ func TestRenderErrorIsTemplateReason(t *testing.T) {
 	}
 	if failed != 1 {
 		t.Errorf("got %d failed actions, want 1", failed)
+	}
+}
+
+// TestEnvMatchesCall checks that fillEnv sets every name of call.Call's expr tags to that field's value,
+// so a field added to call.Call cannot be forgotten by the rules.
+func TestEnvMatchesCall(t *testing.T) {
+	c := mustDecode(t, "testdata/bench/typical.json")
+	c.Transfers = []any{"x"}
+	env := map[string]any{}
+	fillEnv(env, c)
+	v := reflect.ValueOf(*c)
+	var n int
+	for i := range v.NumField() {
+		tag := v.Type().Field(i).Tag.Get("expr")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		n++
+		got, ok := env[tag]
+		if !ok {
+			t.Errorf("fillEnv does not set %q", tag)
+			continue
+		}
+		if want := v.Field(i).Interface(); !reflect.DeepEqual(got, want) || reflect.TypeOf(got) != reflect.TypeOf(envTypes[tag]) {
+			t.Errorf("env[%q] = %#v (%T), want %#v (%T)", tag, got, got, want, envTypes[tag])
+		}
+	}
+	if len(env) != n || len(envTypes) != n {
+		t.Errorf("fillEnv sets %d names and envTypes has %d, want the %d of call.Call", len(env), len(envTypes), n)
 	}
 }

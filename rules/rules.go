@@ -74,15 +74,16 @@ type RuleError struct {
 // Error implements error as "rule NAME: when: what went wrong".
 func (e RuleError) Error() string { return fmt.Sprintf("rule %q: when: %v", e.Rule, e.Err) }
 
-// state is the per-evaluation scratch space: a reusable expr VM and buffers.
+// state is the per-evaluation scratch space: a reusable expr VM, environment and buffers.
 type state struct {
 	vm   vm.VM
 	call *call.Call
-	buf  []byte // scratch for strings
-	out  []byte // scratch for JSON structures
+	env  map[string]any // the call's values by name; see fillEnv
+	buf  []byte         // scratch for strings
+	out  []byte         // scratch for JSON structures
 }
 
-func (st *state) run(p *vm.Program) (any, error) { return st.vm.Run(p, st.call) }
+func (st *state) run(p *vm.Program) (any, error) { return st.vm.Run(p, st.env) }
 
 // RuleNames returns every rule's name in file order.
 func (rs *Ruleset) RuleNames() []string {
@@ -102,11 +103,13 @@ func (rs *Ruleset) Evaluate(c *call.Call) *Result {
 	}
 	st, _ := rs.pool.Get().(*state)
 	if st == nil {
-		st = &state{}
+		st = &state{env: make(map[string]any, len(envTypes))}
 	}
 	st.call = c
+	fillEnv(st.env, c)
 	defer func() {
 		st.call = nil
+		clear(st.env)
 		st.buf, st.out = st.buf[:0], st.out[:0]
 		if cap(st.buf) > maxKeptBuffer {
 			st.buf = nil
@@ -181,7 +184,7 @@ func (c *compiler) errorf(line int, path, format string, args ...any) {
 // Ruleset is returned only when there is none. An action whose sink is not defined is skipped without
 // an error: config validation reports it.
 func Compile(cfg *config.Config) (*Ruleset, error) {
-	c := &compiler{file: cfg.File, opts: []expr.Option{expr.Env(call.Call{})}}
+	c := &compiler{file: cfg.File, opts: []expr.Option{expr.Env(envTypes)}}
 	rs := &Ruleset{}
 	for i, r := range cfg.Rules {
 		path := fmt.Sprintf("rules[%d]", i)
