@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,6 +99,8 @@ type crmRequest struct {
 type fakeCRM struct {
 	srv  *httptest.Server
 	reqs chan crmRequest
+	// status is the HTTP status the CRM answers; 0 means 200.
+	status atomic.Int64
 }
 
 func newFakeCRM(t *testing.T) *fakeCRM {
@@ -111,6 +114,11 @@ func newFakeCRM(t *testing.T) *fakeCRM {
 		}
 		c.reqs <- crmRequest{Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
 		w.Header().Set("Content-Type", "application/json")
+		if code := int(c.status.Load()); code != 0 {
+			w.WriteHeader(code)
+			_, _ = w.Write([]byte(`{"error":"missing field phone_e164"}`))
+			return
+		}
 		_, _ = w.Write([]byte(`{"ok":true}`))
 	}))
 	t.Cleanup(c.srv.Close)
@@ -238,17 +246,23 @@ func (r *relay) admin(path string, out any) {
 // waitDelivered polls the admin API until n deliveries are delivered.
 func (r *relay) waitDelivered(n int) {
 	r.t.Helper()
+	r.waitState("delivered", n)
+}
+
+// waitState polls the admin API until n deliveries are in state.
+func (r *relay) waitState(state string, n int) {
+	r.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		var out struct{ Deliveries []map[string]any }
-		r.admin("/api/deliveries?state=delivered", &out)
+		r.admin("/api/deliveries?state="+state, &out)
 		if len(out.Deliveries) >= n {
 			return
 		}
 		if time.Now().After(deadline) {
-			r.t.Fatalf("%d deliveries delivered after 20s, want %d; logs:\n%s", len(out.Deliveries), n, r.logs)
+			r.t.Fatalf("%d deliveries %s after 20s, want %d; logs:\n%s", len(out.Deliveries), state, n, r.logs)
 		}
 		<-tick.C
 	}
