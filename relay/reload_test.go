@@ -158,3 +158,37 @@ func checkReloadAnswer(t *testing.T, status int, body map[string]any, wantOK boo
 		}
 	}
 }
+
+// TestReloadProblemsHideSecrets rejects configs whose secret values are wrong: the problems name the
+// key, never the value.
+func TestReloadProblemsHideSecrets(t *testing.T) {
+	crm := newFakeCRM(t)
+	r := startRelay(t, relayConfig, crm.srv.URL)
+	tests := []struct {
+		name    string
+		from    string // replaced in relayConfig
+		to      string
+		wantKey string
+		secret  string
+	}{
+		{name: "crm url not http", from: "url: CRM_URL", to: "url: ftp://crm.example.com", wantKey: "sinks.crm.url", secret: crmPath},
+		{name: "crm url unparsable", from: "url: CRM_URL", to: "url: http://[::1", wantKey: "sinks.crm.url", secret: crmPath},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			writeConfig(t, r.cfg, strings.Replace(relayConfig, tt.from, tt.to, 1), crm.srv.URL, r.db)
+			status, raw := r.request(http.MethodPost, "/-/reload", adminToken, "")
+			if status != http.StatusBadRequest {
+				t.Fatalf("reload: status %d (%s), want 400", status, raw)
+			}
+			if !strings.Contains(string(raw), tt.wantKey) {
+				t.Errorf("reload answer %s does not name %s", raw, tt.wantKey)
+			}
+			for _, s := range []string{tt.secret, crmHeader, adminToken, ingestToken} {
+				if strings.Contains(string(raw), s) || strings.Contains(r.logs.String(), s) {
+					t.Errorf("the secret %q is in the reload answer or the logs: %s", s, raw)
+				}
+			}
+		})
+	}
+}
