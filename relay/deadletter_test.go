@@ -103,3 +103,36 @@ func TestDeadLetterAndReplay(t *testing.T) {
 		t.Errorf("deliveries_total{crm,delivered} after replay = %v, want 1", got)
 	}
 }
+
+// TestFixSinkURLThenReplay follows DESIGN §1: sink connection settings are read at delivery, so a dead
+// letter replayed after a reload that fixed the sink's URL goes to the new URL, with the message
+// rendered at ingest.
+func TestFixSinkURLThenReplay(t *testing.T) {
+	broken, fixed := newFakeCRM(t), newFakeCRM(t)
+	broken.status.Store(http.StatusNotFound)
+	r := startRelay(t, relayConfig, broken.srv.URL)
+	if status, body := r.post(`{"id": 2101, "status": "completed", "customer_phone": "+15550003333", "extracted_variables": {"lead_quality": "high"}}`); status != http.StatusAccepted {
+		t.Fatalf("post: status %d (%v)", status, body)
+	}
+	r.waitState("dead", 1)
+	<-broken.reqs
+
+	writeConfig(t, r.cfg, relayConfig, fixed.srv.URL, r.db)
+	if status, raw := r.request(http.MethodPost, "/-/reload", adminToken, ""); status != http.StatusOK {
+		t.Fatalf("reload: status %d (%s)", status, raw)
+	}
+	if status, raw := r.request(http.MethodPost, "/api/calls/2101/retry", adminToken, ""); status != http.StatusOK || !strings.Contains(string(raw), `"requeued":1`) {
+		t.Fatalf("retry call: status %d (%s), want 200 with requeued 1", status, raw)
+	}
+	r.waitDelivered(2)
+	req := <-fixed.reqs
+	var got map[string]any
+	if err := json.Unmarshal(req.Body, &got); err != nil || got["phone"] != "+15550003333" {
+		t.Errorf("fixed CRM got %s (err %v), want the message rendered at ingest", req.Body, err)
+	}
+	select {
+	case req := <-broken.reqs:
+		t.Errorf("the old URL got a request after the reload: %s", req.Body)
+	default:
+	}
+}

@@ -101,6 +101,8 @@ type fakeCRM struct {
 	reqs chan crmRequest
 	// status is the HTTP status the CRM answers; 0 means 200.
 	status atomic.Int64
+	// hold makes the CRM never answer: each request waits until its client gives up.
+	hold atomic.Bool
 }
 
 func newFakeCRM(t *testing.T) *fakeCRM {
@@ -113,6 +115,10 @@ func newFakeCRM(t *testing.T) *fakeCRM {
 			return
 		}
 		c.reqs <- crmRequest{Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
+		if c.hold.Load() {
+			<-r.Context().Done()
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		if code := int(c.status.Load()); code != 0 {
 			w.WriteHeader(code)
@@ -153,34 +159,44 @@ func startRelay(t *testing.T, yml, crmURL string) *relay {
 	t.Helper()
 	dir := t.TempDir()
 	r := &relay{t: t, dir: dir, cfg: filepath.Join(dir, "switchboard.yaml"), db: filepath.Join(dir, "data", "sb.db"),
-		logs: &syncBuffer{}, reload: make(chan struct{}), done: make(chan error, 1)}
+		logs: &syncBuffer{}, reload: make(chan struct{})}
 	writeConfig(t, r.cfg, yml, crmURL, r.db)
+	r.start(5 * time.Second)
+	return r
+}
+
+// start runs the relay (again) on a new loopback listener, with the given shutdown grace, until stop
+// or the end of the test.
+func (r *relay) start(grace time.Duration) {
+	t := r.t
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
+	done := make(chan error, 1)
+	r.cancel, r.done = cancel, done
 	ready := make(chan net.Addr, 1)
 	logger := newTestLogger(r.logs)
 	go func() {
-		r.done <- Run(ctx, Options{
+		done <- Run(ctx, Options{
 			ConfigPath: r.cfg, Logger: logger, Listener: ln, Reload: r.reload,
-			Ready: func(a net.Addr) { ready <- a }, Version: buildVersion, ShutdownGrace: 5 * time.Second,
+			Ready: func(a net.Addr) { ready <- a }, Version: buildVersion, ShutdownGrace: grace,
 		})
 	}()
 	select {
 	case a := <-ready:
 		r.base = "http://" + a.String()
-	case err := <-r.done:
+	case err := <-done:
 		t.Fatalf("Run returned before it was ready: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := r.stop(); err != nil {
+		cancel()
+		if err, ok := <-done; ok && err != nil {
 			t.Errorf("Run = %v, want nil after a clean shutdown", err)
 		}
 	})
-	return r
 }
 
 // newTestLogger logs everything, down to debug, to w.
@@ -188,7 +204,7 @@ func newTestLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// stop cancels the relay and returns Run's result; a second stop returns nil.
+// stop cancels the relay started last and returns Run's result; a second stop returns nil.
 func (r *relay) stop() error {
 	r.cancel()
 	err, ok := <-r.done
