@@ -10,6 +10,7 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -156,7 +157,7 @@ func (rs *Ruleset) Evaluate(c *call.Call) *Result {
 func (st *state) match(p *vm.Program) (bool, error) {
 	v, err := st.run(p)
 	if err != nil {
-		return false, fmt.Errorf("%s", runtimeMessage(err))
+		return false, errors.New(runtimeMessage(err))
 	}
 	switch v := v.(type) {
 	case bool:
