@@ -214,3 +214,21 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		<-tick.C
 	}
 }
+
+// TestLiftedRateLimitAppliesAtOnce sends one delivery under a budget of 1 per hour, then lifts the limit
+// with Apply (a config reload): the next delivery must go out at once, not after the old limiter's hour.
+func TestLiftedRateLimitAppliesAtOnce(t *testing.T) {
+	st := openStore(t)
+	sink := &fakeSink{}
+	limited := target("s", sink, 1)
+	limited.Conf.RateLimit = &config.Rate{Events: 1, Per: time.Hour}
+	d, _ := newDispatcher(st, Options{Poll: 10 * time.Millisecond})
+	d.Apply(map[string]*Target{"s": limited})
+	first := enqueue(t, st, "s", 1)
+	start(t, d)
+	waitState(t, st, store.Delivered, first...)
+	d.Apply(map[string]*Target{"s": target("s", sink, 1)})
+	second := enqueue(t, st, "s", 1)
+	d.Notify("s")
+	waitState(t, st, store.Delivered, second...)
+}
