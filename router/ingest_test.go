@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -286,5 +287,45 @@ func TestIngestDurationObserved(t *testing.T) {
 	}
 	if got := m.GetHistogram().GetSampleCount(); got != 2 {
 		t.Errorf("ingest_duration_seconds count = %d, want 2 (accepted and rejected requests)", got)
+	}
+}
+
+// TestIngestConcurrentDuplicates sends the same call many times at once: exactly one is accepted and
+// queues its deliveries; every other is answered as a duplicate.
+func TestIngestConcurrentDuplicates(t *testing.T) {
+	const copies = 16
+	h := newHarness(t, "", nil)
+	statuses := make([]int, copies)
+	var wg sync.WaitGroup
+	for i := range copies {
+		wg.Go(func() {
+			req, err := http.NewRequest(http.MethodPost, h.srv.URL+"/hook", strings.NewReader(`{"id": 801, "status": "completed", "lead": {"bonus": 1}}`))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			req.Header.Set("Authorization", "Bearer "+ingestToken)
+			resp, err := h.srv.Client().Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	count := map[int]int{}
+	for _, s := range statuses {
+		count[s]++
+	}
+	if count[http.StatusAccepted] != 1 || count[http.StatusOK] != copies-1 {
+		t.Errorf("answers = %v, want one 202 and %d 200", count, copies-1)
+	}
+	if got := len(h.deliveries(801)); got != 2 {
+		t.Errorf("deliveries = %d, want 2 (queued once)", got)
+	}
+	if got := testutil.ToFloat64(h.metrics.Received.WithLabelValues(outcomeDuplicate)); got != copies-1 {
+		t.Errorf("received{outcome=duplicate} = %v, want %d", got, copies-1)
 	}
 }
