@@ -1,0 +1,259 @@
+package httpsink
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/switchboard-relay/switchboard/sinks"
+	"github.com/switchboard-relay/switchboard/sinks/sinktest"
+)
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		value  string
+		want   time.Duration
+		wantOK bool
+	}{
+		{name: "seconds", value: "120", want: 2 * time.Minute, wantOK: true},
+		{name: "zero", value: "0", want: 0, wantOK: true},
+		{name: "spaces", value: " 3 ", want: 3 * time.Second, wantOK: true},
+		{name: "huge is capped at a day", value: "99999999999", want: 24 * time.Hour, wantOK: true},
+		{name: "HTTP date", value: "Thu, 26 Nov 2026 12:01:30 GMT", want: 90 * time.Second, wantOK: true},
+		{name: "RFC 850 date", value: "Thursday, 26-Nov-26 12:00:10 GMT", want: 10 * time.Second, wantOK: true},
+		{name: "date in the past", value: "Thu, 26 Nov 2026 11:00:00 GMT", want: 0, wantOK: true},
+		{name: "empty", value: "", wantOK: false},
+		{name: "negative", value: "-5", wantOK: false},
+		{name: "fraction", value: "1.5", wantOK: false},
+		{name: "garbage", value: "soon", wantOK: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := ParseRetryAfter(tc.value, now)
+			if got != tc.want || ok != tc.wantOK {
+				t.Errorf("ParseRetryAfter(%q) = %v, %v, want %v, %v", tc.value, got, ok, tc.want, tc.wantOK)
+			}
+		})
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct {
+		name, url, want string
+	}{
+		{name: "slack webhook", url: "https://hooks.slack.com/services/T0/B0/XYZ", want: "https://hooks.slack.com/<secret>"},
+		{name: "query only", url: "https://crm.example.com?key=abc", want: "https://crm.example.com/<secret>"},
+		{name: "userinfo", url: "https://user:pw@crm.example.com", want: "https://crm.example.com/<secret>"},
+		{name: "bare host", url: "https://crm.example.com", want: "https://crm.example.com"},
+		{name: "root path", url: "https://crm.example.com/", want: "https://crm.example.com"},
+		{name: "not a URL", url: "::not a url", want: "<secret>"},
+		{name: "no host", url: "hooks.slack.com/services/T0", want: "<secret>"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := RedactURL(tc.url); got != tc.want {
+				t.Errorf("RedactURL(%q) = %q, want %q", tc.url, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRedactor(t *testing.T) {
+	r := NewRedactor([]string{"https://user:pw1234@hooks.example.com/services/T0/B0/XYZ?sig=abcdef"}, "tok-123456", "ab", "")
+	tests := []struct {
+		name, in, want string
+	}{
+		{name: "whole URL", in: `Post "https://user:pw1234@hooks.example.com/services/T0/B0/XYZ?sig=abcdef": EOF`,
+			want: `Post "https://hooks.example.com/<secret>": EOF`},
+		{name: "URL as go-retryablehttp logs it", in: "POST https://user:xxxxx@hooks.example.com/services/T0/B0/XYZ?sig=abcdef",
+			want: "POST https://hooks.example.com/<secret>"},
+		{name: "path alone", in: "not found: /services/T0/B0/XYZ", want: "not found: <secret>"},
+		{name: "query alone", in: "bad sig=abcdef", want: "bad <secret>"},
+		{name: "password alone", in: "pw pw1234", want: "pw <secret>"},
+		{name: "token", in: "Bearer tok-123456 refused", want: "Bearer <secret> refused"},
+		{name: "short secrets are ignored", in: "ab cd", want: "ab cd"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := r.Redact(tc.in); got != tc.want {
+				t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+	var nilRedactor *Redactor
+	if got := nilRedactor.Redact("x"); got != "x" {
+		t.Errorf("nil Redactor.Redact(%q) = %q, want it unchanged", "x", got)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	tests := []struct {
+		name, contentType, body, want string
+	}{
+		{name: "empty", body: "  ", want: ""},
+		{name: "plain text", body: "channel_not_found\n", want: "channel_not_found"},
+		{name: "JSON on one line", contentType: "application/json", body: "{\"error\":\n  \"bad\"}", want: `{"error": "bad"}`},
+		{name: "HTML with title", contentType: "text/html; charset=utf-8",
+			body: "<html><head><title>\n 502 Bad Gateway </title></head><body><h1>nginx</h1></body></html>", want: "an HTML page titled 502 Bad Gateway"},
+		{name: "HTML without title or content type", body: "<!DOCTYPE html><html><body>oops</body></html>", want: "an HTML page"},
+		{name: "control characters dropped", body: "bad\x00\x1b[31m input", want: "bad[31m input"},
+		{name: "long text truncated", body: strings.Repeat("x", 500), want: strings.Repeat("x", 200) + "…"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Summarize(tc.contentType, []byte(tc.body)); got != tc.want {
+				t.Errorf("Summarize(%q) = %q, want %q", tc.body, got, tc.want)
+			}
+		})
+	}
+}
+
+// counter is a test server that counts requests and answers with handle.
+func counter(t *testing.T, handle http.HandlerFunc) (*atomic.Int32, string) {
+	t.Helper()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		handle(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return &n, srv.URL + sinktest.SecretPath
+}
+
+// hold keeps a request unanswered until the client goes away or the test releases it.
+func hold(r *http.Request, release <-chan struct{}) {
+	_, _ = io.Copy(io.Discard, r.Body) // lets the server notice the client closing
+	select {
+	case <-r.Context().Done():
+	case <-release:
+	}
+}
+
+func fastClient(opts Options) *Client {
+	opts.RetryWaitMin, opts.RetryWaitMax = time.Millisecond, 2*time.Millisecond
+	return New(opts)
+}
+
+func post(c *Client, ctx context.Context, url string) (*Response, error) {
+	return c.Do(ctx, &Request{Method: http.MethodPost, URL: url, Body: []byte(`{}`)})
+}
+
+func TestRedirectIsNotFollowed(t *testing.T) {
+	n, url := counter(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/elsewhere", http.StatusMovedPermanently)
+	})
+	_, err := post(fastClient(Options{Redactor: NewRedactor([]string{url})}), context.Background(), url)
+	var se *sinks.Error
+	if !errors.As(err, &se) || se.Retryable || se.Reason != sinks.ReasonClientError {
+		t.Fatalf("Do() = %v, want a permanent client_error", err)
+	}
+	if !strings.Contains(err.Error(), "redirect not followed: point the sink at the final URL") {
+		t.Errorf("error %q does not say the redirect was not followed", err)
+	}
+	if got := n.Load(); got != 1 {
+		t.Errorf("server saw %d requests, want 1", got)
+	}
+}
+
+func TestInterpreterDecidesInRequestRetries(t *testing.T) {
+	var calls atomic.Int32
+	interpret := func(status int, _ http.Header, body []byte) *sinks.Error {
+		calls.Add(1)
+		if string(body) == "busy" {
+			return sinks.Retry(sinks.ReasonServerError, errors.New("busy"))
+		}
+		return nil
+	}
+	n, url := counter(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("busy")) })
+	_, err := post(fastClient(Options{Interpret: interpret}), context.Background(), url)
+	var se *sinks.Error
+	if !errors.As(err, &se) || !se.Retryable || se.StatusCode != 200 {
+		t.Fatalf("Do() = %v, want a retryable error with status 200", err)
+	}
+	if got := n.Load(); got != 3 {
+		t.Errorf("server saw %d requests, want 3", got)
+	}
+	// Once per attempt to decide the retry, once more for the result.
+	if got := calls.Load(); got != 4 {
+		t.Errorf("interpreter ran %d times, want 4", got)
+	}
+}
+
+func TestRetryMaxNegativeMeansNoRetry(t *testing.T) {
+	n, url := counter(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	_, err := post(fastClient(Options{RetryMax: -1}), context.Background(), url)
+	if err == nil {
+		t.Fatal("Do() = nil, want an error")
+	}
+	if got := n.Load(); got != 1 {
+		t.Errorf("server saw %d requests, want 1", got)
+	}
+}
+
+func TestBodyIsBounded(t *testing.T) {
+	_, url := counter(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(strings.Repeat("a", BodyLimit+100<<10)))
+	})
+	resp, err := post(fastClient(Options{}), context.Background(), url)
+	if err != nil {
+		t.Fatalf("Do() = %v, want nil", err)
+	}
+	if got := len(resp.Body); got != BodyLimit {
+		t.Errorf("len(Body) = %d, want %d", got, BodyLimit)
+	}
+}
+
+// TestTimeoutIsNotRetriedInRequest: the receiver may still be working on a timed-out request, so the
+// queue, not the transport, decides when to try again.
+func TestTimeoutIsNotRetriedInRequest(t *testing.T) {
+	release := make(chan struct{})
+	n, url := counter(t, func(w http.ResponseWriter, r *http.Request) { hold(r, release) })
+	t.Cleanup(func() { close(release) }) // runs before the server's Close
+	logger, logs := sinktest.NewLogger()
+	_, err := post(fastClient(Options{Timeout: 50 * time.Millisecond, Logger: logger, Redactor: NewRedactor([]string{url})}),
+		context.Background(), url)
+	var se *sinks.Error
+	if !errors.As(err, &se) || !se.Retryable || se.Reason != sinks.ReasonTimeout {
+		t.Fatalf("Do() = %v, want a retryable timeout", err)
+	}
+	if got := n.Load(); got != 1 {
+		t.Errorf("server saw %d requests, want 1", got)
+	}
+	sinktest.AssertNoSecrets(t, []string{sinktest.SecretPath}, err.Error(), logs.String())
+}
+
+func TestCancelledContextStopsTheRequest(t *testing.T) {
+	arrived, release := make(chan struct{}), make(chan struct{})
+	_, url := counter(t, func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		hold(r, release)
+	})
+	t.Cleanup(func() { close(release) }) // runs before the server's Close
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-arrived
+		cancel()
+	}()
+	_, err := post(fastClient(Options{Redactor: NewRedactor([]string{url})}), ctx, url)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Do() = %v, want it to wrap context.Canceled", err)
+	}
+	sinktest.AssertNoSecrets(t, []string{sinktest.SecretPath}, err.Error())
+}
+
+func TestInvalidURLIsAConfigError(t *testing.T) {
+	_, err := post(fastClient(Options{}), context.Background(), "http://[::1]:namedport/secret-path")
+	var se *sinks.Error
+	if !errors.As(err, &se) || se.Reason != sinks.ReasonConfig || se.Retryable {
+		t.Fatalf("Do() = %v, want a permanent config error", err)
+	}
+	sinktest.AssertNoSecrets(t, []string{"secret-path"}, err.Error())
+}
