@@ -213,3 +213,25 @@ func (r *relay) postAPI(path string) (int, string) {
 	}
 	return resp.StatusCode, string(b)
 }
+
+// waitQueueEmpty polls the admin API until r's store has no pending or in-flight delivery, so that
+// every send still owed (a retry, a lease taken over from a killed process) has happened and the
+// fake receivers' counts are final.
+func (r *relay) waitQueueEmpty() {
+	r.t.Helper()
+	deadline := time.NewTimer(loadDeadline)
+	defer deadline.Stop()
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	for {
+		pending, inFlight := len(r.deliveries("pending")), len(r.deliveries("in_flight"))
+		if pending == 0 && inFlight == 0 {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			r.t.Fatalf("%s: queue not empty within %s: %d pending, %d in flight", r.name, loadDeadline, pending, inFlight)
+		}
+	}
+}

@@ -122,6 +122,7 @@ func TestCrashLosesNoAcknowledgedCall(t *testing.T) {
 	slackKeys, crmKeys := keysOf(l.ackedIDs())
 	s.slack.waitDelivered(loadDeadline, slackKeys)
 	s.crm.waitDelivered(loadDeadline, crmKeys)
+	r2.waitQueueEmpty()
 	if lost := s.slack.missing(slackKeys); len(lost) != 0 {
 		t.Errorf("slack: %d acknowledged calls lost, want 0 (first %s)", len(lost), lost[0])
 	}
@@ -170,6 +171,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	slackKeys, crmKeys := keysOf(acked)
 	s.slack.waitDelivered(loadDeadline, slackKeys)
 	s.crm.waitDelivered(loadDeadline, crmKeys)
+	r2.waitQueueEmpty()
 	// A clean shutdown lets in-flight sends finish and records them, so nothing is sent twice.
 	requireBoundedDuplicates(t, s.slack, 0, "a graceful shutdown records every finished send")
 	requireBoundedDuplicates(t, s.crm, 0, "a graceful shutdown records every finished send")

@@ -124,14 +124,15 @@ func TestPostgresReplicas(t *testing.T) {
 	slackKeys, crmKeys := keysOf(l.ackedIDs())
 	slack.waitDelivered(loadDeadline, slackKeys)
 	crm.waitDelivered(loadDeadline, crmKeys)
+	alive()[0].waitQueueEmpty()
 	why := "the killed replica's in-flight leases: defaults.concurrency " + strconv.Itoa(testConcurrency) + " per sink"
 	requireBoundedDuplicates(t, slack, testConcurrency, why)
 	requireBoundedDuplicates(t, crm, testConcurrency, why)
 
 	t.Run("same call on two replicas", func(t *testing.T) {
 		a := alive()
-		for i := range 20 {
-			id := int64(7_100_001 + i)
+		ids := idRange(7_100_001, 20)
+		for _, id := range ids {
 			var wg sync.WaitGroup
 			results := make([]postResult, 2)
 			start := make(chan struct{})
@@ -156,6 +157,15 @@ func TestPostgresReplicas(t *testing.T) {
 			if accepted != 1 || duplicate != 1 {
 				t.Errorf("call %d posted to two replicas at once: got statuses %v (%q, %q), want one 202 and one 200 duplicate",
 					id, statuses, results[0].Body, results[1].Body)
+			}
+		}
+		// Delivered once each, and nothing left in flight for the next subtest's fake to see.
+		slackKeys, crmKeys := keysOf(ids)
+		slack.waitDelivered(deliveryDeadline, slackKeys)
+		crm.waitDelivered(deliveryDeadline, crmKeys)
+		for _, k := range slackKeys {
+			if n := slack.deliveredCount(k); n != 1 {
+				t.Errorf("slack deliveries of call %s posted to two replicas: got %d, want 1", k, n)
 			}
 		}
 	})
