@@ -329,3 +329,39 @@ func TestIngestConcurrentDuplicates(t *testing.T) {
 		t.Errorf("received{outcome=duplicate} = %v, want %d", got, copies-1)
 	}
 }
+
+// TestIngestRepliesStaySmall checks that no answer echoes the payload: the sender stores replies, and
+// a payload carries personal data.
+func TestIngestRepliesStaySmall(t *testing.T) {
+	const marker = "Jane-Doe-555-0199"
+	tests := []struct {
+		name string
+		body string
+	}{
+		{"accepted", `{"id": 901, "status": "completed", "lead": {"bonus": 1}, "customer_phone": "` + marker + `"}`},
+		{"wrong type", `{"id": 902, "duration": "` + marker + `"}`},
+		{"bad id", `{"id": "` + marker + `"}`},
+		{"broken JSON", `{"id": 903, "summary": "` + marker + `"`},
+		{"not an object", `["` + marker + `"]`},
+	}
+	h := newHarness(t, "", nil)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := h.srv.Client().Post(h.srv.URL+"/hook?token="+ingestToken, "application/json", strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(raw), marker) {
+				t.Errorf("reply %s echoes the payload", raw)
+			}
+			if len(raw) > 200 {
+				t.Errorf("reply is %d bytes, want at most 200: %s", len(raw), raw)
+			}
+		})
+	}
+}
