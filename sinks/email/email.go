@@ -37,15 +37,16 @@ type Email struct {
 	HTML    string   `json:"html"`
 }
 
-// New returns the sink named name. A nil logger discards. Errors are *sinks.Error with reason config.
+// New returns the sink named name. A nil logger discards. Errors are *sinks.Error with reason config;
+// they name the config key at fault, never its value, and not the sink: the caller adds its location.
 func New(name string, conf *config.EmailSink, logger *slog.Logger) (*Sink, error) {
 	opts, from, err := clientOptions(conf)
 	if err != nil {
-		return nil, fmt.Errorf("sink %q: %w", name, err)
+		return nil, err
 	}
 	client, err := gomail.NewClient(conf.SMTP.Host, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("sink %q: %w", name, configError("set up the SMTP client: check smtp.host and smtp.port"))
+		return nil, configError("set up the SMTP client: check smtp.host and smtp.port")
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

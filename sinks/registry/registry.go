@@ -61,15 +61,15 @@ func Types() []string {
 }
 
 // New builds the sink conf describes. An unknown type or bad settings give a *sinks.Error with
-// reason config that names the sink.
+// reason config naming the key at fault; the caller prefixes the sink's location (sinks.<name>).
 func New(conf *config.Sink, opts Options) (sinks.Sink, error) {
 	if conf == nil {
 		return nil, sinks.Permanent(sinks.ReasonConfig, errors.New("no sink config: define the sink under sinks"))
 	}
 	build, ok := table[conf.Type]
 	if !ok {
-		return nil, sinks.Permanent(sinks.ReasonConfig, fmt.Errorf("sink %q: unknown type %q (known: %s)",
-			conf.Name, conf.Type, strings.Join(Types(), ", ")))
+		return nil, sinks.Permanent(sinks.ReasonConfig, fmt.Errorf("unknown type %q (known: %s)",
+			conf.Type, strings.Join(Types(), ", ")))
 	}
 	return build(conf, opts.Logger)
 }

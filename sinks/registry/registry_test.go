@@ -51,10 +51,10 @@ func TestNewErrors(t *testing.T) {
 	}{
 		{name: "nil", conf: nil, want: "no sink config"},
 		{name: "unknown type", conf: &config.Sink{Name: "x", Type: "pager"},
-			want: `sink "x": unknown type "pager" (known: email, log, slack, webhook)`},
-		{name: "slack without settings", conf: &config.Sink{Name: "s", Type: "slack"}, want: `sink "s": slack sink has no settings`},
-		{name: "webhook without settings", conf: &config.Sink{Name: "w", Type: "webhook"}, want: `sink "w": webhook sink has no settings`},
-		{name: "email without settings", conf: &config.Sink{Name: "e", Type: "email"}, want: `sink "e": email sink has no settings`},
+			want: `unknown type "pager" (known: email, log, slack, webhook)`},
+		{name: "slack without settings", conf: &config.Sink{Name: "s", Type: "slack"}, want: `slack sink has no settings`},
+		{name: "webhook without settings", conf: &config.Sink{Name: "w", Type: "webhook"}, want: `webhook sink has no settings`},
+		{name: "email without settings", conf: &config.Sink{Name: "e", Type: "email"}, want: `email sink has no settings`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

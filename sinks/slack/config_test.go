@@ -33,8 +33,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			if !errors.As(err, &se) || se.Reason != sinks.ReasonConfig {
 				t.Fatalf("New() = %v, want a config *sinks.Error", err)
 			}
-			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), `sink "ops"`) {
-				t.Errorf("New() = %q, want it to name the sink and contain %q", err, tc.want)
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("New() = %q, want it to contain %q", err, tc.want)
 			}
 			sinktest.AssertNoSecrets(t, []string{testToken, "T0SECRET"}, err.Error())
 		})

@@ -38,7 +38,8 @@ type PreviewRequest struct {
 	Body    json.RawMessage   `json:"body"`
 }
 
-// New returns the sink named name. A nil logger discards. Errors are *sinks.Error with reason config.
+// New returns the sink named name. A nil logger discards. Errors are *sinks.Error with reason config;
+// they name the config key at fault, never its value, and not the sink: the caller adds its location.
 func New(name string, conf *config.WebhookSink, logger *slog.Logger) (*Sink, error) {
 	return newSink(name, conf, logger, httpsink.Options{})
 }
@@ -47,7 +48,7 @@ func New(name string, conf *config.WebhookSink, logger *slog.Logger) (*Sink, err
 func newSink(name string, conf *config.WebhookSink, logger *slog.Logger, opts httpsink.Options) (*Sink, error) {
 	set, err := check(conf)
 	if err != nil {
-		return nil, fmt.Errorf("sink %q: %w", name, err)
+		return nil, err
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
