@@ -365,3 +365,40 @@ func TestIngestRepliesStaySmall(t *testing.T) {
 		})
 	}
 }
+
+func TestIngestRuleErrorCountsAsUnmatched(t *testing.T) {
+	tests := []struct {
+		name          string
+		body          string
+		wantMatched   string
+		wantRuleError float64
+		wantUnmatched float64
+	}{
+		{"condition fails on a missing value", `{"id": 1101, "status": "busy"}`, `"matched":[]`, 1, 1},
+		{"condition holds", `{"id": 1102, "status": "busy", "lead": {"bonus": 5}}`, `"matched":["risky"]`, 0, 0},
+		{"condition false", `{"id": 1103, "status": "busy", "lead": {"bonus": 1}}`, `"matched":[]`, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, "", nil)
+			resp, err := h.srv.Client().Post(h.srv.URL+"/hook?token="+ingestToken, "application/json", strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(raw), tt.wantMatched) {
+				t.Errorf("answer %d %s, want 202 with %s", resp.StatusCode, raw, tt.wantMatched)
+			}
+			if got := testutil.ToFloat64(h.metrics.RuleErrors.WithLabelValues("risky")); got != tt.wantRuleError {
+				t.Errorf("rule_errors{rule=risky} = %v, want %v", got, tt.wantRuleError)
+			}
+			if got := testutil.ToFloat64(h.metrics.Unmatched); got != tt.wantUnmatched {
+				t.Errorf("calls_unmatched = %v, want %v", got, tt.wantUnmatched)
+			}
+		})
+	}
+}

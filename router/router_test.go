@@ -26,8 +26,9 @@ const (
 	adminToken  = "admin-token-5678"
 )
 
-// testConfig has two log sinks and two rules. The hot rule's second action renders only when the
-// call has lead.bonus, so a call without it stores that delivery dead with reason template.
+// testConfig has two log sinks and three rules. The hot rule's second action renders only when the
+// call has lead.bonus, so a call without it stores that delivery dead with reason template; the risky
+// rule's condition fails at run time for a busy call without lead.bonus.
 const testConfig = `
 server:
   webhook_path: /hook
@@ -53,6 +54,11 @@ rules:
     actions:
       - sink: chat
         text: "failed {{ id }}"
+  - name: risky
+    when: status == "busy" && lead.bonus + 1 > 2
+    actions:
+      - sink: chat
+        text: "risky {{ id }}"
 `
 
 // harness is a Router over a real SQLite store, served on loopback.
