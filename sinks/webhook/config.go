@@ -45,7 +45,7 @@ func check(conf *config.WebhookSink) (settings, error) {
 	}
 	for name, v := range conf.Headers {
 		if !validName(name) {
-			return settings{}, configError("headers: " + strqQuote(name) + " is not a valid header name")
+			return settings{}, configError("headers: " + quote(name) + " is not a valid header name")
 		}
 		s.headers.Set(name, stripCRLF(string(v)))
 		s.secrets = append(s.secrets, string(v))
@@ -88,7 +88,7 @@ func stripCRLF(s string) string {
 	}, s)
 }
 
-func strqQuote(s string) string { return `"` + stripCRLF(s) + `"` }
+func quote(s string) string { return `"` + stripCRLF(s) + `"` }
 
 func configError(msg string) error {
 	return sinks.Permanent(sinks.ReasonConfig, errors.New(msg))

@@ -100,7 +100,7 @@ func (s *Sink) build(d *sinks.Delivery) (http.Header, []byte, error) {
 	header := http.Header{}
 	for name, v := range d.Message.Headers {
 		if !validName(name) {
-			return nil, nil, sinks.Permanent(sinks.ReasonTemplate, fmt.Errorf("header %s is not a valid header name: fix the action's headers", strqQuote(name)))
+			return nil, nil, sinks.Permanent(sinks.ReasonTemplate, fmt.Errorf("header %s is not a valid header name: fix the action's headers", quote(name)))
 		}
 		header.Set(name, stripCRLF(v))
 	}
