@@ -83,8 +83,17 @@ func (s *Sink) Preview(d *sinks.Delivery) (any, error) {
 		}
 		p.Headers[name] = v
 	}
-	if len(body) > 0 {
+	switch {
+	case len(body) == 0:
+	case json.Valid(body):
 		p.Body = body
+	default:
+		// Not JSON (a hand-written store row?): show it as a string rather than fail the preview.
+		quoted, err := json.Marshal(string(body))
+		if err != nil {
+			return nil, sinks.Permanent(sinks.ReasonTemplate, fmt.Errorf("encode body: %w", err))
+		}
+		p.Body = quoted
 	}
 	return p, nil
 }
