@@ -36,7 +36,8 @@ type Options struct {
 	// Owner identifies this process in leases; each claim appends its own number. Default: a random id.
 	Owner string
 	// Lease is how long a claimed delivery is reserved; after it expires (the process died mid-send),
-	// any worker may claim it again. It must exceed the longest Send. Default 2m.
+	// any worker may claim it again. A send is cancelled (and retried) when it would outlast 90% of
+	// it. Default 2m.
 	Lease time.Duration
 	// Poll is the longest a worker sleeps between looks at the store, which bounds how late it notices
 	// work queued by another process (`switchboard replay`). Work ingested by this process, or by any

@@ -164,9 +164,13 @@ func (w *worker) deliver(ctx context.Context, sd *store.Delivery, owner string) 
 	}
 	start := now()
 	if err == nil {
-		err = t.Sink.Send(ctx, &sinks.Delivery{
+		// The attempt must end while the lease is ours: after it, another worker may claim the
+		// delivery and send it too.
+		sendCtx, cancel := context.WithTimeout(ctx, w.d.opts.Lease*9/10)
+		err = t.Sink.Send(sendCtx, &sinks.Delivery{
 			ID: sd.ID, CallID: sd.CallID, Rule: sd.Rule, Action: sd.Action, Attempt: sd.Attempts, Message: &msg,
 		})
+		cancel()
 	}
 	elapsed := now().Sub(start)
 	interrupted := err != nil && ctx.Err() != nil

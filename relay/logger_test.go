@@ -40,13 +40,16 @@ func TestLoggerMasksPhoneNumbers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			log.Info("message", "message", `{"subject":"Hot lead: +1234567890"}`, "call_id", 12345678901)
+			log.Info("message", "message", `{"subject":"Hot lead: +1234567890"}`, "call_id", 12345678901,
+				"next_attempt", "2026-11-26T22:48:07Z", "key", "12345678-hot-leads-0")
 			out := buf.String()
 			if !strings.Contains(out, tt.want) || strings.Contains(out, tt.notWant) {
 				t.Errorf("log line = %s\nwant it to contain %q and not %q", out, tt.want, tt.notWant)
 			}
-			if !strings.Contains(out, `"call_id":12345678901`) {
-				t.Errorf("log line = %s: numeric ids must not be masked", out)
+			for _, keep := range []string{`"call_id":12345678901`, "2026-11-26T22:48:07Z", "12345678-hot-leads-0"} {
+				if !strings.Contains(out, keep) {
+					t.Errorf("log line = %s: %s must not be masked", out, keep)
+				}
 			}
 		})
 	}

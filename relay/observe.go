@@ -152,11 +152,15 @@ func warnRestartNeeded(log *slog.Logger, old, next *config.Config) {
 	if old.Storage.Driver != next.Storage.Driver || old.Storage.Path != next.Storage.Path || old.Storage.DSN != next.Storage.DSN {
 		log.Warn("storage settings change only on restart; the old values stay in force")
 	}
+	if old.Storage.Lease != next.Storage.Lease {
+		log.Warn("storage.lease changes only on restart; the old value stays in force")
+	}
 }
 
-// phonePattern matches E.164 numbers and common written forms of phone numbers: a run of at least
-// eight digits, optionally with a leading + and single separators.
-var phonePattern = regexp.MustCompile(`\+?\d(?:[ .()-]?\d){7,}`)
+// phonePattern matches phone numbers in international form, as Intellixent sends them: a + and at
+// least eight digits, with single separators allowed ("+1234567890", "+1 (234) 567-8901"). Dates,
+// timestamps and ids have no + and are left alone.
+var phonePattern = regexp.MustCompile(`\+\d(?:[ .()-]?\d){7,}`)
 
 // maskPhoneAttr is a slog ReplaceAttr that masks phone numbers in string values.
 func maskPhoneAttr(_ []string, a slog.Attr) slog.Attr {
@@ -164,7 +168,7 @@ func maskPhoneAttr(_ []string, a slog.Attr) slog.Attr {
 		return a
 	}
 	v := a.Value.String()
-	if !strings.ContainsAny(v, "0123456789") {
+	if !strings.Contains(v, "+") {
 		return a
 	}
 	masked := phonePattern.ReplaceAllStringFunc(v, MaskPhone)
