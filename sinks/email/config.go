@@ -70,16 +70,20 @@ func clientOptions(conf *config.EmailSink) (opts []gomail.Option, from *mail.Add
 		}
 		tlsConf.RootCAs = pool
 	}
+	var implicit *tls.Config
 	switch mode {
 	case TLSStartTLS:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory), gomail.WithTLSConfig(tlsConf))
 	case TLSImplicit:
 		opts = append(opts, gomail.WithSSL(), gomail.WithTLSConfig(tlsConf))
+		implicit = tlsConf
 	case TLSNone:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	default:
 		return nil, nil, configError(`smtp.tls must be "starttls", "implicit" or "none"`)
 	}
+
+	opts = append(opts, gomail.WithDialContextFunc(dialer(implicit)))
 
 	if smtp.Username != "" {
 		// PLAIN where offered, else LOGIN. With tls none the operator chose a cleartext connection, so

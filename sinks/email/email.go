@@ -60,17 +60,23 @@ func New(name string, conf *config.EmailSink, logger *slog.Logger) (*Sink, error
 	}, nil
 }
 
-// Send sends d's message as one email. ctx bounds connecting; the configured timeout bounds each
-// step of the conversation after that.
+// Send sends d's message as one email. The configured timeout bounds connecting and each step of the
+// conversation; ctx ending interrupts either, and the error then wraps ctx's error.
 func (s *Sink) Send(ctx context.Context, d *sinks.Delivery) error {
 	m, err := s.build(d)
 	if err != nil {
 		return err
 	}
-	if err := s.client.DialAndSendWithContext(ctx, m); err != nil {
-		return classify(err, s.redact.Redact(describe(err)))
+	st := &sendState{ctx: ctx}
+	err = s.client.DialAndSendWithContext(context.WithValue(ctx, sendKey{}, st), m)
+	st.done()
+	if err == nil {
+		return nil
 	}
-	return nil
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		err = fmt.Errorf("%w: %w", ctxErr, err)
+	}
+	return classify(err, s.redact.Redact(describe(err)))
 }
 
 // Preview returns the Email that Send would send. It sends nothing.

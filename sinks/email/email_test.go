@@ -305,6 +305,28 @@ func TestTimeout(t *testing.T) {
 	checkErr(t, err, true, sinks.ReasonTimeout, 0, "")
 }
 
+// TestCancelInterruptsTheConversation stalls the server after the greeting and cancels the Send's
+// context: go-mail alone would wait for smtp.timeout.
+func TestCancelInterruptsTheConversation(t *testing.T) {
+	box := &mailbox{stalled: make(chan struct{}), release: make(chan struct{})}
+	port := startSMTP(t, box, modePlain, nil)
+	t.Cleanup(func() { close(box.release) }) // runs before the server's Close
+	s, _ := newTestSink(t, config.SMTP{Port: port, TLS: TLSNone, Timeout: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-box.stalled
+		cancel()
+	}()
+	err := s.Send(ctx, sinktest.Delivery())
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Send() = %v, want it to wrap context.Canceled", err)
+	}
+	var se *sinks.Error
+	if !errors.As(err, &se) || !se.Retryable {
+		t.Errorf("Send() = %v, want a retryable *sinks.Error", err)
+	}
+}
+
 func checkErr(t *testing.T, err error, wantRetryable bool, wantReason sinks.Reason, wantCode int, wantIn string) {
 	t.Helper()
 	var se *sinks.Error

@@ -30,6 +30,9 @@ type mailbox struct {
 	failAt string
 	fail   *smtp.SMTPError
 
+	// stalled, when set, is closed when MAIL arrives, which then waits for release.
+	stalled, release chan struct{}
+
 	mu  sync.Mutex
 	got []received
 }
@@ -88,6 +91,10 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	if s.box.user != "" && s.cur.authedAs == "" {
 		return errAuthRequired
+	}
+	if s.box.stalled != nil {
+		close(s.box.stalled)
+		<-s.box.release
 	}
 	if s.box.failAt == "mail" {
 		return s.box.fail
