@@ -97,10 +97,14 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}
 
-	reg := opts.Registry
-	if reg == nil {
-		reg = prometheus.NewRegistry()
+	gatherer := opts.Registry
+	if gatherer == nil {
+		gatherer = prometheus.NewRegistry()
 	}
+	// Everything Run registers is unregistered when it returns, so a registry can serve a relay
+	// that is run again in the same process.
+	reg := &trackingRegisterer{Registerer: gatherer}
+	defer reg.unregisterAll()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: "switchboard", Name: "build_info", Help: "Always 1; labels carry the version.",
@@ -149,7 +153,7 @@ func Run(ctx context.Context, opts Options) error {
 
 	handler := router.New(router.Options{
 		Runtime: current.Load, Store: st, Logger: log.With("component", "http"), Metrics: routerMetrics,
-		MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		MetricsHandler: promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{Registry: reg}),
 		Reload:         reload,
 	})
 	srv := &http.Server{
