@@ -50,8 +50,9 @@ func TestApplyAddsSinkWhileRunning(t *testing.T) {
 	d, _ := newDispatcher(st, Options{Poll: 10 * time.Millisecond})
 	d.Apply(map[string]*Target{"a": target("a", a, 1)})
 	start(t, d)
-	ids := enqueue(t, st, "b", 2)
 	d.Apply(map[string]*Target{"a": target("a", a, 1), "b": target("b", b, 1)})
+	ids := enqueue(t, st, "b", 2)
+	d.Notify("b")
 	waitState(t, st, store.Delivered, ids...)
 	if got := b.sent.Load(); got != 2 {
 		t.Errorf("new sink sent %d, want 2", got)
