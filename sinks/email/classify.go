@@ -18,10 +18,9 @@ import (
 // permanent client errors (550 unknown mailbox, 553 bad address, 552 too big). Without a reply:
 // a server that lacks STARTTLS or AUTH, or a password that would cross a cleartext connection, is a
 // permanent config error; TLS handshake and certificate failures are retryable connection errors;
-// everything else is a timeout or connection failure as sinks.Classify decides. msg is the redacted
-// text to show.
-func classify(err error, msg string) *sinks.Error {
-	shown := &shownError{msg: msg, err: err}
+// everything else is a timeout or connection failure as sinks.Classify decides. shown is err as the
+// user sees it: described and redacted.
+func classify(err, shown error) *sinks.Error {
 	code := replyCode(err)
 	var e *sinks.Error
 	switch {
@@ -100,12 +99,3 @@ func describe(err error) string {
 	}
 	return "send email: " + s
 }
-
-// shownError shows a redacted message and keeps the original chain for errors.Is and errors.As.
-type shownError struct {
-	msg string
-	err error
-}
-
-func (e *shownError) Error() string { return e.msg }
-func (e *shownError) Unwrap() error { return e.err }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
-	"github.com/switchboard-relay/switchboard/sinks/httpsink"
 )
 
 // Sink sends email through one SMTP server. It is safe for concurrent use; each Send opens its own
@@ -23,7 +22,7 @@ type Sink struct {
 	name   string
 	from   *mail.Address
 	client *gomail.Client
-	redact *httpsink.Redactor
+	redact *sinks.Redactor
 	log    *slog.Logger
 }
 
@@ -55,7 +54,7 @@ func New(name string, conf *config.EmailSink, logger *slog.Logger) (*Sink, error
 		name:   name,
 		from:   from,
 		client: client,
-		redact: httpsink.NewRedactor(nil, string(conf.SMTP.Password)),
+		redact: sinks.NewRedactor(nil, string(conf.SMTP.Password)),
 		log:    logger.With("sink", name),
 	}, nil
 }
@@ -76,7 +75,7 @@ func (s *Sink) Send(ctx context.Context, d *sinks.Delivery) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		err = fmt.Errorf("%w: %w", ctxErr, err)
 	}
-	return classify(err, s.redact.Redact(describe(err)))
+	return classify(err, s.redact.WrapMessage(describe(err), err))
 }
 
 // Preview returns the Email that Send would send. It sends nothing.

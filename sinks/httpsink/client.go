@@ -60,7 +60,7 @@ type Options struct {
 	// request with a retryable error carrying RetryAfter, so the queue waits instead.
 	MaxRetryAfter time.Duration
 	// Redactor removes the sink's secrets from errors and logs. Nil redacts nothing.
-	Redactor *Redactor
+	Redactor *sinks.Redactor
 	// Interpret classifies answers; nil means DefaultInterpreter.
 	Interpret Interpreter
 }
@@ -84,7 +84,7 @@ type Response struct {
 type Client struct {
 	rc            *retryablehttp.Client
 	interpret     Interpreter
-	redact        *Redactor
+	redact        *sinks.Redactor
 	maxRetryAfter time.Duration
 	now           func() time.Time
 }
@@ -199,9 +199,7 @@ func (c *Client) classify(status int, header http.Header, body []byte) *sinks.Er
 	if e.StatusCode == 0 {
 		e.StatusCode = status
 	}
-	if e.Err != nil {
-		e.Err = &redactedError{msg: c.redact.Redact(e.Err.Error()), err: e.Err}
-	}
+	e.Err = c.redact.Wrap(e.Err)
 	return e
 }
 
@@ -266,7 +264,7 @@ func (c *Client) transportError(err error, attempts int) error {
 	if attempts > 1 {
 		msg = fmt.Sprintf("send request (%d attempts): %s", attempts, inner.Error())
 	}
-	return sinks.Classify(&redactedError{msg: c.redact.Redact(msg), err: err})
+	return sinks.Classify(c.redact.WrapMessage(msg, err))
 }
 
 // readBody reads at most BodyLimit bytes, drains a bounded remainder so the connection can be reused,
@@ -280,13 +278,3 @@ func readBody(resp *http.Response) ([]byte, error) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit)) // best effort: only reuse depends on it
 	return body, nil
 }
-
-// redactedError shows a redacted message but keeps the original chain for errors.Is and errors.As
-// (timeouts, net errors).
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }

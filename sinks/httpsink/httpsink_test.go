@@ -45,55 +45,6 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 }
 
-func TestRedactURL(t *testing.T) {
-	tests := []struct {
-		name, url, want string
-	}{
-		{name: "slack webhook", url: "https://hooks.slack.com/services/T0/B0/XYZ", want: "https://hooks.slack.com/<secret>"},
-		{name: "query only", url: "https://crm.example.com?key=abc", want: "https://crm.example.com/<secret>"},
-		{name: "userinfo", url: "https://user:pw@crm.example.com", want: "https://crm.example.com/<secret>"},
-		{name: "bare host", url: "https://crm.example.com", want: "https://crm.example.com"},
-		{name: "root path", url: "https://crm.example.com/", want: "https://crm.example.com"},
-		{name: "not a URL", url: "::not a url", want: "<secret>"},
-		{name: "no host", url: "hooks.slack.com/services/T0", want: "<secret>"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := RedactURL(tc.url); got != tc.want {
-				t.Errorf("RedactURL(%q) = %q, want %q", tc.url, got, tc.want)
-			}
-		})
-	}
-}
-
-func TestRedactor(t *testing.T) {
-	r := NewRedactor([]string{"https://user:pw1234@hooks.example.com/services/T0/B0/XYZ?sig=abcdef"}, "tok-123456", "ab", "")
-	tests := []struct {
-		name, in, want string
-	}{
-		{name: "whole URL", in: `Post "https://user:pw1234@hooks.example.com/services/T0/B0/XYZ?sig=abcdef": EOF`,
-			want: `Post "https://hooks.example.com/<secret>": EOF`},
-		{name: "URL as go-retryablehttp logs it", in: "POST https://user:xxxxx@hooks.example.com/services/T0/B0/XYZ?sig=abcdef",
-			want: "POST https://hooks.example.com/<secret>"},
-		{name: "path alone", in: "not found: /services/T0/B0/XYZ", want: "not found: <secret>"},
-		{name: "query alone", in: "bad sig=abcdef", want: "bad <secret>"},
-		{name: "password alone", in: "pw pw1234", want: "pw <secret>"},
-		{name: "token", in: "Bearer tok-123456 refused", want: "Bearer <secret> refused"},
-		{name: "short secrets are ignored", in: "ab cd", want: "ab cd"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := r.Redact(tc.in); got != tc.want {
-				t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
-	var nilRedactor *Redactor
-	if got := nilRedactor.Redact("x"); got != "x" {
-		t.Errorf("nil Redactor.Redact(%q) = %q, want it unchanged", "x", got)
-	}
-}
-
 func TestSummarize(t *testing.T) {
 	tests := []struct {
 		name, contentType, body, want string
@@ -150,7 +101,7 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 	n, url := counter(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/elsewhere", http.StatusMovedPermanently)
 	})
-	_, err := post(fastClient(Options{Redactor: NewRedactor([]string{url})}), context.Background(), url)
+	_, err := post(fastClient(Options{Redactor: sinks.NewRedactor([]string{url})}), context.Background(), url)
 	var se *sinks.Error
 	if !errors.As(err, &se) || se.Retryable || se.Reason != sinks.ReasonClientError {
 		t.Fatalf("Do() = %v, want a permanent client_error", err)
@@ -218,7 +169,7 @@ func TestTimeoutIsNotRetriedInRequest(t *testing.T) {
 	n, url := counter(t, func(w http.ResponseWriter, r *http.Request) { hold(r, release) })
 	t.Cleanup(func() { close(release) }) // runs before the server's Close
 	logger, logs := sinktest.NewLogger()
-	_, err := post(fastClient(Options{Timeout: 50 * time.Millisecond, Logger: logger, Redactor: NewRedactor([]string{url})}),
+	_, err := post(fastClient(Options{Timeout: 50 * time.Millisecond, Logger: logger, Redactor: sinks.NewRedactor([]string{url})}),
 		context.Background(), url)
 	var se *sinks.Error
 	if !errors.As(err, &se) || !se.Retryable || se.Reason != sinks.ReasonTimeout {
@@ -242,7 +193,7 @@ func TestCancelledContextStopsTheRequest(t *testing.T) {
 		<-arrived
 		cancel()
 	}()
-	_, err := post(fastClient(Options{Redactor: NewRedactor([]string{url})}), ctx, url)
+	_, err := post(fastClient(Options{Redactor: sinks.NewRedactor([]string{url})}), ctx, url)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Do() = %v, want it to wrap context.Canceled", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+
+	"github.com/switchboard-relay/switchboard/sinks"
 )
 
 // leveledLogger adapts an slog.Logger to go-retryablehttp's LeveledLogger, redacting every value (the
@@ -12,7 +14,7 @@ import (
 // logs the outcome.
 type leveledLogger struct {
 	log    *slog.Logger
-	redact *Redactor
+	redact *sinks.Redactor
 }
 
 func (l leveledLogger) Error(msg string, kv ...any) { l.emit(slog.LevelWarn, msg, kv) }
@@ -36,7 +38,7 @@ func (l leveledLogger) emit(level slog.Level, msg string, kv []any) {
 			val = fmt.Sprint(v)
 		}
 		if key == "url" {
-			val = RedactURL(val)
+			val = sinks.RedactURL(val)
 		}
 		attrs = append(attrs, slog.String(key, l.redact.Redact(val)))
 	}

@@ -51,10 +51,10 @@ func newSink(name string, conf *config.SlackSink, logger *slog.Logger, opts http
 	opts.Logger = logger
 	opts.Timeout = set.timeout
 	if set.webAPI {
-		opts.Redactor = httpsink.NewRedactor(nil, set.token)
+		opts.Redactor = sinks.NewRedactor(nil, set.token)
 		opts.Interpret = interpretAPI
 	} else {
-		opts.Redactor = httpsink.NewRedactor([]string{set.url})
+		opts.Redactor = sinks.NewRedactor([]string{set.url})
 		opts.Interpret = interpretWebhook
 	}
 	return &Sink{name: name, set: set, client: httpsink.New(opts), log: logger}, nil

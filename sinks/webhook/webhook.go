@@ -55,7 +55,7 @@ func newSink(name string, conf *config.WebhookSink, logger *slog.Logger, opts ht
 	}
 	opts.Logger = logger.With("sink", name)
 	opts.Timeout = set.timeout
-	opts.Redactor = httpsink.NewRedactor([]string{set.url}, set.secrets...)
+	opts.Redactor = sinks.NewRedactor([]string{set.url}, set.secrets...)
 	return &Sink{name: name, set: set, client: httpsink.New(opts), now: time.Now}, nil
 }
 
@@ -75,11 +75,11 @@ func (s *Sink) Preview(d *sinks.Delivery) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &PreviewRequest{Method: s.set.method, URL: httpsink.RedactURL(s.set.url), Headers: map[string]string{}}
+	p := &PreviewRequest{Method: s.set.method, URL: sinks.RedactURL(s.set.url), Headers: map[string]string{}}
 	for name := range header {
 		v := header.Get(name)
 		if _, secret := s.set.headers[name]; secret || name == "Webhook-Signature" {
-			v = httpsink.Redacted
+			v = sinks.Redacted
 		}
 		p.Headers[name] = v
 	}

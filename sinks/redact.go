@@ -1,4 +1,4 @@
-package httpsink
+package sinks
 
 import (
 	"net/url"
@@ -65,6 +65,30 @@ func (r *Redactor) Redact(s string) string {
 	}
 	return r.r.Replace(s)
 }
+
+// Wrap returns err with its text redacted; errors.Is and errors.As still see err's chain (a timeout
+// stays a timeout). It returns nil for nil.
+func (r *Redactor) Wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	return r.WrapMessage(err.Error(), err)
+}
+
+// WrapMessage returns an error whose text is msg redacted and whose chain is err's, for a message
+// written from err's parts (say, without the URL that *url.Error prints).
+func (r *Redactor) WrapMessage(msg string, err error) error {
+	return &redactedError{msg: r.Redact(msg), err: err}
+}
+
+// redactedError shows a redacted message but keeps the original chain.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // RedactURL shows a URL without its secret parts: scheme://host/<secret>, or scheme://host when it has
 // no path or query. A URL that does not parse is shown as "<secret>".
