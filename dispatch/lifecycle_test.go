@@ -174,3 +174,34 @@ func TestShutdownCancelsSendAfterGrace(t *testing.T) {
 		t.Errorf("deliveries_total{outcome=dead} = %v, want 0", got)
 	}
 }
+
+// TestSendBoundedByLease has a receiver that never answers the first attempt: the attempt is cut short
+// before its lease runs out, recorded as a timeout to retry (not as a shutdown), and the retry delivers.
+func TestSendBoundedByLease(t *testing.T) {
+	st := openStore(t)
+	sink := &fakeSink{send: func(ctx context.Context, d *sinks.Delivery) error {
+		if d.Attempt == 1 {
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return nil
+	}}
+	d, _ := newDispatcher(st, Options{Poll: 10 * time.Millisecond, Lease: 200 * time.Millisecond})
+	d.Apply(map[string]*Target{"s": target("s", sink, 1)})
+	ids := enqueue(t, st, "s", 1)
+	start(t, d)
+	waitState(t, st, store.Delivered, ids...)
+	as, err := st.Attempts(context.Background(), ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) != 2 {
+		t.Fatalf("attempts = %+v, want 2", as)
+	}
+	if as[0].Result != "retry" || as[0].Reason != "timeout" || strings.HasPrefix(as[0].Error, "interrupted") {
+		t.Errorf("first attempt = %+v, want a timeout to retry, not a shutdown", as[0])
+	}
+	if as[1].Result != "success" {
+		t.Errorf("second attempt result = %q, want success", as[1].Result)
+	}
+}
