@@ -205,3 +205,34 @@ func TestSendBoundedByLease(t *testing.T) {
 		t.Errorf("second attempt result = %q, want success", as[1].Result)
 	}
 }
+
+// TestLeaseLostOutcomeIgnored lets another owner claim a delivery whose lease it considers expired while
+// the first send is still running: the first send's outcome is refused by the store and not counted.
+func TestLeaseLostOutcomeIgnored(t *testing.T) {
+	st := openStore(t)
+	started, release := make(chan struct{}), make(chan struct{})
+	sink := &fakeSink{send: func(ctx context.Context, _ *sinks.Delivery) error {
+		close(started)
+		<-release
+		return nil
+	}}
+	d, m := newDispatcher(st, Options{Poll: 10 * time.Millisecond, Lease: time.Hour})
+	d.Apply(map[string]*Target{"s": target("s", sink, 1)})
+	ids := enqueue(t, st, "s", 1)
+	stop, _ := start(t, d)
+	<-started
+	// Another replica, whose clock is past the lease, claims the delivery.
+	taken, err := st.Claim(context.Background(), "s", "other-replica", 1, time.Hour, time.Now().Add(2*time.Hour))
+	if err != nil || len(taken) != 1 {
+		t.Fatalf("claim by another replica: %d deliveries, err %v; want 1", len(taken), err)
+	}
+	close(release)
+	stop()
+	got := get(t, st, ids[0])
+	if got.State != store.InFlight || got.LeaseOwner != "other-replica" {
+		t.Errorf("delivery = state %q owner %q, want in_flight leased to other-replica", got.State, got.LeaseOwner)
+	}
+	if n := testutil.ToFloat64(m.Outcomes.WithLabelValues("s", "delivered")); n != 0 {
+		t.Errorf("deliveries_total{outcome=delivered} = %v, want 0: the outcome was not recorded", n)
+	}
+}
