@@ -89,6 +89,14 @@ func TestRelayEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("health and readiness", func(t *testing.T) {
+		for _, path := range []string{"/healthz", "/readyz"} {
+			if status, raw := r.request(http.MethodGet, path, "", ""); status != http.StatusOK {
+				t.Errorf("GET %s: status %d (%s), want 200", path, status, raw)
+			}
+		}
+	})
+
 	text, mfs := r.scrape()
 	t.Run("metrics", func(t *testing.T) { checkMetrics(t, mfs) })
 	t.Run("promlint", func(t *testing.T) {
