@@ -269,3 +269,48 @@ func readIDs(t *testing.T, path string) []int64 {
 }
 
 func head(ids []int64) []int64 { return ids[:min(len(ids), 5)] }
+
+// TestErrorKinds checks how transport failures are named in the report.
+func TestErrorKinds(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // so that a client hanging up cancels r.Context and a close is clean
+		switch r.URL.Path {
+		case "/hang":
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+		case "/close":
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+		}
+	}))
+	defer srv.Close()
+	defer close(release) // before srv.Close, which waits for the handlers
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name    string
+		ctx     context.Context
+		path    string
+		timeout time.Duration
+		want    string
+	}{
+		{name: "timeout", ctx: context.Background(), path: "/hang", timeout: 50 * time.Millisecond, want: "timeout"},
+		{name: "closed", ctx: context.Background(), path: "/close", timeout: 10 * time.Second, want: "connection closed"},
+		{name: "interrupted", ctx: cancelled, path: "/hang", timeout: 10 * time.Second, want: "interrupted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client := &http.Client{Timeout: tt.timeout}
+			o := postOptions{url: srv.URL + tt.path}
+			out := postOne(tt.ctx, client, o, newGenerator(1, fixedNow), 1)
+			if out.status != 0 || out.errKind != tt.want {
+				t.Errorf("got status %d, error kind %q; want 0, %q", out.status, out.errKind, tt.want)
+			}
+		})
+	}
+}
