@@ -93,6 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // flagError is a parse error the flag package has already printed with the usage.
 type flagError struct{ error }
 
+// Unwrap returns the flag package's error.
 func (e flagError) Unwrap() error { return e.error }
 
 // usageError reports a flag problem and returns the exit status; -h is not a problem.

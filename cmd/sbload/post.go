@@ -42,8 +42,10 @@ type postOptions struct {
 // rateFlag is a request rate written "N" or "N/s"; zero means unlimited.
 type rateFlag float64
 
+// String formats the rate as a plain number, for the flag package.
 func (r *rateFlag) String() string { return strconv.FormatFloat(float64(*r), 'g', -1, 64) }
 
+// Set parses "N" or "N/s"; a negative rate is an error.
 func (r *rateFlag) Set(s string) error {
 	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "/s"), 64)
 	if err != nil || v < 0 {

@@ -179,6 +179,7 @@ func (s *sinkServer) snapshot(withKeys bool) sinkStats {
 	return st
 }
 
+// String is the one-line summary the sink prints.
 func (st sinkStats) String() string {
 	return fmt.Sprintf("%d deliveries (%d unique, %d duplicates, %d without key), %d failed, %d requests",
 		st.Deliveries, st.Unique, st.Duplicates, st.NoKey, st.Failed, st.Requests)
