@@ -83,9 +83,11 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 			if lim != nil {
 				free = 1
 				token = lim.Reserve()
-				if !waitCtx(ctx, token.Delay()) {
+				if !w.waitToken(ctx, token.Delay()) {
+					// Stopped, or woken by new settings or new work: give the token back and
+					// look again with the settings now in force.
 					token.Cancel()
-					break
+					continue
 				}
 			}
 			// Each claim leases under its own name, so that a Finish arriving after its lease expired
@@ -128,8 +130,9 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 	}
 }
 
-// waitCtx waits for d, or until ctx is done; it reports whether the wait completed.
-func waitCtx(ctx context.Context, d time.Duration) bool {
+// waitToken waits d for a rate-limit token; it reports false when ctx is done or the worker is woken
+// (new settings from Apply, or new work) first.
+func (w *worker) waitToken(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
@@ -137,6 +140,8 @@ func waitCtx(ctx context.Context, d time.Duration) bool {
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
+		return false
+	case <-w.wake:
 		return false
 	case <-t.C:
 		return true
