@@ -110,7 +110,7 @@ func TestDecide(t *testing.T) {
 			wantError: "gave up after 2 attempts: the next would be past max_age 1h0m0s"},
 		{name: "Retry-After past max_age", attempts: 1, queued: 30 * time.Minute, err: retryAfter(time.Hour),
 			wantState: store.Dead, wantResult: "permanent", wantReason: "rate_limited", wantStatus: 429,
-			wantError: "gave up after 1 attempts: the next would be past max_age"},
+			wantError: "gave up after 1 attempt: the next would be past max_age"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

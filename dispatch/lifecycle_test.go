@@ -240,22 +240,35 @@ func TestLeaseLostOutcomeIgnored(t *testing.T) {
 // TestUnreadableMessageIsDead sends nothing for a delivery whose stored message is not a message (such
 // as a render failure replayed by mistake): it is dead with reason template at once.
 func TestUnreadableMessageIsDead(t *testing.T) {
-	st := openStore(t)
-	sink := &fakeSink{}
-	d, _ := newDispatcher(st, Options{Poll: 10 * time.Millisecond})
-	d.Apply(map[string]*Target{"s": target("s", sink, 1)})
-	ids, err := st.Ingest(context.Background(), &store.Call{ID: nextCallID.Add(1), Raw: []byte(`{}`)},
-		[]store.NewDelivery{{Rule: "r", Sink: "s", Message: []byte(`not json`)}})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name      string
+		message   []byte
+		wantError string
+	}{
+		{"not a message", []byte(`not json`), "stored message is unreadable"},
+		{"a render failure replayed", nil, "failed to render when the call arrived"},
 	}
-	start(t, d)
-	waitState(t, st, store.Dead, ids...)
-	got := get(t, st, ids[0])
-	if got.LastReason != "template" || got.Attempts != 1 {
-		t.Errorf("delivery = reason %q after %d attempts, want template after 1", got.LastReason, got.Attempts)
-	}
-	if n := len(sink.received()); n != 0 {
-		t.Errorf("Send called %d times, want 0", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := openStore(t)
+			sink := &fakeSink{}
+			d, _ := newDispatcher(st, Options{Poll: 10 * time.Millisecond})
+			d.Apply(map[string]*Target{"s": target("s", sink, 1)})
+			ids, err := st.Ingest(context.Background(), &store.Call{ID: nextCallID.Add(1), Raw: []byte(`{}`)},
+				[]store.NewDelivery{{Rule: "r", Sink: "s", Message: tt.message}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start(t, d)
+			waitState(t, st, store.Dead, ids...)
+			got := get(t, st, ids[0])
+			if got.LastReason != "template" || got.Attempts != 1 || !strings.Contains(got.LastError, tt.wantError) {
+				t.Errorf("delivery = reason %q, error %q after %d attempts; want template, %q, after 1",
+					got.LastReason, got.LastError, got.Attempts, tt.wantError)
+			}
+			if n := len(sink.received()); n != 0 {
+				t.Errorf("Send called %d times, want 0", n)
+			}
+		})
 	}
 }

@@ -164,7 +164,11 @@ func (w *worker) deliver(ctx context.Context, sd *store.Delivery, owner string) 
 	now := w.d.opts.Now
 	var err error
 	var msg sinks.Message
-	if jerr := json.Unmarshal(sd.Message, &msg); jerr != nil {
+	switch jerr := json.Unmarshal(sd.Message, &msg); {
+	case len(sd.Message) == 0:
+		err = sinks.Permanent(sinks.ReasonTemplate, errors.New("this action failed to render when the call "+
+			"arrived, so there is nothing to send: fix the template, then have the call sent again"))
+	case jerr != nil:
 		err = sinks.Permanent(sinks.ReasonTemplate, fmt.Errorf("stored message is unreadable: %w", jerr))
 	}
 	start := now()
@@ -248,14 +252,14 @@ func decide(r config.Retry, sd *store.Delivery, err error, start time.Time, elap
 		return dead("")
 	}
 	if r.MaxAttempts > 0 && sd.Attempts >= r.MaxAttempts {
-		return dead(fmt.Sprintf("gave up after %d attempts", sd.Attempts))
+		return dead("gave up after " + attempts(sd.Attempts))
 	}
 	next := now.Add(Backoff(r, sd.Attempts, random))
 	if se.RetryAfter > 0 && now.Add(se.RetryAfter).After(next) {
 		next = now.Add(se.RetryAfter)
 	}
 	if r.MaxAge > 0 && next.Sub(sd.QueuedAt) > r.MaxAge {
-		return dead(fmt.Sprintf("gave up after %d attempts: the next would be past max_age %s", sd.Attempts, r.MaxAge))
+		return dead(fmt.Sprintf("gave up after %s: the next would be past max_age %s", attempts(sd.Attempts), r.MaxAge))
 	}
 	a.Result = resultRetry
 	return store.Outcome{State: store.Pending, NextAttemptAt: next, Attempt: a}
@@ -277,4 +281,12 @@ func Backoff(r config.Retry, n int, random func() float64) time.Duration {
 	}
 	ceiling = min(ceiling, maxB)
 	return initial + time.Duration(random()*float64(ceiling-initial))
+}
+
+// attempts says "1 attempt" or "n attempts".
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return strconv.Itoa(n) + " attempts"
 }

@@ -99,7 +99,7 @@ func (r *Router) listCalls(w http.ResponseWriter, req *http.Request) {
 	}
 	cs, err := r.opts.Store.ListCalls(req.Context(), store.CallFilter{BeforeID: before, Limit: int(limit)})
 	if err != nil {
-		notFoundOr500(w, err, "calls")
+		storeError(w, err, "calls")
 		return
 	}
 	out := struct {
@@ -118,12 +118,12 @@ func (r *Router) getCall(w http.ResponseWriter, req *http.Request) {
 	}
 	c, err := r.opts.Store.GetCall(req.Context(), id)
 	if err != nil {
-		notFoundOr500(w, err, "call")
+		storeError(w, err, "call")
 		return
 	}
 	ds, err := r.opts.Store.ListDeliveries(req.Context(), store.DeliveryFilter{CallID: id, Limit: 1000})
 	if err != nil {
-		notFoundOr500(w, err, "deliveries")
+		storeError(w, err, "deliveries")
 		return
 	}
 	out := struct {
@@ -133,7 +133,7 @@ func (r *Router) getCall(w http.ResponseWriter, req *http.Request) {
 	for _, d := range ds {
 		v, err := r.withHistory(req, d)
 		if err != nil {
-			notFoundOr500(w, err, "attempts")
+			storeError(w, err, "attempts")
 			return
 		}
 		out.Deliveries = append(out.Deliveries, v)
@@ -159,7 +159,7 @@ func (r *Router) listDeliveries(w http.ResponseWriter, req *http.Request) {
 	f.Limit, f.AfterID, f.CallID = int(limit), after, callID
 	ds, err := r.opts.Store.ListDeliveries(req.Context(), f)
 	if err != nil {
-		notFoundOr500(w, err, "deliveries")
+		storeError(w, err, "deliveries")
 		return
 	}
 	out := struct {
@@ -178,12 +178,12 @@ func (r *Router) getDelivery(w http.ResponseWriter, req *http.Request) {
 	}
 	d, err := r.opts.Store.GetDelivery(req.Context(), id)
 	if err != nil {
-		notFoundOr500(w, err, "delivery")
+		storeError(w, err, "delivery")
 		return
 	}
 	v, err := r.withHistory(req, d)
 	if err != nil {
-		notFoundOr500(w, err, "attempts")
+		storeError(w, err, "attempts")
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
@@ -208,7 +208,7 @@ func (r *Router) retryCall(w http.ResponseWriter, req *http.Request) {
 func (r *Router) requeue(w http.ResponseWriter, req *http.Request, sel store.Selector) {
 	n, err := r.opts.Store.Requeue(req.Context(), sel, r.opts.Now())
 	if err != nil {
-		notFoundOr500(w, err, "delivery")
+		storeError(w, err, "delivery")
 		return
 	}
 	r.log.Info("deliveries requeued by the admin API", "count", n, "delivery_id", sel.DeliveryID, "call_id", sel.CallID)

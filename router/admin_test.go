@@ -18,12 +18,15 @@ func TestAdminAccess(t *testing.T) {
 		admin      string // server.admin_token
 		remote     string // RemoteAddr of the request
 		token      string // bearer token sent
+		forwarded  string // X-Forwarded-For sent, as by a reverse proxy
 		wantStatus int
 	}{
 		{name: "no admin token, loopback", remote: "127.0.0.1:5555", wantStatus: http.StatusOK},
 		{name: "no admin token, loopback v6", remote: "[::1]:5555", wantStatus: http.StatusOK},
 		{name: "no admin token, remote", remote: "203.0.113.5:1234", wantStatus: http.StatusForbidden},
 		{name: "no admin token, remote with a token", remote: "203.0.113.5:1234", token: "guess", wantStatus: http.StatusForbidden},
+		{name: "no admin token, loopback through a proxy", remote: "127.0.0.1:5555", forwarded: "203.0.113.5", wantStatus: http.StatusForbidden},
+		{name: "admin token, right one through a proxy", admin: adminToken, remote: "127.0.0.1:5555", forwarded: "203.0.113.5", token: adminToken, wantStatus: http.StatusOK},
 		{name: "admin token, none sent", admin: adminToken, remote: "127.0.0.1:5555", wantStatus: http.StatusUnauthorized},
 		{name: "admin token, wrong one", admin: adminToken, remote: "203.0.113.5:1234", token: "nope", wantStatus: http.StatusUnauthorized},
 		{name: "admin token, ingest token is not it", admin: adminToken, remote: "127.0.0.1:5555", token: ingestToken, wantStatus: http.StatusUnauthorized},
@@ -42,6 +45,9 @@ func TestAdminAccess(t *testing.T) {
 				req.RemoteAddr = tt.remote
 				if tt.token != "" {
 					req.Header.Set("Authorization", "Bearer "+tt.token)
+				}
+				if tt.forwarded != "" {
+					req.Header.Set("X-Forwarded-For", tt.forwarded)
 				}
 				rec := httptest.NewRecorder()
 				h.router.ServeHTTP(rec, req)

@@ -121,8 +121,10 @@ func (r *Router) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
 		want := string(r.opts.Runtime().Config.Server.AdminToken)
 		if want == "" {
-			if !isLoopback(req.RemoteAddr) {
-				writeError(w, http.StatusForbidden, "admin routes answer only on loopback while server.admin_token is not set")
+			// Behind a reverse proxy on the same host every request comes from loopback: a forwarded
+			// request is not trusted as local.
+			if !isLoopback(req.RemoteAddr) || req.Header.Get("X-Forwarded-For") != "" || req.Header.Get("Forwarded") != "" {
+				writeError(w, http.StatusForbidden, "admin routes answer only to local, unproxied clients while server.admin_token is not set: set it to use them remotely")
 				return
 			}
 		} else if !tokenMatches(bearer(req), want) {
@@ -167,7 +169,8 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
 
-func notFoundOr500(w http.ResponseWriter, err error, what string) {
+// storeError answers 404 when what does not exist, and 503 when the store failed.
+func storeError(w http.ResponseWriter, err error, what string) {
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, what+" not found")
 		return
