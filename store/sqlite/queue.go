@@ -76,65 +76,6 @@ func compareInt64(a, b int64) int {
 	return 0
 }
 
-// Finish records the attempt and moves the delivery to o.State. The attempt's Number is recorded as
-// the delivery's attempt count (the claim that started it), whatever o.Attempt.Number says. It
-// returns store.ErrLeaseLost unless the delivery is in flight and leased to owner, and
-// store.ErrNotFound when it does not exist.
-func (s *Store) Finish(ctx context.Context, id int64, owner string, o store.Outcome) error {
-	if s.isClosed() {
-		return store.ErrClosed
-	}
-	var due sql.NullInt64
-	switch o.State {
-	case store.Pending:
-		due = sql.NullInt64{Int64: nanos(o.NextAttemptAt), Valid: true}
-	case store.Delivered, store.Dead:
-	default:
-		return fmt.Errorf("finish delivery %d: state %q is not a final or retry state: use delivered, pending or dead", id, o.State)
-	}
-	return s.relaxed(ctx, func(conn *sql.Conn) error { return s.finish(ctx, conn, id, owner, o, due) })
-}
-
-func (s *Store) finish(ctx context.Context, conn *sql.Conn, id int64, owner string, o store.Outcome, due sql.NullInt64) error {
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return s.fail("finish: begin", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	a := o.Attempt
-	var number int
-	err = tx.QueryRowContext(ctx, `UPDATE deliveries
-		SET state = ?, next_attempt_at = ?, due_at = ?, lease_owner = '', lease_expires = 0,
-			last_error = ?, last_reason = ?, last_status = ?, updated_at = ?
-		WHERE id = ? AND state = 'in_flight' AND lease_owner = ?
-		RETURNING attempts`,
-		string(o.State), nanos(o.NextAttemptAt), due, a.Error, a.Reason, a.StatusCode, nanos(time.Now()),
-		id, owner).Scan(&number)
-	if errors.Is(err, sql.ErrNoRows) {
-		var exists int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE id = ?`, id).Scan(&exists); err != nil {
-			return s.fail("finish", err)
-		}
-		if exists == 0 {
-			return fmt.Errorf("finish delivery %d: %w", id, store.ErrNotFound)
-		}
-		return fmt.Errorf("finish delivery %d: %w", id, store.ErrLeaseLost)
-	}
-	if err != nil {
-		return s.fail("finish", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts
-		(delivery_id, number, started_at, duration, result, status_code, reason, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, number, nanos(a.StartedAt), int64(a.Duration), a.Result, a.StatusCode, a.Reason, a.Error); err != nil {
-		return s.fail("finish: record attempt", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return s.fail("finish: commit", err)
-	}
-	return nil
-}
-
 const (
 	nextDueSQL     = `SELECT min(due_at) FROM deliveries WHERE sink = ? AND due_at IS NOT NULL`
 	queuedSinksSQL = `SELECT DISTINCT sink FROM deliveries WHERE due_at IS NOT NULL ORDER BY sink`

@@ -38,7 +38,8 @@ type Options struct {
 	BusyTimeout time.Duration
 	// ReadConns is the size of the read pool; default max(4, GOMAXPROCS).
 	ReadConns int
-	// MaxBatch is the most Ingest calls committed in one transaction; default 256.
+	// MaxBatch is the most Ingest calls, and separately the most Finish calls, committed in one
+	// transaction; default 256.
 	MaxBatch int
 	// BatchWait is how long a batch waits for more Ingest calls after the first; default 0, since calls
 	// arriving during a commit already form the next batch (see store.GroupCommitOptions).
@@ -58,7 +59,9 @@ type Store struct {
 	write  *sql.DB // exactly one connection: every write goes through it
 	read   *sql.DB
 	ingest *store.GroupCommitter
-	hub    store.Broadcaster
+	// finishes groups concurrent Finish calls into one transaction (see finish.go).
+	finishes *store.Batcher[finishReq]
+	hub      store.Broadcaster
 
 	pollMu    sync.Mutex
 	polling   bool
@@ -145,6 +148,7 @@ func Open(path string, opts Options) (*Store, error) {
 		closed: make(chan struct{}),
 	}
 	s.ingest = store.NewGroupCommitter(store.GroupCommitOptions{MaxBatch: opts.MaxBatch, MaxWait: opts.BatchWait}, s.commitBatch)
+	s.finishes = store.NewBatcher(store.GroupCommitOptions{MaxBatch: opts.MaxBatch}, s.finishBatch)
 	return s, nil
 }
 
@@ -160,12 +164,13 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close commits the Ingest calls already queued, stops watchers and closes the database. Methods
+// Close commits the Ingest and Finish calls already queued, stops watchers and closes the database. Methods
 // called afterwards return store.ErrClosed; a second Close returns nil.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closed)
 		s.ingest.Close()
+		s.finishes.Close()
 		s.closeErr = errors.Join(s.write.Close(), s.read.Close())
 	})
 	return s.closeErr

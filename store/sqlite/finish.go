@@ -1,0 +1,145 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchboard-relay/switchboard/store"
+)
+
+// Finish batching: concurrent Finish calls queue in a store.Batcher and one goroutine commits them
+// together, whatever queued while the previous batch ran (up to Options.MaxBatch, no extra wait), in
+// one relaxed transaction on the writer connection with one savepoint per call. A busy queue then
+// costs one write transaction per batch instead of one per delivery, and finishes no longer line up
+// one by one behind Ingest's fsyncs.
+//
+// Fairness: the Ingest committer, the Finish batcher, each Claim, Requeue and Purge all wait for the
+// one writer connection, and database/sql hands a released connection to a random waiter. With Ingest
+// and Finish each one waiter, neither can starve the other, and both stay ahead of any one Claim.
+
+// finishReq is one Finish call waiting for its batch.
+type finishReq struct {
+	id    int64
+	owner string
+	o     store.Outcome
+	due   sql.NullInt64
+}
+
+const (
+	finishUpdateSQL = `UPDATE deliveries
+		SET state = ?, next_attempt_at = ?, due_at = ?, lease_owner = '', lease_expires = 0,
+			last_error = ?, last_reason = ?, last_status = ?, updated_at = ?
+		WHERE id = ? AND state = 'in_flight' AND lease_owner = ?
+		RETURNING attempts`
+	finishAttemptSQL = `INSERT INTO delivery_attempts
+		(delivery_id, number, started_at, duration, result, status_code, reason, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	deliveryExistsSQL = `SELECT count(*) FROM deliveries WHERE id = ?`
+)
+
+// Finish records the attempt and moves the delivery to o.State. The attempt's Number is recorded as
+// the delivery's attempt count (the claim that started it), whatever o.Attempt.Number says. It
+// returns store.ErrLeaseLost unless the delivery is in flight and leased to owner, and
+// store.ErrNotFound when it does not exist.
+//
+// Concurrent calls are committed together (see the package's Finish batching); each call gets its
+// own outcome and returns only after its batch committed. If ctx is done before its batch starts,
+// Finish returns ctx.Err() and changes nothing; once the batch has started it waits for the outcome.
+func (s *Store) Finish(ctx context.Context, id int64, owner string, o store.Outcome) error {
+	if s.isClosed() {
+		return store.ErrClosed
+	}
+	var due sql.NullInt64
+	switch o.State {
+	case store.Pending:
+		due = sql.NullInt64{Int64: nanos(o.NextAttemptAt), Valid: true}
+	case store.Delivered, store.Dead:
+	default:
+		return fmt.Errorf("finish delivery %d: state %q is not a final or retry state: use delivered, pending or dead", id, o.State)
+	}
+	err := s.finishes.Do(ctx, finishReq{id: id, owner: owner, o: o, due: due})
+	if errors.Is(err, store.ErrClosed) {
+		return store.ErrClosed
+	}
+	return err
+}
+
+// finishBatch is the store.BatchFunc of Finish: one relaxed transaction, one savepoint per call so
+// that a call whose lease is lost, or whose delivery is gone, fails alone.
+func (s *Store) finishBatch(batch []*store.BatchItem[finishReq]) error {
+	ctx := context.Background()
+	return s.relaxed(ctx, func(conn *sql.Conn) error {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return s.fail("finish: begin", err)
+		}
+		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+		update, err := tx.PrepareContext(ctx, finishUpdateSQL)
+		if err != nil {
+			return s.fail("finish: prepare", err)
+		}
+		defer update.Close()
+		attempt, err := tx.PrepareContext(ctx, finishAttemptSQL)
+		if err != nil {
+			return s.fail("finish: prepare", err)
+		}
+		defer attempt.Close()
+		now := nanos(time.Now())
+		single := len(batch) == 1
+		for _, it := range batch {
+			if single {
+				// A lone call needs no savepoint: its failure is the batch's.
+				it.Err = s.finishOne(ctx, tx, update, attempt, it.Req, now)
+				if it.Err != nil {
+					return nil // rolled back by the deferred Rollback; the caller gets it.Err
+				}
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT finish`); err != nil {
+				return s.fail("finish: savepoint", err)
+			}
+			if it.Err = s.finishOne(ctx, tx, update, attempt, it.Req, now); it.Err != nil {
+				if _, err := tx.ExecContext(ctx, `ROLLBACK TO finish`); err != nil {
+					return s.fail("finish: roll back one delivery", err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `RELEASE finish`); err != nil {
+				return s.fail("finish: release savepoint", err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return s.fail("finish: commit", err)
+		}
+		return nil
+	})
+}
+
+// finishOne finishes one delivery inside the batch's transaction.
+func (s *Store) finishOne(ctx context.Context, tx *sql.Tx, update, attempt *sql.Stmt, r finishReq, now int64) error {
+	a := r.o.Attempt
+	var number int
+	err := update.QueryRowContext(ctx,
+		string(r.o.State), nanos(r.o.NextAttemptAt), r.due, a.Error, a.Reason, a.StatusCode, now,
+		r.id, r.owner).Scan(&number)
+	if errors.Is(err, sql.ErrNoRows) {
+		var exists int
+		if err := tx.QueryRowContext(ctx, deliveryExistsSQL, r.id).Scan(&exists); err != nil {
+			return s.fail(fmt.Sprintf("finish delivery %d", r.id), err)
+		}
+		if exists == 0 {
+			return fmt.Errorf("finish delivery %d: %w", r.id, store.ErrNotFound)
+		}
+		return fmt.Errorf("finish delivery %d: %w", r.id, store.ErrLeaseLost)
+	}
+	if err != nil {
+		return s.fail(fmt.Sprintf("finish delivery %d", r.id), err)
+	}
+	if _, err := attempt.ExecContext(ctx, r.id, number, nanos(a.StartedAt), int64(a.Duration), a.Result,
+		a.StatusCode, a.Reason, a.Error); err != nil {
+		return s.fail(fmt.Sprintf("finish delivery %d: record attempt", r.id), err)
+	}
+	return nil
+}
