@@ -51,6 +51,8 @@ type Store struct {
 	pool   *pgxpool.Pool
 	log    *slog.Logger
 	ingest *committer
+	// finishes groups concurrent Finish calls into one transaction (see finish.go).
+	finishes *store.Batcher[finishReq]
 	// closed is set by Close; methods then return store.ErrClosed.
 	closed atomic.Bool
 	// done is closed by Close, ending watchers.
@@ -107,6 +109,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	s := &Store{pool: pool, log: log, done: make(chan struct{})}
 	s.ingest = newCommitter(s.commitBatch, committers, linger)
+	s.finishes = store.NewBatcher(store.GroupCommitOptions{MaxBatch: maxFinishBatch}, s.finishBatch)
 	return s, nil
 }
 
@@ -121,7 +124,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close commits the Ingest calls already queued, stops the watchers started by Watch and waits for
+// Close commits the Ingest and Finish calls already queued, stops the watchers started by Watch and waits for
 // them, and closes the connections. Methods called after Close return store.ErrClosed; Close again
 // returns nil.
 func (s *Store) Close() error {
@@ -132,6 +135,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.ingest.close()
+	s.finishes.Close()
 	close(s.done)
 	s.watchers.Wait()
 	s.pool.Close()

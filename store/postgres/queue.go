@@ -86,60 +86,6 @@ func (s *Store) Claim(ctx context.Context, sink, owner string, limit int, lease 
 	return ds, nil
 }
 
-// Finish records an attempt and moves a delivery leased to owner to the outcome's state, clearing the
-// lease and setting LastError, LastReason and LastStatus from the attempt. A lease that expired is
-// still the owner's until another worker claims the delivery. The attempt is numbered with the
-// delivery's Attempts (Attempt.Number is ignored); a zero StartedAt is taken as now. The delivery's
-// UpdatedAt, from which Purge counts, is this replica's clock. A Pending outcome with a zero
-// NextAttemptAt is due at once.
-func (s *Store) Finish(ctx context.Context, id int64, owner string, o store.Outcome) error {
-	if err := s.check(); err != nil {
-		return err
-	}
-	switch o.State {
-	case store.Delivered, store.Pending, store.Dead:
-	default:
-		return fmt.Errorf("finish delivery %d: outcome state %q: use delivered, pending or dead", id, o.State)
-	}
-	a := o.Attempt
-	now := time.Now()
-	started := a.StartedAt
-	if started.IsZero() {
-		started = now
-	}
-	next := o.NextAttemptAt
-	if next.IsZero() {
-		next = now
-	}
-	tag, err := s.pool.Exec(ctx, `WITH u AS (
-		UPDATE deliveries SET state = $3,
-			next_attempt_at = CASE WHEN $3 = 'pending' THEN $4 ELSE next_attempt_at END,
-			due_at = CASE WHEN $3 = 'pending' THEN $4 END,
-			lease_owner = '', lease_expires = NULL,
-			last_error = $5, last_reason = $6, last_status = $7, updated_at = $8
-		WHERE id = $1 AND state = 'in_flight' AND lease_owner = $2
-		RETURNING id, attempts
-	)
-	INSERT INTO delivery_attempts (delivery_id, number, started_at, duration_ns, result, status_code, reason, error)
-	SELECT id, attempts, $9, $10, $11, $7, $6, $5 FROM u`,
-		id, owner, string(o.State), next, a.Error, a.Reason, a.StatusCode, now,
-		started, int64(a.Duration), a.Result)
-	if err != nil {
-		return fmt.Errorf("finish delivery %d: %w", id, err)
-	}
-	if tag.RowsAffected() == 1 {
-		return nil
-	}
-	var exists bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)`, id).Scan(&exists); err != nil {
-		return fmt.Errorf("finish delivery %d: %w", id, err)
-	}
-	if !exists {
-		return fmt.Errorf("finish delivery %d: %w", id, store.ErrNotFound)
-	}
-	return fmt.Errorf("finish delivery %d: %w", id, store.ErrLeaseLost)
-}
-
 // NextDue returns the earliest time at which a delivery of sink becomes claimable, and false when
 // none is pending or in flight.
 func (s *Store) NextDue(ctx context.Context, sink string) (time.Time, bool, error) {
