@@ -46,14 +46,7 @@ func (d *decoder) unknownKey(k *yaml.Node, path string, known []string) {
 // suggest returns " (did you mean "x"?)" for the known key nearest to key, or the list of known keys
 // when none is close.
 func suggest(key string, known []string) (hint, nearest string) {
-	best, bestDist := "", 0
-	for _, k := range known {
-		dist := editDistance(strings.ToLower(key), k)
-		if best == "" || dist < bestDist {
-			best, bestDist = k, dist
-		}
-	}
-	if best != "" && bestDist <= max(1, min(2, len(key)/3)) && bestDist < len(key) {
+	if best := Nearest(key, known, min(max(1, min(2, len(key)/3)), len(key)-1)); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best), best
 	}
 	sorted := append([]string(nil), known...)
@@ -67,6 +60,19 @@ func quoteAll(list []string) []string {
 		q[i] = strconv.Quote(s)
 	}
 	return q
+}
+
+// Nearest returns the candidate closest to name (compared in lower case) when it is at most maxDistance
+// edits away (insertions, deletions, substitutions, adjacent transpositions), else "". Config keys and
+// the rules' field names share it for their "did you mean" hints.
+func Nearest(name string, candidates []string, maxDistance int) string {
+	best, bestDist := "", maxDistance+1
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(name), c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
 }
 
 // editDistance is the optimal string alignment distance: insertions, deletions, substitutions and

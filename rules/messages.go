@@ -10,6 +10,7 @@ import (
 	"github.com/expr-lang/expr/file"
 
 	"github.com/switchboard-relay/switchboard/call"
+	"github.com/switchboard-relay/switchboard/config"
 )
 
 // callNames and turnNames are the names a rule can use, from call.Call's and call.Turn's expr tags.
@@ -140,33 +141,5 @@ func runtimeMessage(err error) string {
 
 // suggest returns the name closest to got when it is near enough to be a likely typo, else "".
 func suggest(got string, names []string) string {
-	got = strings.ToLower(got)
-	best, bestD := "", len(got)/3+2
-	for _, n := range names {
-		if d := distance(got, n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b, in bytes.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return config.Nearest(got, names, len(got)/3+1)
 }
