@@ -23,9 +23,10 @@ func TestRemovedSinkDeadLetters(t *testing.T) {
 	goneIDs := enqueue(t, st, "gone", 3)
 	keptIDs := enqueue(t, st, "kept", 2)
 	d.Apply(map[string]*Target{"kept": target("kept", kept, 1)})
-	start(t, d)
+	stop, _ := start(t, d)
 	waitState(t, st, store.Dead, goneIDs...)
 	waitState(t, st, store.Delivered, keptIDs...)
+	stop() // outcomes are stored before they are counted: let the workers finish counting
 	for _, id := range goneIDs {
 		got := get(t, st, id)
 		if got.LastReason != string(sinks.ReasonConfig) || !strings.Contains(got.LastError, `sink "gone" is no longer configured`) {

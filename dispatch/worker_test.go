@@ -47,8 +47,9 @@ func TestWorkerOutcomes(t *testing.T) {
 			d, m := newDispatcher(st, Options{Poll: 10 * time.Millisecond})
 			d.Apply(map[string]*Target{"s": target("s", sink, 2)})
 			ids := enqueue(t, st, "s", 1)
-			start(t, d)
+			stop, _ := start(t, d)
 			waitState(t, st, tt.wantState, ids...)
+			stop() // the outcome is stored before it is counted: let the worker finish counting
 
 			got := get(t, st, ids[0])
 			if got.Attempts != tt.wantAttempts || got.LastReason != tt.wantReason {
@@ -89,8 +90,9 @@ func TestWorkerDeliversMany(t *testing.T) {
 	d, m := newDispatcher(st, Options{Poll: 10 * time.Millisecond})
 	d.Apply(map[string]*Target{"s": target("s", sink, 4)})
 	ids := append(enqueue(t, st, "s", 7), enqueue(t, st, "s", 6)...)
-	start(t, d)
+	stop, _ := start(t, d)
 	waitState(t, st, store.Delivered, ids...)
+	stop() // outcomes are stored before they are counted: let the workers finish counting
 	if got := sink.sent.Load(); got != 13 {
 		t.Errorf("sent %d, want 13 (each delivery once)", got)
 	}
