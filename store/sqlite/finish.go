@@ -16,9 +16,9 @@ import (
 // costs one write transaction per batch instead of one per delivery, and finishes no longer line up
 // one by one behind Ingest's fsyncs.
 //
-// Fairness: the Ingest committer, the Finish batcher, each Claim, Requeue and Purge all wait for the
-// one writer connection, and database/sql hands a released connection to a random waiter. With Ingest
-// and Finish each one waiter, neither can starve the other, and both stay ahead of any one Claim.
+// Fairness: the Ingest committer and the queue's transactions (each Claim, each Finish batch) take
+// turns at the one writer connection through writerGate, which lets the short queue transactions go
+// ahead of a waiting Ingest batch a bounded number of times (see gate.go).
 
 // finishReq is one Finish call waiting for its batch.
 type finishReq struct {

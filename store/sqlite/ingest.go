@@ -45,6 +45,10 @@ const (
 // that a failing call fails alone.
 func (s *Store) commitBatch(batch []*store.IngestRequest) error {
 	ctx := context.Background()
+	if err := s.gate.acquire(ctx, true); err != nil {
+		return s.fail("ingest: wait for the writer", err)
+	}
+	defer s.gate.release()
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return s.fail("ingest: begin", err)

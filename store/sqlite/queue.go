@@ -205,7 +205,13 @@ func (s *Store) requeue(ctx context.Context, where string, arg []any, n int64) (
 // only make a delivery be sent again or count an attempt less, which at-least-once delivery already
 // allows, and it spares two fsyncs per delivery. Ingest and Requeue keep FULL, and a FULL commit's
 // fsync of the WAL also makes every relaxed commit before it durable.
+//
+// It waits for its turn at the writerGate first, ahead of a waiting Ingest batch (see writerGate).
 func (s *Store) relaxed(ctx context.Context, fn func(conn *sql.Conn) error) error {
+	if err := s.gate.acquire(ctx, false); err != nil {
+		return err
+	}
+	defer s.gate.release()
 	conn, err := s.write.Conn(ctx)
 	if err != nil {
 		return err

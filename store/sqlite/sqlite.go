@@ -61,7 +61,9 @@ type Store struct {
 	ingest *store.GroupCommitter
 	// finishes groups concurrent Finish calls into one transaction (see finish.go).
 	finishes *store.Batcher[finishReq]
-	hub      store.Broadcaster
+	// gate orders Ingest batches and queue transactions on the writer (see gate.go).
+	gate writerGate
+	hub  store.Broadcaster
 
 	pollMu    sync.Mutex
 	polling   bool
