@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -274,7 +275,9 @@ func (r *relay) waitState(state string, n int) {
 	for {
 		var out struct{ Deliveries []map[string]any }
 		r.admin("/api/deliveries?state="+state, &out)
-		if len(out.Deliveries) >= n {
+		// A worker stores an outcome, then counts it: wait for the count too, so that a scrape
+		// after waitState sees it.
+		if len(out.Deliveries) >= n && r.outcomesCounted(state) >= n {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -282,6 +285,26 @@ func (r *relay) waitState(state string, n int) {
 		}
 		<-tick.C
 	}
+}
+
+// outcomesCounted sums switchboard_deliveries_total{outcome=state} over every sink; states that are
+// not outcomes (pending, in_flight) count as already counted.
+func (r *relay) outcomesCounted(state string) int {
+	if state != "delivered" && state != "dead" {
+		return math.MaxInt
+	}
+	_, mfs := r.scrape()
+	total := 0.0
+	if mf := mfs["switchboard_deliveries_total"]; mf != nil {
+		for _, m := range mf.Metric {
+			for _, l := range m.Label {
+				if l.GetName() == "outcome" && l.GetValue() == state {
+					total += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return int(total)
 }
 
 // scrape returns /metrics as text and parsed.

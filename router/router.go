@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -80,6 +81,13 @@ func New(opts Options) *Router {
 	r.mux.HandleFunc("GET /api/deliveries/{id}", r.admin(r.getDelivery))
 	r.mux.HandleFunc("POST /api/deliveries/{id}/retry", r.admin(r.retryDelivery))
 	r.mux.HandleFunc("POST /api/calls/{id}/retry", r.admin(r.retryCall))
+	// Profiles for diagnosing performance (`go tool pprof http://host/debug/pprof/profile`), guarded
+	// like the admin API.
+	r.mux.HandleFunc("GET /debug/pprof/", r.admin(pprof.Index))
+	r.mux.HandleFunc("GET /debug/pprof/cmdline", r.admin(pprof.Cmdline))
+	r.mux.HandleFunc("GET /debug/pprof/profile", r.admin(pprof.Profile))
+	r.mux.HandleFunc("GET /debug/pprof/symbol", r.admin(pprof.Symbol))
+	r.mux.HandleFunc("GET /debug/pprof/trace", r.admin(pprof.Trace))
 	r.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route")
 	})
