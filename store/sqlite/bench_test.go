@@ -113,3 +113,68 @@ func fill(b *testing.B, s *Store, n int, received time.Time) {
 		}
 	}
 }
+
+// BenchmarkDeliverUnderIngest measures queue bookkeeping while webhooks pour in, as the relay does
+// under load: 32 callers ingest calls continuously (for another sink) while 4 workers, like a sink
+// with concurrency 4, each claim one delivery and finish it, until b.N deliveries are done. It
+// reports deliveries/s and the ingests/s achieved meanwhile.
+func BenchmarkDeliverUnderIngest(b *testing.B) {
+	s := benchStore(b, Options{})
+	t0 := time.Now()
+	fill(b, s, b.N, t0)
+	ctx, stop := context.WithCancel(context.Background())
+	var ingested atomic.Int64
+	next := atomic.Int64{}
+	next.Store(int64(b.N) + 1)
+	ingestDone := make(chan struct{})
+	var running atomic.Int32
+	ds := []store.NewDelivery{{Rule: "r", Sink: "other", Message: []byte(`{"text":"hot lead"}`)}}
+	b.ResetTimer()
+	for range 32 {
+		running.Add(1)
+		go func() {
+			defer func() {
+				if running.Add(-1) == 0 {
+					close(ingestDone)
+				}
+			}()
+			for ctx.Err() == nil {
+				c := &store.Call{ID: next.Add(1), ReceivedAt: time.Now(), Status: "completed", Raw: benchRaw}
+				if _, err := s.Ingest(ctx, c, ds); err == nil {
+					ingested.Add(1)
+				}
+			}
+		}()
+	}
+	var delivered atomic.Int64
+	workersDone := make(chan struct{}, 4)
+	for range 4 {
+		go func() {
+			defer func() { workersDone <- struct{}{} }()
+			o := store.Outcome{State: store.Delivered, Attempt: store.Attempt{StartedAt: t0, Duration: time.Millisecond, Result: "success", StatusCode: 200}}
+			for delivered.Load() < int64(b.N) {
+				got, err := s.Claim(context.Background(), "slack", "w", 1, time.Minute, t0)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				if err := s.Finish(context.Background(), got[0].ID, "w", o); err != nil {
+					b.Error(err)
+					return
+				}
+				delivered.Add(1)
+			}
+		}()
+	}
+	for range 4 {
+		<-workersDone
+	}
+	elapsed := b.Elapsed()
+	stop()
+	<-ingestDone
+	b.ReportMetric(float64(delivered.Load())/elapsed.Seconds(), "deliveries/s")
+	b.ReportMetric(float64(ingested.Load())/elapsed.Seconds(), "ingests/s")
+}
