@@ -49,3 +49,37 @@ func BenchmarkClaimFinish(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFinishParallel measures Finish from many goroutines (workers of several sinks finishing
+// at once): b.N claimed deliveries are finished by 16 callers per core.
+func BenchmarkFinishParallel(b *testing.B) {
+	s := newStore(b)
+	ctx := context.Background()
+	ds := make([]store.NewDelivery, 100)
+	for i := range ds {
+		ds[i] = pending("slack")
+	}
+	for i := 0; i < b.N; i += len(ds) {
+		if _, err := s.Ingest(ctx, call(int64(i+1), t0), ds[:min(len(ds), b.N-i)]); err != nil {
+			b.Fatalf("Ingest: %v", err)
+		}
+	}
+	claimed, err := s.Claim(ctx, "slack", "w", b.N, time.Minute, t0)
+	if err != nil || len(claimed) != b.N {
+		b.Fatalf("Claim = %d, %v; want %d", len(claimed), err, b.N)
+	}
+	done := store.Outcome{State: store.Delivered, Attempt: store.Attempt{StartedAt: t0, Duration: time.Millisecond, Result: "success", StatusCode: 200}}
+	var next atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			d := claimed[next.Add(1)-1]
+			if err := s.Finish(ctx, d.ID, "w", done); err != nil {
+				b.Errorf("Finish: %v", err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "finishes/s")
+}

@@ -6,13 +6,15 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/switchboard-relay/switchboard/store"
 )
 
 // Finish batching: concurrent Finish calls queue in a store.Batcher and one goroutine per Store sends
 // them together, whatever queued while the previous batch ran (up to maxFinishBatch, no extra wait),
-// as one transaction in one round trip (a pgx.Batch). A busy queue then costs one transaction per
+// as one transaction in one round trip (a pgx.Batch, which PostgreSQL runs as one implicit
+// transaction); a lone call is a single statement, as before batching. A busy queue then costs one transaction per
 // batch instead of one per delivery.
 
 // maxFinishBatch is the most Finish calls sent in one round trip.
@@ -83,28 +85,32 @@ func finishArgs(r finishReq, now time.Time) []any {
 func (s *Store) finishBatch(batch []*store.BatchItem[finishReq]) error {
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
+	if len(batch) == 1 {
+		// One statement commits on its own: no batch, no extra round trips.
+		batch[0].Err = s.finishAlone(ctx, batch[0].Req)
+		return nil
+	}
 	now := time.Now()
 	changed := make([]bool, len(batch))
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		for _, it := range batch {
-			b.Queue(finishSQL, finishArgs(it.Req, now)...)
+	// A batch sent without BEGIN runs as one implicit transaction in one round trip: a failing
+	// statement rolls back the whole batch.
+	b := &pgx.Batch{}
+	for _, it := range batch {
+		b.Queue(finishSQL, finishArgs(it.Req, now)...)
+	}
+	br := s.pool.SendBatch(ctx, b)
+	var err error
+	for i := range batch {
+		var tag pgconn.CommandTag
+		if tag, err = br.Exec(); err != nil {
+			break
 		}
-		br := tx.SendBatch(ctx, b)
-		for i := range batch {
-			tag, err := br.Exec()
-			if err != nil {
-				br.Close()
-				return err
-			}
-			changed[i] = tag.RowsAffected() == 1
-		}
-		return br.Close()
-	})
+		changed[i] = tag.RowsAffected() == 1
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
-		if len(batch) == 1 {
-			return fmt.Errorf("finish delivery %d: %w", batch[0].Req.id, err)
-		}
 		for _, it := range batch {
 			it.Err = s.finishAlone(ctx, it.Req)
 		}
