@@ -15,18 +15,17 @@ type IngestRequest struct {
 	// call was not stored (ErrDuplicate, or an error that failed only this item).
 	IDs []int64
 	Err error
-
-	state atomic.Int32 // reqQueued, reqTaken or reqAbandoned
-	done  chan struct{}
 }
 
+// The states of a queued request, so that a caller giving up and the committer taking the request
+// agree on whether it is in a batch.
 const (
 	reqQueued int32 = iota
 	reqTaken
 	reqAbandoned
 )
 
-// GroupCommitOptions tunes a GroupCommitter. Zero fields take the defaults.
+// GroupCommitOptions tunes a GroupCommitter or a Batcher. Zero fields take the defaults.
 type GroupCommitOptions struct {
 	// MaxBatch is the most calls committed in one transaction; default 256.
 	MaxBatch int
@@ -44,30 +43,26 @@ type CommitFunc func(batch []*IngestRequest) error
 
 // GroupCommitter turns concurrent Ingest calls into few transactions: one goroutine takes every call
 // queued (up to MaxBatch), commits them together with one fsync, and answers each caller only after
-// that commit. Both store implementations use it.
+// that commit. It is a Batcher of IngestRequests; the SQLite store uses it.
 type GroupCommitter struct {
-	opts   GroupCommitOptions
-	commit CommitFunc
-	queue  chan *IngestRequest
-
-	mu       sync.RWMutex // guards closed against sends on a closed queue
-	closed   bool
-	finished chan struct{}
+	b *Batcher[*IngestRequest]
 }
 
 // NewGroupCommitter starts the committing goroutine; Close stops it.
 func NewGroupCommitter(opts GroupCommitOptions, commit CommitFunc) *GroupCommitter {
-	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 256
-	}
-	g := &GroupCommitter{
-		opts:     opts,
-		commit:   commit,
-		queue:    make(chan *IngestRequest, opts.MaxBatch*4),
-		finished: make(chan struct{}),
-	}
-	go g.run()
-	return g
+	return &GroupCommitter{b: NewBatcher(opts, func(batch []*BatchItem[*IngestRequest]) error {
+		reqs := make([]*IngestRequest, len(batch))
+		for i, it := range batch {
+			reqs[i] = it.Req
+		}
+		if err := commit(reqs); err != nil {
+			return err
+		}
+		for _, it := range batch {
+			it.Err = it.Req.Err
+		}
+		return nil
+	})}
 }
 
 // Ingest queues one call and waits for its batch to commit. If ctx is done before the batch that would
@@ -75,106 +70,17 @@ func NewGroupCommitter(opts GroupCommitOptions, commit CommitFunc) *GroupCommitt
 // waits for the outcome, so a nil error always means the call is durable. After Close it returns
 // ErrClosed.
 func (g *GroupCommitter) Ingest(ctx context.Context, c *Call, ds []NewDelivery) ([]int64, error) {
-	if err := ctx.Err(); err != nil {
+	r := &IngestRequest{Call: c, Deliveries: ds}
+	if err := g.b.Do(ctx, r); err != nil {
 		return nil, err
 	}
-	r := &IngestRequest{Call: c, Deliveries: ds, done: make(chan struct{})}
-	g.mu.RLock()
-	if g.closed {
-		g.mu.RUnlock()
-		return nil, ErrClosed
-	}
-	select {
-	case g.queue <- r:
-		g.mu.RUnlock()
-	case <-ctx.Done():
-		g.mu.RUnlock()
-		return nil, ctx.Err()
-	}
-	select {
-	case <-r.done:
-	case <-ctx.Done():
-		if r.state.CompareAndSwap(reqQueued, reqAbandoned) {
-			return nil, ctx.Err()
-		}
-		<-r.done
-	}
-	return r.IDs, r.Err
+	return r.IDs, nil
 }
 
 // Close stops accepting calls, commits every call already queued and waits for the last commit.
 // Calling it again returns nil at once.
 func (g *GroupCommitter) Close() error {
-	g.mu.Lock()
-	if !g.closed {
-		g.closed = true
-		close(g.queue)
-	}
-	g.mu.Unlock()
-	<-g.finished
-	return nil
-}
-
-func (g *GroupCommitter) run() {
-	defer close(g.finished)
-	batch := make([]*IngestRequest, 0, g.opts.MaxBatch)
-	for {
-		first, ok := <-g.queue
-		if !ok {
-			return
-		}
-		batch = g.take(batch[:0], first)
-		open := true
-	drain:
-		for open && len(batch) < g.opts.MaxBatch {
-			select {
-			case r, more := <-g.queue:
-				if !more {
-					open = false
-					break drain
-				}
-				batch = g.take(batch, r)
-			default:
-				break drain
-			}
-		}
-		if open && g.opts.MaxWait > 0 && len(batch) < g.opts.MaxBatch {
-			timer := time.NewTimer(g.opts.MaxWait)
-		wait:
-			for len(batch) < g.opts.MaxBatch {
-				select {
-				case r, more := <-g.queue:
-					if !more {
-						break wait
-					}
-					batch = g.take(batch, r)
-				case <-timer.C:
-					break wait
-				}
-			}
-			timer.Stop()
-		}
-		if len(batch) == 0 {
-			continue
-		}
-		if err := g.commit(batch); err != nil {
-			for _, r := range batch {
-				r.IDs, r.Err = nil, err
-			}
-		}
-		for _, r := range batch {
-			close(r.done)
-		}
-	}
-}
-
-// take adds r to batch unless its caller already gave up.
-func (g *GroupCommitter) take(batch []*IngestRequest, r *IngestRequest) []*IngestRequest {
-	if r.state.CompareAndSwap(reqQueued, reqTaken) {
-		return append(batch, r)
-	}
-	close(r.done)
-	return batch
+	return g.b.Close()
 }
 
 // BatchItem is one request waiting in a Batcher's queue.
@@ -194,7 +100,7 @@ type BatchItem[T any] struct {
 // then reported to every caller of the batch.
 type BatchFunc[T any] func(batch []*BatchItem[T]) error
 
-// Batcher is GroupCommitter for any request type: concurrent Do calls queue, one goroutine takes
+// Batcher is the group committer for any request type: concurrent Do calls queue, one goroutine takes
 // every request queued (up to MaxBatch, waiting up to MaxWait for more when fewer are queued),
 // commits them together and answers each caller after that commit. The stores use it to group
 // Finish calls, so that a busy queue costs one transaction per batch instead of one per delivery.

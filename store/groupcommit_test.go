@@ -61,9 +61,9 @@ func (g *gatedCommit) sizes() []int {
 func waitQueued(t *testing.T, gc *GroupCommitter, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for len(gc.queue) < n {
+	for len(gc.b.queue) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d calls queued after 10s, want %d", len(gc.queue), n)
+			t.Fatalf("%d calls queued after 10s, want %d", len(gc.b.queue), n)
 		}
 		time.Sleep(time.Millisecond)
 	}
