@@ -154,7 +154,9 @@ type Store interface {
 	Claim(ctx context.Context, sink, owner string, limit int, lease time.Duration, now time.Time) ([]*Delivery, error)
 	// Finish records an attempt and moves a delivery leased to owner to its outcome's state, clearing
 	// the lease; it sets LastError, LastReason and LastStatus from the attempt. The attempt is recorded
-	// with Number = the delivery's Attempts.
+	// with Number = the delivery's Attempts. Implementations may group concurrent calls into one
+	// transaction; each caller still gets its own outcome (a lost lease fails only its caller) and
+	// Finish returns only after its own change committed.
 	Finish(ctx context.Context, id int64, owner string, o Outcome) error
 	// NextDue returns the earliest time at which a delivery of sink becomes claimable (a pending
 	// delivery's NextAttemptAt or an in-flight one's LeaseExpires), and false when there is none.

@@ -5,7 +5,10 @@
 // writes go through one connection (SQLite allows one writer at a time anyway) and reads use a
 // separate pool that never waits for the writer. Concurrent Ingest calls are grouped into one
 // transaction and one fsync (store.GroupCommitter), which is what makes thousands of durable webhooks
-// per second possible on ordinary disks.
+// per second possible on ordinary disks. Concurrent Finish calls are grouped the same way
+// (store.Batcher, one relaxed transaction with a savepoint per call), and a writer gate lets the short
+// Claim and Finish transactions go ahead of a waiting Ingest batch a bounded number of times, so that
+// deliveries keep flowing while webhooks pour in (see finish.go and gate.go).
 //
 // Another process may open the same file (switchboard replay does): writes then wait on SQLite's busy
 // timeout, and Watch in the serving process notices requeued work by polling (Options.PollInterval).
