@@ -41,6 +41,8 @@ func TestDeadLetterAndReplay(t *testing.T) {
 	}
 	r.waitState("dead", 1)
 	r.waitDelivered(1) // the log sink's delivery of the same call
+	r.waitCounted("dead", 1)
+	r.waitCounted("delivered", 1)
 
 	var dead struct{ Deliveries []map[string]any }
 	r.admin("/api/deliveries?state=dead", &dead)
@@ -89,6 +91,7 @@ func TestDeadLetterAndReplay(t *testing.T) {
 		t.Fatalf("retry: status %d body %s, want 200 {\"requeued\":1}", status, rawReply)
 	}
 	r.waitDelivered(2)
+	r.waitCounted("delivered", 2)
 	req := <-crm.reqs
 	if got := req.Header.Get("Idempotency-Key"); got != "2001-hot-leads-1" {
 		t.Errorf("replayed Idempotency-Key = %q, want the original 2001-hot-leads-1", got)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -275,9 +274,7 @@ func (r *relay) waitState(state string, n int) {
 	for {
 		var out struct{ Deliveries []map[string]any }
 		r.admin("/api/deliveries?state="+state, &out)
-		// A worker stores an outcome, then counts it: wait for the count too, so that a scrape
-		// after waitState sees it.
-		if len(out.Deliveries) >= n && r.outcomesCounted(state) >= n {
+		if len(out.Deliveries) >= n {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -287,12 +284,24 @@ func (r *relay) waitState(state string, n int) {
 	}
 }
 
-// outcomesCounted sums switchboard_deliveries_total{outcome=state} over every sink; states that are
-// not outcomes (pending, in_flight) count as already counted.
-func (r *relay) outcomesCounted(state string) int {
-	if state != "delivered" && state != "dead" {
-		return math.MaxInt
+// waitCounted polls /metrics until this run counted n outcomes (switchboard_deliveries_total summed
+// over sinks; outcome "delivered" or "dead"). A worker stores an outcome, then counts it, so a scrape
+// right after waitState may not show it yet.
+func (r *relay) waitCounted(outcome string, n int) {
+	r.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for r.outcomesCounted(outcome) < n {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("%d deliveries counted %s after 20s, want %d", r.outcomesCounted(outcome), outcome, n)
+		}
+		<-tick.C
 	}
+}
+
+// outcomesCounted sums switchboard_deliveries_total{outcome=outcome} over every sink.
+func (r *relay) outcomesCounted(state string) int {
 	_, mfs := r.scrape()
 	total := 0.0
 	if mf := mfs["switchboard_deliveries_total"]; mf != nil {

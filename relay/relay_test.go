@@ -58,6 +58,7 @@ func TestRelayEndToEnd(t *testing.T) {
 	}
 
 	r.waitDelivered(3)
+	r.waitCounted("delivered", 3)
 	select {
 	case req := <-crm.reqs:
 		checkCRMRequest(t, req)
