@@ -90,6 +90,8 @@ func valueWord(v any) string {
 var (
 	unknownName  = regexp.MustCompile(`^unknown name (\S+)$`)
 	unknownField = regexp.MustCompile(`^type turn has no field (\S+)$`)
+	// unexpectedToken is expr's parser message, e.g. unexpected token Operator("=").
+	unexpectedToken = regexp.MustCompile(`^unexpected token \w+\("(.*)"\)$`)
 )
 
 // compileMessage turns an expr compile error into a config message, with a suggestion for a
@@ -114,6 +116,16 @@ func suggestName(err error) string {
 	if m := unknownName.FindStringSubmatch(msg); m != nil {
 		if s := suggest(m[1], callNames); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+	} else if msg == "unexpected token EOF" {
+		msg = "the expression ends too early: something is missing at its end"
+	} else if m := unexpectedToken.FindStringSubmatch(msg); m != nil {
+		msg = fmt.Sprintf("unexpected %q", m[1])
+		switch m[1] {
+		case "=":
+			msg += ": compare with == (a single = is not an operator)"
+		case "&", "|":
+			msg += fmt.Sprintf(": write %s%s, or and/or", m[1], m[1])
 		}
 	} else if m := unknownField.FindStringSubmatch(msg); m != nil {
 		msg = "a transcript turn has no field " + m[1]
