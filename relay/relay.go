@@ -210,6 +210,9 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("serve http: %w", err)
 	}
 	log.Info("shutting down: finishing in-flight requests and deliveries", "grace", opts.ShutdownGrace)
+	// Deliveries and requests wind down side by side, so shutdown takes at most one grace period.
+	// Calls acknowledged during the drain are on disk and delivered after the restart.
+	stopWork()
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.ShutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
@@ -218,8 +221,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("http server", "err", err)
 	}
-	stopWork()
-	bg.Wait()
+	bg.Wait() // the store closes (deferred) only after both
 	log.Info("switchboard stopped")
 	return nil
 }
