@@ -170,7 +170,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to do
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // an API answer, not HTML: keep <token> readable
+	_ = enc.Encode(v)        // an error means the client went away; nothing to do
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
