@@ -29,7 +29,10 @@ type dryRunResult struct {
 	CallID  int64          `json:"call_id,omitempty"`
 	Matched []string       `json:"matched"`
 	Actions []dryRunAction `json:"actions"`
-	Error   string         `json:"error,omitempty"`
+	// RuleErrors are `when` conditions that failed on this payload (counted as not matched, as the
+	// server does), keyed by rule.
+	RuleErrors map[string]string `json:"rule_errors,omitempty"`
+	Error      string            `json:"error,omitempty"`
 }
 
 // testCmd is the dry run: for each payload, which rules match and exactly what each action would send,
@@ -49,7 +52,8 @@ func testCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	loaded, err := relay.Load(*configPath, slog.New(slog.DiscardHandler))
 	if err != nil {
-		fmt.Fprintln(stdout, err.Error())
+		// On stderr, so that stdout stays one JSON object per line with --json.
+		fmt.Fprintln(stderr, err.Error())
 		return exitError{1}
 	}
 	failed := false
@@ -97,6 +101,12 @@ func dryRun(loaded *relay.Loaded, payload string, stdin io.Reader) dryRunResult 
 	if out.Matched != nil {
 		res.Matched = out.Matched
 	}
+	for _, e := range out.Errors {
+		if res.RuleErrors == nil {
+			res.RuleErrors = map[string]string{}
+		}
+		res.RuleErrors[e.Rule] = e.Err.Error()
+	}
 	for _, a := range out.Actions {
 		da := dryRunAction{Rule: a.Rule, Sink: a.Sink, Type: a.SinkType}
 		if a.Err != nil {
@@ -124,6 +134,8 @@ func printDryRun(w io.Writer, loaded *relay.Loaded, res dryRunResult) {
 		verdict := "not matched"
 		if slices.Contains(res.Matched, r.Name) {
 			verdict = "matched"
+		} else if msg, ok := res.RuleErrors[r.Name]; ok {
+			verdict = "not matched: its condition failed: " + msg
 		}
 		fmt.Fprintf(w, "  rule %-20s %s\n", r.Name, verdict)
 	}

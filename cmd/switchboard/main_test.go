@@ -155,3 +155,35 @@ func TestReplayOnEmptyStore(t *testing.T) {
 		t.Errorf("exit %d, output %q%q; want 0 and \"requeued 0 deliveries\"", code, out, errOut)
 	}
 }
+
+func TestDryRunShowsFailedConditions(t *testing.T) {
+	cfg := writeFile(t, "sb.yaml", `sinks: {ops: {type: log}}
+rules:
+  - name: scored
+    when: extracted_variables.score > 5
+    actions: [{sink: ops, text: hi}]
+`)
+	code, out, errOut := runCLI(t, `{"id": 3}`, "test", "--json", "--config", cfg, "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	var res dryRunResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if msg := res.RuleErrors["scored"]; !strings.Contains(msg, "null") || len(res.Matched) != 0 {
+		t.Errorf("got %+v, want rule_errors.scored explaining the missing (null) score, and no match", res)
+	}
+	_, text, _ := runCLI(t, `{"id": 3}`, "test", "--config", cfg, "-")
+	if !strings.Contains(text, "not matched: its condition failed:") {
+		t.Errorf("text output = %q, want the failed condition shown", text)
+	}
+}
+
+func TestDryRunJSONKeepsProblemsOffStdout(t *testing.T) {
+	cfg := writeFile(t, "sb.yaml", "sinks: {ops: {type: log}}\nrules:\n  - name: r\n    when: custmer_phone == \"x\"\n    actions: [{sink: ops, text: hi}]\n")
+	code, out, errOut := runCLI(t, `{"id": 3}`, "test", "--json", "--config", cfg, "-")
+	if code != 1 || out != "" || !strings.Contains(errOut, "sb.yaml:4: rules[0].when:") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1, nothing on stdout, the problem on stderr", code, out, errOut)
+	}
+}
