@@ -137,13 +137,48 @@ func (d *decoder) copyTree(n *yaml.Node, path string, open map[*yaml.Node]bool, 
 			c.Value = d.expandNode(n, path)
 		}
 	case yaml.MappingNode:
+		// Explicit keys first (a repeated one is an error, as everywhere in the config), then the
+		// pairs of merge keys ("<<: *anchor" or a list of them) whose keys are not already there.
+		seen := map[string]*yaml.Node{}
+		var merges []*yaml.Node
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := resolve(n.Content[i])
+			if k.Value == "<<" && k.ShortTag() == "!!merge" {
+				merges = append(merges, n.Content[i+1])
+				continue
+			}
+			if first, ok := seen[k.Value]; ok {
+				d.errorf(k.Line, join(path, k.Value), "key repeated (first on line %d)", first.Line)
+				continue
+			}
+			seen[k.Value] = k
 			kc := *k
 			kc.Anchor = ""
 			c.Content = append(c.Content, &kc, d.copyTree(n.Content[i+1], join(path, k.Value), open, cyclic))
 			if d.aliasBudget < 0 || *cyclic {
 				return nil
+			}
+		}
+		for _, m := range merges {
+			sources := []*yaml.Node{m}
+			if r := resolve(m); r.Kind == yaml.SequenceNode {
+				sources = r.Content
+			}
+			for _, src := range sources {
+				merged := d.copyTree(src, path, open, cyclic)
+				if d.aliasBudget < 0 || *cyclic {
+					return nil
+				}
+				if merged == nil || merged.Kind != yaml.MappingNode {
+					d.errorf(m.Line, path, "a merge key (<<) must name a mapping, such as <<: *defaults")
+					continue
+				}
+				for i := 0; i+1 < len(merged.Content); i += 2 {
+					if _, ok := seen[merged.Content[i].Value]; !ok {
+						seen[merged.Content[i].Value] = merged.Content[i]
+						c.Content = append(c.Content, merged.Content[i], merged.Content[i+1])
+					}
+				}
 			}
 		}
 	case yaml.SequenceNode:
