@@ -67,7 +67,20 @@ func (s *Sink) Send(ctx context.Context, d *sinks.Delivery) error {
 		return err
 	}
 	st := &sendState{ctx: ctx}
-	err = s.client.DialAndSendWithContext(context.WithValue(ctx, sendKey{}, st), m)
+	conn, err := s.client.DialToSMTPClientWithContext(context.WithValue(ctx, sendKey{}, st))
+	if err != nil {
+		err = fmt.Errorf("dial failed: %w", err)
+	} else {
+		if err = s.client.SendWithSMTPClient(conn, m); err != nil {
+			err = fmt.Errorf("send failed: %w", err)
+		}
+		// The server has answered DATA: from here ctx ending must not cut the connection, and a
+		// failing QUIT must not turn a delivered message into a failure (and a duplicate on retry).
+		st.done()
+		if cerr := s.client.CloseWithSMTPClient(conn); cerr != nil && err == nil {
+			s.log.Debug("smtp QUIT failed after the message was accepted", "err", s.redact.Wrap(cerr))
+		}
+	}
 	st.done()
 	if err == nil {
 		return nil

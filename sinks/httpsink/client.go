@@ -209,19 +209,28 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if n, ok := ctx.Value(attemptsKey{}).(*int); ok {
 		*n++
 	}
-	if ctx.Err() != nil {
-		return false, ctx.Err()
-	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
 		return retryableTransport(err), nil
 	}
 	body, rerr := readBody(resp)
 	if rerr != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
 		return true, nil
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	e := c.classify(resp.StatusCode, resp.Header, body)
-	return e != nil && e.Retryable && e.RetryAfter <= c.maxRetryAfter, nil
+	if e == nil {
+		return false, nil // delivered: an answer that arrived counts even if ctx ended just after
+	}
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	return e.Retryable && e.RetryAfter <= c.maxRetryAfter, nil
 }
 
 // backoff waits exactly Retry-After when the answer has one (checkRetry has bounded it), else doubles

@@ -208,3 +208,21 @@ func TestInvalidURLIsAConfigError(t *testing.T) {
 	}
 	sinktest.AssertNoSecrets(t, []string{"secret-path"}, err.Error())
 }
+
+// TestAnswerCountsAfterContextEnds checks the narrow window where the receiver's answer arrived but the
+// context ended (lease deadline, shutdown) before it was looked at: a 2xx is a delivery, not an
+// interrupted attempt to be sent again; a failure is still reported as the context's end.
+func TestAnswerCountsAfterContextEnds(t *testing.T) {
+	c := New(Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	answer := func(status int) *http.Response {
+		return &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("ok"))}
+	}
+	if retry, err := c.checkRetry(ctx, answer(200), nil); retry || err != nil {
+		t.Errorf("200 after ctx ended: retry %v, err %v; want false, nil", retry, err)
+	}
+	if retry, err := c.checkRetry(ctx, answer(503), nil); retry || !errors.Is(err, context.Canceled) {
+		t.Errorf("503 after ctx ended: retry %v, err %v; want false, context.Canceled", retry, err)
+	}
+}
