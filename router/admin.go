@@ -2,6 +2,7 @@ package router
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -92,7 +93,7 @@ func (r *Router) withHistory(req *http.Request, d *store.Delivery) (deliveryView
 
 func (r *Router) listCalls(w http.ResponseWriter, req *http.Request) {
 	q := req.URL.Query()
-	limit, ok1 := intParam(w, q.Get("limit"), "limit")
+	limit, ok1 := limitParam(w, q.Get("limit"))
 	before, ok2 := intParam(w, q.Get("before"), "before")
 	if !ok1 || !ok2 {
 		return
@@ -150,7 +151,7 @@ func (r *Router) listDeliveries(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusBadRequest, `state must be one of "pending", "in_flight", "delivered", "dead"`)
 		return
 	}
-	limit, ok1 := intParam(w, q.Get("limit"), "limit")
+	limit, ok1 := limitParam(w, q.Get("limit"))
 	after, ok2 := intParam(w, q.Get("after"), "after")
 	callID, ok3 := intParam(w, q.Get("call_id"), "call_id")
 	if !ok1 || !ok2 || !ok3 {
@@ -222,6 +223,19 @@ func idParam(w http.ResponseWriter, req *http.Request) (int64, bool) {
 		return 0, false
 	}
 	return id, true
+}
+
+// maxListLimit bounds one page of the admin API, so that a request cannot load the whole store.
+const maxListLimit = 1000
+
+// limitParam parses a page size: 0 (the store's default of 100) up to maxListLimit.
+func limitParam(w http.ResponseWriter, s string) (int64, bool) {
+	n, ok := intParam(w, s, "limit")
+	if ok && n > maxListLimit {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("limit must be at most %d: page with before= or after=", maxListLimit))
+		return 0, false
+	}
+	return n, ok
 }
 
 func intParam(w http.ResponseWriter, s, name string) (int64, bool) {

@@ -199,6 +199,7 @@ func TestAdminBadRequests(t *testing.T) {
 		wantError  string
 	}{
 		{"limit not a number", http.MethodGet, "/api/calls?limit=ten", http.StatusBadRequest, "limit must be a non-negative integer"},
+		{"limit too large", http.MethodGet, "/api/deliveries?limit=100000000", http.StatusBadRequest, "limit must be at most 1000: page with before= or after="},
 		{"before negative", http.MethodGet, "/api/calls?before=-1", http.StatusBadRequest, "before must be a non-negative integer"},
 		{"unknown state", http.MethodGet, "/api/deliveries?state=lost", http.StatusBadRequest, `state must be one of "pending", "in_flight", "delivered", "dead"`},
 		{"after not a number", http.MethodGet, "/api/deliveries?after=x", http.StatusBadRequest, "after must be a non-negative integer"},
