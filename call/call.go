@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Turn is one utterance of a transcript.
@@ -110,6 +111,9 @@ func decodeSlow(body, trimmed []byte) (*Call, error) {
 			return nil, fmt.Errorf("body is not valid JSON (at byte %d)", syn.Offset)
 		}
 		return nil, errors.New("body is not valid JSON")
+	}
+	if err := checkKnownKeys(trimmed); err != nil {
+		return nil, err
 	}
 	c := &Call{Raw: body}
 	var err error
@@ -243,4 +247,40 @@ func decodeTranscript(raw json.RawMessage) ([]Turn, error) {
 		return nil, &FieldError{"transcript", "must be an array of {text, sender, timestamp} turns or a string"}
 	}
 	return turns, nil
+}
+
+// checkKnownKeys rejects a known field written twice or in another case ("ID"): encoding/json would
+// take the last one, or match case-insensitively, while a receiver of the forwarded body may read the
+// first or the exact one, and the call id that deduplicates and keys deliveries must be unambiguous.
+// Only the top level is checked; obj must be a valid JSON object.
+func checkKnownKeys(obj []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if _, err := dec.Token(); err != nil { // {
+		return nil
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, _ := tok.(string)
+		for _, f := range knownFields {
+			if !strings.EqualFold(key, f) {
+				continue
+			}
+			if key != f {
+				return &FieldError{f, fmt.Sprintf("is written %q: field names are lowercase", key)}
+			}
+			if seen[f] {
+				return &FieldError{f, "appears twice"}
+			}
+			seen[f] = true
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
+	}
+	return nil
 }

@@ -232,3 +232,25 @@ func TestFastPath(t *testing.T) {
 		})
 	}
 }
+
+func TestAmbiguousKnownFields(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+	}{
+		{"id twice", `{"id":1,"id":2}`, `field "id": appears twice`},
+		{"id in another case", `{"ID":5}`, `field "id": is written "ID": field names are lowercase`},
+		{"both spellings", `{"id":1,"ID":2}`, `field "id": is written "ID": field names are lowercase`},
+		{"status twice", `{"id":1,"status":"completed","status":"failed"}`, `field "status": appears twice`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode([]byte(tt.body))
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("Decode(%s) error = %v, want %q", tt.body, err, tt.want)
+			}
+		})
+	}
+	if c, err := Decode([]byte(`{"id":7,"Id_extra":1,"extracted_variables":{"id":3,"ID":4}}`)); err != nil || c.ID != 7 {
+		t.Errorf("unknown and nested keys must not count: got %v, %v", c, err)
+	}
+}
