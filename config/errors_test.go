@@ -150,6 +150,9 @@ func TestParseErrors(t *testing.T) {
 		{name: "lease", want: []string{
 			`2: storage.lease: 1m0s must be longer than every sink timeout, but sinks.mail.smtp.timeout is 1m30s (raise lease or lower that timeout)`,
 		}},
+		{name: "lease-default", want: []string{
+			`3: sinks.crm.timeout: 5m0s must be shorter than storage.lease (default 2m0s): lower it, or set a longer storage.lease`,
+		}},
 		{name: "alias_cycle", want: []string{
 			`1: server: merges itself through an alias`,
 			`10: rules[0].actions[0].body: contains itself through an alias; YAML aliases here may only repeat other values`,

@@ -83,9 +83,16 @@ func (d *decoder) checkLease(o *object, cfg *Config) {
 		case s.Email != nil:
 			key, timeout = "smtp.timeout", s.Email.SMTP.Timeout
 		}
-		if timeout >= cfg.Storage.Lease {
+		if timeout < cfg.Storage.Lease {
+			continue
+		}
+		if o.has("lease") {
 			d.errorf(o.lineOf("lease"), o.at("lease"), "%s must be longer than every sink timeout, but sinks.%s.%s is %s (raise lease or lower that timeout)",
 				cfg.Storage.Lease, s.Name, key, timeout)
+		} else {
+			// The lease is the default: point at the timeout that outlasts it.
+			d.errorf(s.Line, "sinks."+s.Name+"."+key, "%s must be shorter than storage.lease (default %s): lower it, or set a longer storage.lease",
+				timeout, cfg.Storage.Lease)
 		}
 	}
 }
