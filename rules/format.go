@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"html"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/switchboard-relay/switchboard/call"
@@ -16,44 +18,15 @@ import (
 // Escapers apply only to values inserted from the call, never to literal template text.
 type escaper func(dst []byte, s string) []byte
 
-// escapeSlack replaces Slack's three control characters with entities, so a value from a call cannot
-// ping <!channel> or forge a <url|link>.
-func escapeSlack(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '&':
-			dst = append(dst, "&amp;"...)
-		case '<':
-			dst = append(dst, "&lt;"...)
-		case '>':
-			dst = append(dst, "&gt;"...)
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
-}
+// slackEscaper replaces Slack's three control characters with entities.
+var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
-// escapeHTML escapes a value for an HTML email body.
-func escapeHTML(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '&':
-			dst = append(dst, "&amp;"...)
-		case '<':
-			dst = append(dst, "&lt;"...)
-		case '>':
-			dst = append(dst, "&gt;"...)
-		case '"':
-			dst = append(dst, "&#34;"...)
-		case '\'':
-			dst = append(dst, "&#39;"...)
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
-}
+// escapeSlack makes a value inert in Slack markup, so a value from a call cannot ping <!channel> or
+// forge a <url|link>.
+func escapeSlack(dst []byte, s string) []byte { return append(dst, slackEscaper.Replace(s)...) }
+
+// escapeHTML escapes a value for an HTML email body (<, >, &, ' and ").
+func escapeHTML(dst []byte, s string) []byte { return append(dst, html.EscapeString(s)...) }
 
 // escapeHeaderLine makes a value safe for an email header (to, cc, subject): CR, LF and every other
 // control character become a space, so a value can never start a new header.
