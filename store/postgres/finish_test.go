@@ -1,10 +1,8 @@
 package postgres
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -120,45 +118,5 @@ func TestFinishBatchIsolatesFailures(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestConcurrentFinish finishes many claimed deliveries at once, a tenth of them by the wrong owner,
-// and checks that every caller gets its own outcome and every delivery its one attempt.
-func TestConcurrentFinish(t *testing.T) {
-	const n = 300
-	s := newStore(t)
-	ids := claimAll(t, s, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		owner := "w"
-		if i%10 == 7 {
-			owner = "thief"
-		}
-		wg.Go(func() { errs[i] = s.Finish(context.Background(), id, owner, delivered(200+i%100)) })
-	}
-	wg.Wait()
-	for i, id := range ids {
-		wantLost := i%10 == 7
-		if wantLost != errors.Is(errs[i], store.ErrLeaseLost) || (!wantLost && errs[i] != nil) {
-			t.Errorf("Finish(%d) error = %v, want lease lost: %t", id, errs[i], wantLost)
-			continue
-		}
-		d, err := s.GetDelivery(t.Context(), id)
-		if err != nil {
-			t.Fatalf("GetDelivery(%d) error = %v, want nil", id, err)
-		}
-		wantState, wantStatus, wantTries := store.Delivered, 200+i%100, 1
-		if wantLost {
-			wantState, wantStatus, wantTries = store.InFlight, 0, 0
-		}
-		if d.State != wantState || d.LastStatus != wantStatus {
-			t.Errorf("delivery %d = %s status %d, want %s status %d", id, d.State, d.LastStatus, wantState, wantStatus)
-		}
-		as, err := s.Attempts(t.Context(), id)
-		if err != nil || len(as) != wantTries {
-			t.Errorf("Attempts(%d) = %d, %v; want %d, nil", id, len(as), err, wantTries)
-		}
 	}
 }

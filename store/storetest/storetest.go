@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LeaseExpiry", testLeaseExpiry},
 		{"FinishOutcomes", testFinishOutcomes},
 		{"FinishErrors", testFinishErrors},
+		{"ConcurrentFinish", testConcurrentFinish},
 		{"NextDue", testNextDue},
 		{"QueuedSinks", testQueuedSinks},
 		{"Watch", testWatch},
