@@ -139,7 +139,8 @@ func (d *decoder) template(o *object, key string) Template {
 	if !ok {
 		return Template{}
 	}
-	return Template{Text: v, Line: o.lineOf(key)}
+	n := resolve(o.vals[key])
+	return Template{Text: v, Line: o.lineOf(key), Block: n != nil && n.Style&yaml.LiteralStyle != 0}
 }
 
 // addresses reads to or cc: one template or a list of them, one address each. An entry without

@@ -184,6 +184,9 @@ type Action struct {
 type Template struct {
 	Text string
 	Line int
+	// Block is set for a literal block scalar (`|`): its text starts on the line after Line and keeps
+	// its line breaks, so the line of any part of it is Line + 1 + the breaks before that part.
+	Block bool
 }
 
 // Secret is a string that never prints: fmt, JSON and YAML all show "<secret>". Use string(s) to

@@ -47,7 +47,7 @@ func (c *compiler) compileAction(a *config.Action, sinkType, path string) *actio
 		if t.Text == "" {
 			return nil
 		}
-		return c.compileTemplate(t.Text, t.Line, path+"."+key)
+		return c.compileTemplate(t.Text, t.Line, t.Block, path+"."+key)
 	}
 	out.text = tmpl(a.Text, "text")
 	out.subject = tmpl(a.Subject, "subject")
@@ -63,7 +63,7 @@ func (c *compiler) compileAction(a *config.Action, sinkType, path string) *actio
 		}
 	}
 	for name, t := range a.Headers {
-		if ct := c.compileTemplate(t.Text, t.Line, childPath(path+".headers", name)); ct != nil {
+		if ct := c.compileTemplate(t.Text, t.Line, t.Block, childPath(path+".headers", name)); ct != nil {
 			out.headers = append(out.headers, header{name: name, tmpl: ct})
 		}
 	}

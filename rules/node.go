@@ -109,7 +109,7 @@ func (c *compiler) compileScalar(n *yaml.Node, path string) *node {
 		}
 		return &node{kind: nodeLiteral, raw: raw}
 	}
-	t := c.compileTemplate(n.Value, n.Line, path)
+	t := c.compileTemplate(n.Value, n.Line, n.Style&yaml.LiteralStyle != 0, path)
 	if t == nil {
 		return nil
 	}

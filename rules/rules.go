@@ -232,21 +232,30 @@ func (c *compiler) compileWhen(t config.Template, path string) *vm.Program {
 }
 
 // compileTemplate compiles one template string. It returns nil after recording an error.
-func (c *compiler) compileTemplate(text string, line int, path string) *template {
+// In a literal block scalar (block), an error is reported on the line of the part at fault.
+func (c *compiler) compileTemplate(text string, line int, block bool, path string) *template {
 	segs, err := split(text)
 	if err != nil {
 		c.errorf(line, path, "%s", err.Error())
 		return nil
 	}
 	ok := true
+	pos := 0 // where the search for the next part's source starts
 	for i := range segs {
 		s := &segs[i]
 		if s.prog != nil || s.src == "" {
 			continue
 		}
+		if k := strings.Index(text[pos:], s.src); k >= 0 {
+			pos += k
+		}
 		p, err := expr.Compile(s.src, c.opts...)
 		if err != nil {
-			c.errorf(line, path, "%s", (&templateError{src: "{{ " + s.src + " }}", msg: compileMessage(err)}).Error())
+			errLine := line
+			if block {
+				errLine = line + 1 + strings.Count(text[:pos], "\n")
+			}
+			c.errorf(errLine, path, "%s", (&templateError{src: "{{ " + s.src + " }}", msg: compileMessage(err)}).Error())
 			ok = false
 			continue
 		}
