@@ -1,9 +1,11 @@
 package relay
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/dispatch"
@@ -22,18 +24,25 @@ type Loaded struct {
 	Targets map[string]*dispatch.Target
 }
 
-// Load reads, validates and compiles the config at path and builds its sinks. Its error lists every
-// problem found, each as "file:line: key: what is wrong".
+// Load reads, validates and compiles the config at path and builds its sinks, which log to logger.
+// Its error lists every problem found, each as "file:line: key: what is wrong".
 func Load(path string, logger *slog.Logger) (*Loaded, error) {
+	l, _, err := load(path, func(*config.Config) (*slog.Logger, error) { return logger, nil })
+	return l, err
+}
+
+// load is Load with the sinks' logger chosen from the valid config itself (its log block), so the
+// file is read and compiled once; it also returns that logger.
+func load(path string, loggerFor func(*config.Config) (*slog.Logger, error)) (*Loaded, *slog.Logger, error) {
 	cfg, err := config.Load(path)
 	if cfg == nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var problems config.Errors
 	if err != nil {
 		es, ok := err.(config.Errors)
 		if !ok {
-			return nil, err
+			return nil, nil, err
 		}
 		problems = append(problems, es...)
 	}
@@ -41,12 +50,16 @@ func Load(path string, logger *slog.Logger) (*Loaded, error) {
 	if rerr != nil {
 		es, ok := rerr.(config.Errors)
 		if !ok {
-			return nil, rerr
+			return nil, nil, rerr
 		}
 		problems = append(problems, es...)
 	}
 	targets := map[string]*dispatch.Target{}
+	var logger *slog.Logger
 	if len(problems) == 0 {
+		if logger, err = loggerFor(cfg); err != nil {
+			return nil, nil, err
+		}
 		for _, sc := range cfg.Sinks {
 			s, err := registry.New(sc, registry.Options{Logger: logger})
 			if err != nil {
@@ -57,19 +70,11 @@ func Load(path string, logger *slog.Logger) (*Loaded, error) {
 		}
 	}
 	if len(problems) > 0 {
-		sortErrors(problems)
-		return nil, problems
+		// By line; problems of one line keep their order.
+		slices.SortStableFunc(problems, func(a, b *config.Error) int { return cmp.Compare(a.Line, b.Line) })
+		return nil, nil, problems
 	}
-	return &Loaded{Runtime: &router.Runtime{Config: cfg, Rules: rs}, Targets: targets}, nil
-}
-
-func sortErrors(es config.Errors) {
-	// Stable insertion sort by line: the lists are short and keep their order within a line.
-	for i := 1; i < len(es); i++ {
-		for j := i; j > 0 && es[j].Line < es[j-1].Line; j-- {
-			es[j], es[j-1] = es[j-1], es[j]
-		}
-	}
+	return &Loaded{Runtime: &router.Runtime{Config: cfg, Rules: rs}, Targets: targets}, logger, nil
 }
 
 // OpenStore opens the storage that cfg names.

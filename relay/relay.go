@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/dispatch"
 	"github.com/switchboard-relay/switchboard/router"
 	"github.com/switchboard-relay/switchboard/store"
@@ -57,25 +58,16 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = 10 * time.Second
 	}
-	bootLog := opts.Logger
-	if bootLog == nil {
-		bootLog = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	loaded, err := Load(opts.ConfigPath, bootLog)
+	loaded, log, err := load(opts.ConfigPath, func(cfg *config.Config) (*slog.Logger, error) {
+		if opts.Logger != nil {
+			return opts.Logger, nil
+		}
+		return NewLogger(os.Stderr, cmp.Or(opts.LogFormat, cfg.Log.Format), cmp.Or(opts.LogLevel, cfg.Log.Level), cfg.Log.ShowPhoneNumbers)
+	})
 	if err != nil {
 		return fmt.Errorf("load config:\n%w", err)
 	}
 	cfg := loaded.Runtime.Config
-	log := opts.Logger
-	if log == nil {
-		if log, err = NewLogger(os.Stderr, cmp.Or(opts.LogFormat, cfg.Log.Format), cmp.Or(opts.LogLevel, cfg.Log.Level), cfg.Log.ShowPhoneNumbers); err != nil {
-			return err
-		}
-		// Rebuild the sinks with the configured logger.
-		if loaded, err = Load(opts.ConfigPath, log); err != nil {
-			return fmt.Errorf("load config:\n%w", err)
-		}
-	}
 
 	st, err := OpenStore(ctx, cfg.Storage, log.With("component", "store"))
 	if err != nil {
