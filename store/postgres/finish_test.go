@@ -4,34 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/switchboard-relay/switchboard/store"
+	"github.com/switchboard-relay/switchboard/store/storetest"
 )
-
-// claimAll ingests one call with n deliveries to sink "a" and claims them all for owner "w".
-func claimAll(t *testing.T, s *Store, n int) []int64 {
-	t.Helper()
-	ds := make([]store.NewDelivery, n)
-	for i := range ds {
-		ds[i] = store.NewDelivery{Rule: "r", Action: i, Sink: "a"}
-	}
-	t0 := time.Unix(1000, 0).UTC()
-	ids, err := s.Ingest(t.Context(), &store.Call{ID: 1, ReceivedAt: t0}, ds)
-	if err != nil {
-		t.Fatalf("Ingest error = %v, want nil", err)
-	}
-	got, err := s.Claim(t.Context(), "a", "w", n, time.Hour, t0)
-	if err != nil || len(got) != n {
-		t.Fatalf("Claim = %d deliveries, %v; want %d, nil", len(got), err, n)
-	}
-	return ids
-}
-
-func delivered(status int) store.Outcome {
-	return store.Outcome{State: store.Delivered, Attempt: store.Attempt{
-		StartedAt: time.Unix(1001, 0), Duration: time.Millisecond, Result: "success", StatusCode: status}}
-}
 
 // errAny stands for "some error" in test tables.
 var errAny = errors.New("any error")
@@ -50,7 +26,7 @@ func TestFinishBatchIsolatesFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
-			ids := claimAll(t, s, 5)
+			ids := storetest.ClaimAll(t, s, 5)
 			if tt.failingStmt {
 				if _, err := s.pool.Exec(t.Context(), fmt.Sprintf(`CREATE FUNCTION fail_attempt() RETURNS trigger
 					LANGUAGE plpgsql AS $$ BEGIN
@@ -65,7 +41,7 @@ func TestFinishBatchIsolatesFailures(t *testing.T) {
 				}
 			}
 			item := func(id int64, owner string, status int) *store.BatchItem[finishReq] {
-				return &store.BatchItem[finishReq]{Req: finishReq{id: id, owner: owner, o: delivered(status)}}
+				return &store.BatchItem[finishReq]{Req: finishReq{id: id, owner: owner, o: storetest.Delivered(status)}}
 			}
 			batch := []*store.BatchItem[finishReq]{
 				item(ids[0], "w", 200),

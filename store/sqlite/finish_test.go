@@ -8,37 +8,14 @@ import (
 	"time"
 
 	"github.com/switchboard-relay/switchboard/store"
+	"github.com/switchboard-relay/switchboard/store/storetest"
 )
-
-// claimAll ingests one call with n deliveries to sink "a" and claims them all for owner "w".
-func claimAll(t *testing.T, s *Store, n int) []int64 {
-	t.Helper()
-	ds := make([]store.NewDelivery, n)
-	for i := range ds {
-		ds[i] = store.NewDelivery{Rule: "r", Action: i, Sink: "a"}
-	}
-	t0 := time.Unix(1000, 0)
-	ids, err := s.Ingest(t.Context(), &store.Call{ID: 1, ReceivedAt: t0}, ds)
-	if err != nil {
-		t.Fatalf("Ingest error = %v, want nil", err)
-	}
-	got, err := s.Claim(t.Context(), "a", "w", n, time.Hour, t0)
-	if err != nil || len(got) != n {
-		t.Fatalf("Claim = %d deliveries, %v; want %d, nil", len(got), err, n)
-	}
-	return ids
-}
-
-func delivered(status int) store.Outcome {
-	return store.Outcome{State: store.Delivered, Attempt: store.Attempt{
-		StartedAt: time.Unix(1001, 0), Duration: time.Millisecond, Result: "success", StatusCode: status}}
-}
 
 // TestFinishBatchIsolatesFailures commits one Finish batch by hand (as the batcher would) and checks
 // that each call that cannot finish fails alone while the others commit.
 func TestFinishBatchIsolatesFailures(t *testing.T) {
 	s, _ := openTemp(t, Options{})
-	ids := claimAll(t, s, 5)
+	ids := storetest.ClaimAll(t, s, 5)
 	// A real SQLite error for one delivery: the trigger aborts its attempt row after its update ran.
 	if _, err := s.write.Exec(fmt.Sprintf(`CREATE TRIGGER fail_attempt BEFORE INSERT ON delivery_attempts
 		WHEN NEW.delivery_id = %d BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END`, ids[3])); err != nil {
@@ -54,11 +31,11 @@ func TestFinishBatchIsolatesFailures(t *testing.T) {
 		return &store.BatchItem[finishReq]{Req: r}
 	}
 	batch := []*store.BatchItem[finishReq]{
-		item(ids[0], "w", delivered(200)),
-		item(ids[1], "other", delivered(201)),
-		item(ids[0], "w", delivered(202)),
-		item(ids[0]+1000, "w", delivered(203)),
-		item(ids[3], "w", delivered(204)),
+		item(ids[0], "w", storetest.Delivered(200)),
+		item(ids[1], "other", storetest.Delivered(201)),
+		item(ids[0], "w", storetest.Delivered(202)),
+		item(ids[0]+1000, "w", storetest.Delivered(203)),
+		item(ids[3], "w", storetest.Delivered(204)),
 		item(ids[2], "w", retry),
 	}
 	if err := s.finishBatch(batch); err != nil {
@@ -117,16 +94,16 @@ func TestFinishBatchIsolatesFailures(t *testing.T) {
 // TestFinishCanceledBeforeBatch checks that a Finish whose context is already done changes nothing.
 func TestFinishCanceledBeforeBatch(t *testing.T) {
 	s, _ := openTemp(t, Options{})
-	ids := claimAll(t, s, 1)
+	ids := storetest.ClaimAll(t, s, 1)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := s.Finish(ctx, ids[0], "w", delivered(200)); !errors.Is(err, context.Canceled) {
+	if err := s.Finish(ctx, ids[0], "w", storetest.Delivered(200)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Finish with a canceled context error = %v, want context.Canceled", err)
 	}
 	if d, err := s.GetDelivery(t.Context(), ids[0]); err != nil || d.State != store.InFlight {
 		t.Errorf("delivery after a canceled Finish = %v, %v; want in flight", d, err)
 	}
-	if err := s.Finish(t.Context(), ids[0], "w", delivered(200)); err != nil {
+	if err := s.Finish(t.Context(), ids[0], "w", storetest.Delivered(200)); err != nil {
 		t.Errorf("Finish after the canceled one error = %v, want nil", err)
 	}
 }
