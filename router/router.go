@@ -38,6 +38,8 @@ type Options struct {
 	Reload func() error
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Readiness, when set, makes /readyz answer 503 while the store cannot commit.
+	Readiness *Readiness
 	// PublicURLs returns the URLs the server is reached under from outside (server.public_url); an
 	// admin request whose Origin is one of them is not cross-site. Nil means none.
 	PublicURLs func() []string
@@ -119,6 +121,10 @@ func (r *Router) ready(w http.ResponseWriter, req *http.Request) {
 	if err := r.opts.Store.Ping(ctx); err != nil {
 		r.log.Warn("readiness: storage unreachable", "err", err)
 		writeError(w, http.StatusServiceUnavailable, "storage unreachable")
+		return
+	}
+	if r.opts.Readiness != nil && r.opts.Readiness.Err() != nil {
+		writeError(w, http.StatusServiceUnavailable, "storage cannot commit (a full disk?): ready again once a write succeeds")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
