@@ -88,6 +88,10 @@ func Run(ctx context.Context, opts Options) error {
 			log.Warn("deliveries interrupted by the last shutdown will be retried now", "count", n)
 		}
 	}
+	// Readiness follows the store's commits: a failed one (a full disk) takes the relay out of a
+	// load balancer, and a write probe brings it back when the store can commit again.
+	readiness := router.NewReadiness(st.Probe, router.DefaultProbeInterval, log.With("component", "readiness"))
+	st = readiness.Watch(st)
 
 	gatherer := opts.Registry
 	if gatherer == nil {
@@ -147,6 +151,7 @@ func Run(ctx context.Context, opts Options) error {
 		Runtime: current.Load, Store: st, Logger: log.With("component", "http"), Metrics: routerMetrics,
 		MetricsHandler: promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{Registry: reg}),
 		Reload:         reload,
+		Readiness:      readiness,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -172,6 +177,7 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("watch storage for new work: %w", err)
 	}
 	bg.Go(func() { purgeLoop(workCtx, st, current.Load, log) })
+	bg.Go(func() { readiness.Run(workCtx) })
 	bg.Go(func() {
 		for {
 			select {

@@ -54,8 +54,8 @@ func viewCall(c *store.Call, withPayload bool) callView {
 	if v.Matched == nil {
 		v.Matched = []string{}
 	}
-	if withPayload && json.Valid(c.Raw) {
-		v.Payload = c.Raw
+	if withPayload {
+		v.Payload = embedJSON(c.Raw)
 	}
 	return v
 }
@@ -64,15 +64,13 @@ func viewDelivery(d *store.Delivery) deliveryView {
 	v := deliveryView{
 		ID: d.ID, CallID: d.CallID, Rule: d.Rule, Action: d.Action, Sink: d.Sink, State: d.State,
 		Attempts: d.Attempts, ReceivedAt: d.ReceivedAt.UTC(), QueuedAt: d.QueuedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
-		LastError: d.LastError, LastReason: d.LastReason, LastStatus: d.LastStatus,
+		LastError: validText(d.LastError), LastReason: d.LastReason, LastStatus: d.LastStatus,
 	}
 	if d.State == store.Pending {
 		t := d.NextAttemptAt.UTC()
 		v.NextAttemptAt = &t
 	}
-	if json.Valid(d.Message) {
-		v.Message = d.Message
-	}
+	v.Message = embedJSON(d.Message)
 	return v
 }
 
@@ -85,7 +83,7 @@ func (r *Router) withHistory(req *http.Request, d *store.Delivery) (deliveryView
 	for _, a := range as {
 		v.History = append(v.History, attemptView{
 			Number: a.Number, StartedAt: a.StartedAt.UTC(), DurationMS: float64(a.Duration.Microseconds()) / 1000,
-			Result: a.Result, StatusCode: a.StatusCode, Reason: a.Reason, Error: a.Error,
+			Result: a.Result, StatusCode: a.StatusCode, Reason: a.Reason, Error: validText(a.Error),
 		})
 	}
 	return v, nil

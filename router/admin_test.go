@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +43,7 @@ func TestAdminAccess(t *testing.T) {
 			h := newHarness(t, tt.admin, func() error { return nil })
 			for _, rt := range routes {
 				req := httptest.NewRequest(rt.method, rt.path, nil)
+				req.Host = "127.0.0.1:8080"
 				req.RemoteAddr = tt.remote
 				if tt.token != "" {
 					req.Header.Set("Authorization", "Bearer "+tt.token)
@@ -60,6 +62,66 @@ func TestAdminAccess(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEveryAdminRouteGuarded sends the reproduced attacks to every admin route: without an admin token,
+// a DNS-rebinding Host, a forwarded request and (for state-changing routes) a cross-site Origin are
+// refused before the handler runs.
+func TestEveryAdminRouteGuarded(t *testing.T) {
+	routes := []struct{ method, path string }{
+		{http.MethodGet, "/api/calls"},
+		{http.MethodGet, "/api/calls/1"},
+		{http.MethodGet, "/api/deliveries"},
+		{http.MethodGet, "/api/deliveries/1"},
+		{http.MethodPost, "/api/deliveries/1/retry"},
+		{http.MethodPost, "/api/calls/1/retry"},
+		{http.MethodPost, "/-/reload"},
+		{http.MethodGet, "/debug/pprof/"},
+		{http.MethodGet, "/debug/pprof/cmdline"},
+		{http.MethodGet, "/debug/pprof/profile?seconds=1"},
+		{http.MethodGet, "/debug/pprof/symbol"},
+		{http.MethodGet, "/debug/pprof/trace?seconds=1"},
+	}
+	attacks := []struct {
+		name    string
+		host    string
+		headers map[string]string
+		onlyFor string // "POST": only state-changing routes
+	}{
+		{name: "DNS rebinding", host: "attacker.example:8080"},
+		{name: "X-Real-IP", host: "127.0.0.1:8080", headers: map[string]string{"X-Real-IP": "1.2.3.4"}},
+		{name: "X-Forwarded-Host", host: "127.0.0.1:8080", headers: map[string]string{"X-Forwarded-Host": "relay.example.com"}},
+		{name: "cross-site Origin", host: "127.0.0.1:8080", headers: map[string]string{"Origin": "https://evil.example"}, onlyFor: http.MethodPost},
+		{name: "Sec-Fetch-Site cross-site", host: "127.0.0.1:8080", headers: map[string]string{"Sec-Fetch-Site": "cross-site"}, onlyFor: http.MethodPost},
+	}
+	h := newHarness(t, "", func() error { t.Error("reload ran for a refused request"); return nil })
+	for _, a := range attacks {
+		t.Run(a.name, func(t *testing.T) {
+			for _, rt := range routes {
+				if a.onlyFor != "" && rt.method != a.onlyFor {
+					continue
+				}
+				req := httptest.NewRequest(rt.method, rt.path, nil)
+				req.Host, req.RemoteAddr = a.host, "127.0.0.1:5555"
+				for k, v := range a.headers {
+					req.Header.Set(k, v)
+				}
+				rec := httptest.NewRecorder()
+				h.router.ServeHTTP(rec, req)
+				if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), `"error"`) {
+					t.Errorf("%s %s: status %d body %s, want 403 with an error", rt.method, rt.path, rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+	t.Run("the router exposes its guard", func(t *testing.T) {
+		req := httptest.NewRequest(http.MethodPost, "/ui/anything", nil)
+		req.Host, req.RemoteAddr = "127.0.0.1:8080", "127.0.0.1:5555"
+		req.Header.Set("Origin", "https://evil.example")
+		if ref := h.router.Guard().Check(req); ref == nil || ref.Status != http.StatusForbidden {
+			t.Errorf("Guard().Check = %+v, want a 403 refusal", ref)
+		}
+	})
 }
 
 // finishAttempt claims the delivery of sink and records one attempt with outcome state.

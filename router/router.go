@@ -4,17 +4,16 @@ package router
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/pprof"
 	"strings"
 	"time"
 
 	"github.com/switchboard-relay/switchboard/config"
+	"github.com/switchboard-relay/switchboard/router/guard"
 	"github.com/switchboard-relay/switchboard/rules"
 	"github.com/switchboard-relay/switchboard/store"
 )
@@ -39,13 +38,19 @@ type Options struct {
 	Reload func() error
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Readiness, when set, makes /readyz answer 503 while the store cannot commit.
+	Readiness *Readiness
+	// PublicURLs returns the URLs the server is reached under from outside (server.public_url); an
+	// admin request whose Origin is one of them is not cross-site. Nil means none.
+	PublicURLs func() []string
 }
 
 // Router serves Switchboard's routes.
 type Router struct {
-	opts Options
-	log  *slog.Logger
-	mux  *http.ServeMux
+	opts  Options
+	log   *slog.Logger
+	mux   *http.ServeMux
+	guard *guard.Guard
 }
 
 // New returns a Router for the webhook path of the initial runtime. The webhook path is fixed for the
@@ -61,6 +66,11 @@ func New(opts Options) *Router {
 		opts.Now = time.Now
 	}
 	r := &Router{opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	r.guard = guard.New(guard.Options{
+		Token:      func() string { return string(opts.Runtime().Config.Server.AdminToken) },
+		PublicURLs: opts.PublicURLs,
+		Logger:     opts.Logger,
+	})
 	path := opts.Runtime().Config.Server.WebhookPath
 	r.mux.HandleFunc("POST "+path, r.ingest)
 	r.mux.HandleFunc(path, func(w http.ResponseWriter, _ *http.Request) {
@@ -94,6 +104,10 @@ func New(opts Options) *Router {
 	return r
 }
 
+// Guard returns the guard of every admin route, for other admin pages (the web console) to wrap
+// their handlers with.
+func (r *Router) Guard() *guard.Guard { return r.guard }
+
 // ServeHTTP implements http.Handler.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.mux.ServeHTTP(w, req) }
 
@@ -107,6 +121,10 @@ func (r *Router) ready(w http.ResponseWriter, req *http.Request) {
 	if err := r.opts.Store.Ping(ctx); err != nil {
 		r.log.Warn("readiness: storage unreachable", "err", err)
 		writeError(w, http.StatusServiceUnavailable, "storage unreachable")
+		return
+	}
+	if r.opts.Readiness != nil && r.opts.Readiness.Err() != nil {
+		writeError(w, http.StatusServiceUnavailable, "storage cannot commit (a full disk?): ready again once a write succeeds")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
@@ -124,47 +142,12 @@ func (r *Router) reload(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "reloaded"})
 }
 
-// admin guards a handler with the admin token, or with loopback-only access when none is configured.
-func (r *Router) admin(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, req *http.Request) {
-		want := string(r.opts.Runtime().Config.Server.AdminToken)
-		if want == "" {
-			// Behind a reverse proxy on the same host every request comes from loopback: a forwarded
-			// request is not trusted as local.
-			if !isLoopback(req.RemoteAddr) || req.Header.Get("X-Forwarded-For") != "" || req.Header.Get("Forwarded") != "" {
-				writeError(w, http.StatusForbidden, "admin routes answer only to local, unproxied clients while server.admin_token is not set: set it to use them remotely")
-				return
-			}
-		} else if !tokenMatches(bearer(req), want) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard-admin"`)
-			writeError(w, http.StatusUnauthorized, "missing or wrong admin token: send Authorization: Bearer <server.admin_token>")
-			return
-		}
-		h(w, req)
-	}
-}
+// admin guards a handler with the admin guard (see package guard).
+func (r *Router) admin(h http.HandlerFunc) http.HandlerFunc { return r.guard.WrapFunc(h).ServeHTTP }
 
-func bearer(req *http.Request) string {
-	h := req.Header.Get("Authorization")
-	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
-	}
-	return ""
-}
+func bearer(req *http.Request) string { return guard.Bearer(req) }
 
-// tokenMatches compares in constant time (for equal lengths; the length itself is not secret enough to matter).
-func tokenMatches(got, want string) bool {
-	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
-}
-
-func isLoopback(remoteAddr string) bool {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+func tokenMatches(got, want string) bool { return guard.TokenMatches(got, want) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

@@ -195,6 +195,11 @@ type Store interface {
 	Stats(ctx context.Context) ([]SinkStats, error)
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
+	// Probe commits a tiny durable write (one row of a one-row table, created when missing) and
+	// reports whether it succeeded: whether the store can commit at all right now (it cannot with a
+	// full disk, a read-only file system or a read-only database). Readiness calls it every few
+	// seconds.
+	Probe(ctx context.Context) error
 	// Close waits for in-progress commits and releases the store. Afterwards methods return ErrClosed,
 	// and Close again returns nil.
 	Close() error
