@@ -32,8 +32,8 @@ func TestExampleConfig(t *testing.T) {
 	if got, want := len(cfg.Rules[0].Actions), 3; got != want {
 		t.Errorf("hot-leads actions = %d, want %d", got, want)
 	}
-	if cfg.Storage.Path != "./data/switchboard.db" {
-		t.Errorf("storage path = %q, want ./data/switchboard.db", cfg.Storage.Path)
+	if want, _ := filepath.Abs(filepath.Join("..", "data", "switchboard.db")); cfg.Storage.Path != want {
+		t.Errorf("storage path = %q, want %q (beside the config file)", cfg.Storage.Path, want)
 	}
 }
 

@@ -44,9 +44,9 @@ func (d *decoder) server(o *object) Server {
 }
 
 func (d *decoder) storage(o *object) Storage {
-	s := Storage{Driver: "sqlite", Path: DefaultStoragePath, Retention: DefaultRetention, Lease: DefaultLease}
+	s := Storage{Driver: "sqlite", Path: ResolvePath(d.file, DefaultStoragePath), Retention: DefaultRetention, Lease: DefaultLease}
 	d.enum(o, "driver", &s.Driver, "sqlite", "postgres")
-	d.str(o, "path", &s.Path)
+	d.path(o, "path", &s.Path)
 	d.secret(o, "dsn", &s.DSN)
 	d.duration(o, "retention", &s.Retention, true)
 	d.duration(o, "lease", &s.Lease, false)

@@ -254,7 +254,7 @@ func (d *decoder) emailSink(o *object, s *Sink) {
 		}
 		d.missing(m, key, "username and password go together")
 	}
-	d.str(m, "ca_file", &c.SMTP.CAFile)
+	d.path(m, "ca_file", &c.SMTP.CAFile)
 	d.duration(m, "timeout", &c.SMTP.Timeout, false)
 	if !d.str(o, "from", &c.From) {
 		d.missing(o, "from", "")

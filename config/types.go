@@ -62,8 +62,10 @@ type Server struct {
 // Storage is the `storage:` block.
 type Storage struct {
 	Driver string // "sqlite" (default) or "postgres"
-	Path   string // sqlite file; default "./data/switchboard.db"
-	DSN    Secret // postgres connection string
+	// Path is the sqlite file, default "./data/switchboard.db"; resolved against the config file's
+	// folder (see ResolvePath), so it is absolute unless the config file was named by an empty path.
+	Path string
+	DSN  Secret // postgres connection string
 	// Retention is how long calls and finished deliveries are kept; default 720h. Zero keeps forever.
 	Retention time.Duration
 	// Lease is how long a worker reserves a delivery it is sending; when a replica dies mid-send,
@@ -144,7 +146,8 @@ type SMTP struct {
 	Username string
 	Password Secret
 	TLS      string // "starttls" (default), "implicit" or "none"
-	// CAFile is a PEM file of extra roots for a relay with a private CA.
+	// CAFile is a PEM file of extra roots for a relay with a private CA, resolved against the config
+	// file's folder (see ResolvePath).
 	CAFile  string
 	Timeout time.Duration // default 30s
 }

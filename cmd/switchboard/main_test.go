@@ -148,14 +148,6 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-func TestReplayOnEmptyStore(t *testing.T) {
-	cfg := writeFile(t, "sb.yaml", "storage: {path: "+filepath.Join(t.TempDir(), "sb.db")+"}\nsinks: {l: {type: log}}\nrules: []\n")
-	code, out, errOut := runCLI(t, "", "replay", "--config", cfg, "--dead")
-	if code != 0 || strings.TrimSpace(out) != "requeued 0 deliveries" {
-		t.Errorf("exit %d, output %q%q; want 0 and \"requeued 0 deliveries\"", code, out, errOut)
-	}
-}
-
 func TestDryRunShowsFailedConditions(t *testing.T) {
 	cfg := writeFile(t, "sb.yaml", `sinks: {ops: {type: log}}
 rules:

@@ -42,9 +42,9 @@ func replayCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	st, err := relay.OpenStore(ctx, loaded.Runtime.Config.Storage, slog.New(slog.DiscardHandler))
+	st, err := relay.OpenExistingStore(ctx, loaded.Runtime.Config.Storage, slog.New(slog.DiscardHandler))
 	if err != nil {
-		return fmt.Errorf("open storage: %w", err)
+		return err
 	}
 	defer st.Close()
 	n, err := st.Requeue(ctx, store.Selector{AllDead: *dead, CallID: *callID, DeliveryID: *deliveryID}, time.Now())

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/switchboard-relay/switchboard/store"
+	"github.com/switchboard-relay/switchboard/store/sqlite"
+)
+
+// TestReplayFindsTheDatabaseBesideTheConfig runs replay from another folder with a config given by a
+// relative path: the relative storage.path is the config file's, and a database that is not there is
+// an error naming it, never a new empty database.
+func TestReplayFindsTheDatabaseBesideTheConfig(t *testing.T) {
+	root := t.TempDir()
+	work := filepath.Join(root, "work")
+	for _, d := range []string{work, filepath.Join(root, "conf"), filepath.Join(root, "fresh")} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const yaml = "storage: {path: ./data/sb.db}\nsinks: {l: {type: log}}\nrules: []\n"
+	for _, f := range []string{filepath.Join(root, "conf", "c.yaml"), filepath.Join(root, "fresh", "c.yaml")} {
+		if err := os.WriteFile(f, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seedDeadLetter(t, filepath.Join(root, "conf", "data", "sb.db"))
+	t.Chdir(work)
+
+	tests := []struct {
+		name       string
+		config     string
+		wantCode   int
+		wantStdout string
+		wantStderr string
+		// absent must still not exist afterwards.
+		absent string
+	}{
+		{name: "relative storage.path is the config's", config: filepath.Join("..", "conf", "c.yaml"),
+			wantCode: 0, wantStdout: "requeued 1 deliveries\n", absent: filepath.Join(work, "data")},
+		{name: "missing database is not created", config: filepath.Join("..", "fresh", "c.yaml"),
+			wantCode: 1, wantStderr: "switchboard replay: storage: " + filepath.Join(root, "fresh", "data", "sb.db") +
+				" does not exist (run serve first, or check storage.path)\n", absent: filepath.Join(root, "fresh", "data")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "", "replay", "--config", tt.config, "--dead")
+			if code != tt.wantCode || out != tt.wantStdout || errOut != tt.wantStderr {
+				t.Errorf("exit %d, stdout %q, stderr %q\nwant exit %d, stdout %q, stderr %q", code, out, errOut, tt.wantCode, tt.wantStdout, tt.wantStderr)
+			}
+			if _, err := os.Stat(tt.absent); !os.IsNotExist(err) {
+				t.Errorf("%s exists after replay (%v): replay created storage", tt.absent, err)
+			}
+		})
+	}
+}
+
+// seedDeadLetter creates an SQLite database at path holding one call with one dead delivery.
+func seedDeadLetter(t *testing.T, path string) {
+	t.Helper()
+	st, err := sqlite.Open(path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := &store.Call{ID: 7, ReceivedAt: time.Now(), Status: "completed", Raw: []byte(`{"id":7}`)}
+	d := store.NewDelivery{Rule: "r", Sink: "l", Message: []byte(`{"text":"hi"}`), Dead: true, Reason: "config", Error: "seeded"}
+	if _, err := st.Ingest(context.Background(), c, []store.NewDelivery{d}); err != nil {
+		t.Fatal(err)
+	}
+}
