@@ -18,6 +18,9 @@ func TestExampleConfig(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config.example.yaml with an empty environment:\n%v", err)
 	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("warnings on a first run:\n%v", cfg.Warnings)
+	}
 	if got, want := sinkNames(cfg), []string{"sales-slack", "ops-slack", "crm", "sales-email"}; !equalStrings(got, want) {
 		t.Errorf("sinks = %q, want %q", got, want)
 	}

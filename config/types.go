@@ -35,6 +35,11 @@ type Config struct {
 	Sinks []*Sink
 	// Rules are in file order, the order in which they are evaluated.
 	Rules []*Rule
+	// Warnings are what loads but is probably a mistake (a ${VAR} that makes a secret empty), sorted
+	// by line, each with Warning set. They never make a config invalid: `check` prints them like
+	// problems and still exits 0, and `serve` logs them at warn level at start and on each reload.
+	// Parse fills them; later stages append theirs (relay.Load merges them with its problems).
+	Warnings Errors
 }
 
 // Sink returns the sink with the given name, or nil.

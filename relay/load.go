@@ -27,7 +27,9 @@ type Loaded struct {
 }
 
 // Load reads, validates and compiles the config at path and builds its sinks, which log to logger.
-// Its error lists every problem found, each as "file:line: key: what is wrong".
+// Its error lists every problem found, each as "file:line: key: what is wrong", together with the
+// config's warnings (config.Error.Warning set; count the problems with config.Errors.Problems). On
+// success the warnings are in Runtime.Config.Warnings, and each is logged to logger at warn level.
 func Load(path string, logger *slog.Logger) (*Loaded, error) {
 	l, _, err := load(path, func(*config.Config) (*slog.Logger, error) { return logger, nil })
 	return l, err
@@ -72,9 +74,13 @@ func load(path string, loggerFor func(*config.Config) (*slog.Logger, error)) (*L
 		}
 	}
 	if len(problems) > 0 {
+		problems = append(problems, cfg.Warnings...)
 		// By line; problems of one line keep their order.
 		slices.SortStableFunc(problems, func(a, b *config.Error) int { return cmp.Compare(a.Line, b.Line) })
 		return nil, nil, problems
+	}
+	for _, w := range cfg.Warnings {
+		logger.Warn("config warning", "warning", w.Error())
 	}
 	return &Loaded{Runtime: &router.Runtime{Config: cfg, Rules: rs}, Targets: targets}, logger, nil
 }
