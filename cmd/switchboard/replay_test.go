@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,5 +72,54 @@ func seedDeadLetter(t *testing.T, path string) {
 	d := store.NewDelivery{Rule: "r", Sink: "l", Message: []byte(`{"text":"hi"}`), Dead: true, Reason: "config", Error: "seeded"}
 	if _, err := st.Ingest(context.Background(), c, []store.NewDelivery{d}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestExitCodes checks that every command exits 0 on success, 1 on a failure it reports, and 2 on a
+// usage error, as README's command table says.
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	seedDeadLetter(t, filepath.Join(dir, "sb.db"))
+	cfg := filepath.Join(dir, "sb.yaml")
+	if err := os.WriteFile(cfg, []byte("storage: {path: sb.db}\nsinks: {l: {type: log}}\nrules: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	invalid := filepath.Join(dir, "invalid.yaml")
+	if err := os.WriteFile(invalid, []byte("server: {listn: x}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		// want is in stdout or stderr.
+		want string
+	}{
+		{"replay requeues", []string{"replay", "--config", cfg, "--dead"}, 0, "requeued 1 deliveries"},
+		{"replay a call without dead deliveries", []string{"replay", "--config", cfg, "--call", "7"}, 0, "requeued 0 deliveries"},
+		{"replay a known delivery", []string{"replay", "--config", cfg, "--delivery", "1"}, 0, "requeued 1 deliveries"},
+		{"replay an unknown delivery", []string{"replay", "--config", cfg, "--delivery", "99"}, 1, "switchboard replay: delivery 99 does not exist\n"},
+		{"replay an unknown call", []string{"replay", "--config", cfg, "--call", "99"}, 1, "switchboard replay: call 99 does not exist\n"},
+		{"replay with an invalid config", []string{"replay", "--config", invalid, "--dead"}, 1, `server.listn: unknown key`},
+		{"replay a negative id", []string{"replay", "--config", cfg, "--call", "-3"}, 2, "take a positive id"},
+		{"replay an unknown flag", []string{"replay", "--config", cfg, "--all"}, 2, "flag provided but not defined"},
+		{"replay a stray argument", []string{"replay", "--config", cfg, "--dead", "7"}, 2, "Usage of switchboard replay"},
+		{"check an unknown flag", []string{"check", "--strict"}, 2, "flag provided but not defined"},
+		{"check an invalid config", []string{"check", "--config", invalid}, 1, "1 problem(s)"},
+		{"test an unknown flag", []string{"test", "--yaml", "x.json"}, 2, "flag provided but not defined"},
+		{"test with an invalid config", []string{"test", "--config", invalid, "x.json"}, 1, `server.listn: unknown key`},
+		{"serve a stray argument", []string{"serve", "--config", cfg, "now"}, 2, "Usage of switchboard serve"},
+		{"serve an invalid config", []string{"serve", "--config", invalid}, 1, `server.listn: unknown key`},
+		{"version", []string{"version"}, 0, "switchboard "},
+		{"version with an argument", []string{"version", "--short"}, 2, "takes no arguments"},
+		{"help", []string{"help"}, 0, "Exit status: 0 success, 1 failure"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "", tt.args...)
+			if code != tt.wantCode || !strings.Contains(out+errOut, tt.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, out, errOut, tt.wantCode, tt.want)
+			}
+		})
 	}
 }
