@@ -11,6 +11,9 @@
 // literal $ (write $${{ price }} for a dollar sign before a template), and any other $ is kept as
 // written. A value that is empty after expansion counts as absent, so its default applies.
 //
+// A relative file path in the config is relative to the config file's folder (ResolvePath). Besides
+// problems, loading may find warnings (Config.Warnings): what loads but is probably a mistake.
+//
 // The file is decoded by walking yaml.v3 nodes rather than into tagged structs, so that every
 // problem has a line and no Go type name reaches the user.
 package config
