@@ -11,7 +11,9 @@ type decoder struct {
 	file   string
 	lookup func(string) (string, bool)
 	errs   Errors
-	seen   map[Error]bool
+	// warns are the warnings: what loads but is probably not what the user meant.
+	warns Errors
+	seen  map[Error]bool
 	// suggested holds the paths of keys offered by "did you mean", which are then not also missing.
 	suggested map[string]bool
 	// merging holds the mappings whose merge keys are being read, to stop a mapping merging itself.
@@ -31,6 +33,19 @@ func (d *decoder) errorf(line int, path, format string, args ...any) {
 	}
 	d.seen[e] = true
 	d.errs = append(d.errs, &e)
+}
+
+// warnf records a warning once, like errorf.
+func (d *decoder) warnf(line int, path, format string, args ...any) {
+	e := Error{File: d.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...), Warning: true}
+	if d.seen[e] {
+		return
+	}
+	if d.seen == nil {
+		d.seen = map[Error]bool{}
+	}
+	d.seen[e] = true
+	d.warns = append(d.warns, &e)
 }
 
 // object is a YAML mapping whose keys have been checked against the keys its section allows.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -8,10 +9,15 @@ import (
 )
 
 func TestDefaults(t *testing.T) {
+	// The default storage path is beside the config file f.yaml, which is in the working directory.
+	dbPath, err := filepath.Abs(filepath.Join("data", "switchboard.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := &Config{
 		File:    "f.yaml",
 		Server:  Server{Listen: ":8080", WebhookPath: "/webhooks/intellixent", MaxBodyBytes: 4 << 20},
-		Storage: Storage{Driver: "sqlite", Path: "./data/switchboard.db", Retention: 720 * time.Hour, Lease: 2 * time.Minute},
+		Storage: Storage{Driver: "sqlite", Path: dbPath, Retention: 720 * time.Hour, Lease: 2 * time.Minute},
 		Log:     Log{Format: "text", Level: "info"},
 		Defaults: Delivery{
 			Retry:       Retry{MaxAttempts: 12, InitialBackoff: 2 * time.Second, MaxBackoff: 10 * time.Minute, MaxAge: 48 * time.Hour},

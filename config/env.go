@@ -21,6 +21,12 @@ type expandError struct {
 // kept as written. ${VAR:-default} uses default when VAR is unset or empty, as the shell does;
 // ${VAR} with VAR set to "" is "". The default runs to the first "}" and is not itself expanded.
 func expand(s string, lookup func(string) (string, bool)) (string, []expandError) {
+	return expandRefs(s, lookup, nil)
+}
+
+// expandRefs is expand, calling empty (when not nil) with the byte offset and the text of each
+// reference, as written, that expanded to an empty string.
+func expandRefs(s string, lookup func(string) (string, bool), empty func(offset int, ref string)) (string, []expandError) {
 	if !strings.Contains(s, "$") {
 		return s, nil
 	}
@@ -50,8 +56,14 @@ func expand(s string, lookup func(string) (string, bool)) (string, []expandError
 				errs = append(errs, expandError{i, fmt.Sprintf("invalid environment variable name %q in ${%s} (use letters, digits and _, or write $$ for a literal $)", name, ref)})
 			case set && (v != "" || !hasDef):
 				b.WriteString(v)
+				if v == "" && empty != nil {
+					empty(i, "${"+ref+"}")
+				}
 			case hasDef:
 				b.WriteString(def)
+				if def == "" && empty != nil {
+					empty(i, "${"+ref+"}")
+				}
 			default:
 				errs = append(errs, expandError{i, fmt.Sprintf("environment variable %q is not set (set it, or write ${%s:-default})", name, name)})
 			}
@@ -94,6 +106,28 @@ func (d *decoder) expandNode(n *yaml.Node, path string) string {
 		d.errorf(line, path, "%s", e.msg)
 	}
 	return v
+}
+
+// warnEmptyRefs warns about each ${…} reference in the secret at key that expands to an empty
+// string: a secret missing part of itself (a "Bearer " with no token) fails at delivery, or, when it
+// is all gone, silently turns a feature off (no signing secret means unsigned requests).
+func (d *decoder) warnEmptyRefs(o *object, key string) {
+	n := resolve(o.vals[key])
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return
+	}
+	lookup := d.lookup
+	if lookup == nil {
+		lookup = func(string) (string, bool) { return "", false }
+	}
+	expandRefs(n.Value, lookup, func(offset int, ref string) {
+		line := n.Line
+		if n.Style&yaml.LiteralStyle != 0 {
+			line += 1 + strings.Count(n.Value[:offset], "\n")
+		}
+		name, _, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(ref, "${"), "}"), ":-")
+		d.warnf(line, o.at(key), "%s expands to an empty string (set %s, or take the reference out of this secret)", ref, name)
+	})
 }
 
 // tree returns a copy of a template structure (blocks, body) with aliases replaced by what they

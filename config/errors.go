@@ -11,10 +11,14 @@ type Error struct {
 	Line int    // 0 when unknown
 	Path string // key path such as rules[2].actions[0].sink; empty for the file as a whole
 	Msg  string
+	// Warning marks something that loads but is probably not what the user meant (see
+	// Config.Warnings): it never stops a config from loading, and prints with "warning: " before Msg.
+	Warning bool
 }
 
 // Error formats e as "file:line: key.path: what is wrong", leaving out the line when it is unknown
-// and the path when the problem concerns the file as a whole.
+// and the path when the problem concerns the file as a whole; a warning reads
+// "file:line: key.path: warning: what is wrong".
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -25,6 +29,9 @@ func (e *Error) Error() string {
 	if e.Path != "" {
 		b.WriteString(e.Path)
 		b.WriteString(": ")
+	}
+	if e.Warning {
+		b.WriteString("warning: ")
 	}
 	b.WriteString(e.Msg)
 	return b.String()
@@ -41,6 +48,17 @@ func (es Errors) Error() string {
 		lines[i] = e.Error()
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Problems returns how many of es are problems rather than warnings.
+func (es Errors) Problems() int {
+	n := 0
+	for _, e := range es {
+		if !e.Warning {
+			n++
+		}
+	}
+	return n
 }
 
 // Err returns es as an error, or nil when es is empty.

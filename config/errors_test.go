@@ -106,6 +106,30 @@ func TestParseErrors(t *testing.T) {
 			`2: server.listen: must be host:port such as ":8080" or "127.0.0.1:8080", got "localhost"`,
 			`3: server.webhook_path: must not use Switchboard's own route "/metrics", got "/metrics"`,
 		}},
+		{name: "webhook_path_root", want: []string{
+			`2: server.webhook_path: must not be "/" (that would take every route): use a path such as "/webhooks/intellixent"`,
+		}},
+		{name: "webhook_path_brace", want: []string{
+			`2: server.webhook_path: must not contain "{" or "}", got "/hooks/{x"`,
+		}},
+		{name: "webhook_path_space", want: []string{
+			`2: server.webhook_path: must not contain spaces or control characters, got "/hooks/in take"`,
+		}},
+		{name: "webhook_path_tab", want: []string{
+			`2: server.webhook_path: must not contain spaces or control characters, got "/hooks\tin"`,
+		}},
+		{name: "webhook_path_unclean", want: []string{
+			`2: server.webhook_path: must be a clean path, without "//", "." or ".." segments, got "/hooks//in"`,
+		}},
+		{name: "webhook_path_dotdot", want: []string{
+			`2: server.webhook_path: must be a clean path, without "//", "." or ".." segments, got "/hooks/../api/calls"`,
+		}},
+		{name: "webhook_path_debug", want: []string{
+			`2: server.webhook_path: must not use Switchboard's own route "/debug/", got "/debug/hooks"`,
+		}},
+		{name: "webhook_path_ui", want: []string{
+			`2: server.webhook_path: must not use Switchboard's own route "/ui/", got "/ui"`,
+		}},
 		{name: "email", want: []string{
 			`4: sinks.mail.smtp: missing required key "password" (username and password go together)`,
 			`6: sinks.mail.smtp.port: must be a port from 1 to 65535, got 70000`,

@@ -18,6 +18,9 @@ func TestExampleConfig(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config.example.yaml with an empty environment:\n%v", err)
 	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("warnings on a first run:\n%v", cfg.Warnings)
+	}
 	if got, want := sinkNames(cfg), []string{"sales-slack", "ops-slack", "crm", "sales-email"}; !equalStrings(got, want) {
 		t.Errorf("sinks = %q, want %q", got, want)
 	}
@@ -32,8 +35,8 @@ func TestExampleConfig(t *testing.T) {
 	if got, want := len(cfg.Rules[0].Actions), 3; got != want {
 		t.Errorf("hot-leads actions = %d, want %d", got, want)
 	}
-	if cfg.Storage.Path != "./data/switchboard.db" {
-		t.Errorf("storage path = %q, want ./data/switchboard.db", cfg.Storage.Path)
+	if want, _ := filepath.Abs(filepath.Join("..", "data", "switchboard.db")); cfg.Storage.Path != want {
+		t.Errorf("storage path = %q, want %q (beside the config file)", cfg.Storage.Path, want)
 	}
 }
 

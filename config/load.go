@@ -29,7 +29,7 @@ func Load(path string) (*Config, error) {
 // Parse decodes, defaults and validates a config. file names it in errors; lookupEnv resolves
 // ${VAR} references (nil means an empty environment).
 //
-// On success it returns the Config and nil. When the YAML itself cannot be parsed it returns nil and
+// On success it returns the Config and nil; warnings, if any, are in Config.Warnings. When the YAML itself cannot be parsed it returns nil and
 // an Errors holding the syntax error. When the YAML parses but has problems, it returns both a
 // partial Config (every valid value decoded, defaults elsewhere) and an Errors listing every
 // problem sorted by line, so that `switchboard check` can also compile the rules and report
@@ -54,6 +54,8 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	d.checkLease(storage, cfg)
 	cfg.Rules = d.rules(top, cfg)
 	sort.SliceStable(d.errs, func(i, j int) bool { return d.errs[i].Line < d.errs[j].Line })
+	sort.SliceStable(d.warns, func(i, j int) bool { return d.warns[i].Line < d.warns[j].Line })
+	cfg.Warnings = d.warns
 	if err := d.errs.Err(); err != nil {
 		return cfg, err
 	}

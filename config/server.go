@@ -2,7 +2,6 @@ package config
 
 import (
 	"net"
-	"strings"
 	"time"
 )
 
@@ -25,9 +24,6 @@ const (
 	DefaultLease        = 2 * time.Minute
 )
 
-// reservedRoutes are Switchboard's own HTTP routes, which the webhook path must not shadow.
-var reservedRoutes = []string{"/metrics", "/healthz", "/readyz", "/api/", "/-/"}
-
 func (d *decoder) server(o *object) Server {
 	s := Server{Listen: DefaultListen, WebhookPath: DefaultWebhookPath, MaxBodyBytes: DefaultMaxBodyBytes}
 	if d.str(o, "listen", &s.Listen) {
@@ -36,18 +32,8 @@ func (d *decoder) server(o *object) Server {
 		}
 	}
 	if d.str(o, "webhook_path", &s.WebhookPath) {
-		p, line := s.WebhookPath, o.lineOf("webhook_path")
-		switch {
-		case !strings.HasPrefix(p, "/"):
-			d.errorf(line, o.at("webhook_path"), "must start with \"/\", got %q", p)
-		case strings.ContainsAny(p, "?# "):
-			d.errorf(line, o.at("webhook_path"), "must be a plain path without query, fragment or spaces, got %q", p)
-		default:
-			for _, r := range reservedRoutes {
-				if p == strings.TrimSuffix(r, "/") || strings.HasPrefix(p, r) {
-					d.errorf(line, o.at("webhook_path"), "must not use Switchboard's own route %q, got %q", r, p)
-				}
-			}
+		if msg := checkWebhookPath(s.WebhookPath); msg != "" {
+			d.errorf(o.lineOf("webhook_path"), o.at("webhook_path"), "%s", msg)
 		}
 	}
 	auth := d.sub(o, "auth", authKeys)
@@ -58,9 +44,9 @@ func (d *decoder) server(o *object) Server {
 }
 
 func (d *decoder) storage(o *object) Storage {
-	s := Storage{Driver: "sqlite", Path: DefaultStoragePath, Retention: DefaultRetention, Lease: DefaultLease}
+	s := Storage{Driver: "sqlite", Path: ResolvePath(d.file, DefaultStoragePath), Retention: DefaultRetention, Lease: DefaultLease}
 	d.enum(o, "driver", &s.Driver, "sqlite", "postgres")
-	d.str(o, "path", &s.Path)
+	d.path(o, "path", &s.Path)
 	d.secret(o, "dsn", &s.DSN)
 	d.duration(o, "retention", &s.Retention, true)
 	d.duration(o, "lease", &s.Lease, false)

@@ -174,10 +174,10 @@ func (d *decoder) sinkTypeOf(o *object, s *Sink) *sinkType {
 func (d *decoder) slackSink(o *object, s *Sink) {
 	c := &SlackSink{APIURL: DefaultSlackAPIURL, Timeout: DefaultHTTPTimeout}
 	s.Slack = c
-	if d.secret(o, "webhook_url", &c.WebhookURL) {
+	if d.sinkSecret(o, "webhook_url", &c.WebhookURL) {
 		d.secretURL(o, "webhook_url", string(c.WebhookURL))
 	}
-	d.secret(o, "token", &c.Token)
+	d.sinkSecret(o, "token", &c.Token)
 	d.str(o, "channel", &c.Channel)
 	if d.str(o, "api_url", &c.APIURL) {
 		if !isHTTPURL(c.APIURL) {
@@ -202,7 +202,7 @@ var webhookMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 func (d *decoder) webhookSink(o *object, s *Sink) {
 	c := &WebhookSink{Method: DefaultWebhookMethod, Timeout: DefaultHTTPTimeout}
 	s.Webhook = c
-	if d.secret(o, "url", &c.URL) {
+	if d.sinkSecret(o, "url", &c.URL) {
 		d.secretURL(o, "url", string(c.URL))
 	} else {
 		d.missing(o, "url", "")
@@ -217,7 +217,7 @@ func (d *decoder) webhookSink(o *object, s *Sink) {
 	for _, name := range h.order {
 		d.checkHeaderName(h, name)
 		var v Secret
-		if d.secret(h, name, &v) {
+		if d.sinkSecret(h, name, &v) {
 			if c.Headers == nil {
 				c.Headers = map[string]Secret{}
 			}
@@ -225,7 +225,7 @@ func (d *decoder) webhookSink(o *object, s *Sink) {
 		}
 	}
 	d.duration(o, "timeout", &c.Timeout, false)
-	d.secret(o, "signing_secret", &c.SigningSecret)
+	d.sinkSecret(o, "signing_secret", &c.SigningSecret)
 }
 
 var smtpKeys = []string{"host", "port", "username", "password", "tls", "ca_file", "timeout"}
@@ -246,7 +246,7 @@ func (d *decoder) emailSink(o *object, s *Sink) {
 		d.errorf(m.lineOf("port"), m.at("port"), "must be a port from 1 to 65535, got %d", c.SMTP.Port)
 	}
 	d.str(m, "username", &c.SMTP.Username)
-	d.secret(m, "password", &c.SMTP.Password)
+	d.sinkSecret(m, "password", &c.SMTP.Password)
 	if (c.SMTP.Username == "") != (c.SMTP.Password == "") {
 		key := "password"
 		if c.SMTP.Username == "" {
@@ -254,7 +254,7 @@ func (d *decoder) emailSink(o *object, s *Sink) {
 		}
 		d.missing(m, key, "username and password go together")
 	}
-	d.str(m, "ca_file", &c.SMTP.CAFile)
+	d.path(m, "ca_file", &c.SMTP.CAFile)
 	d.duration(m, "timeout", &c.SMTP.Timeout, false)
 	if !d.str(o, "from", &c.From) {
 		d.missing(o, "from", "")

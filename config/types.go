@@ -11,6 +11,9 @@
 // literal $ (write $${{ price }} for a dollar sign before a template), and any other $ is kept as
 // written. A value that is empty after expansion counts as absent, so its default applies.
 //
+// A relative file path in the config is relative to the config file's folder (ResolvePath). Besides
+// problems, loading may find warnings (Config.Warnings): what loads but is probably a mistake.
+//
 // The file is decoded by walking yaml.v3 nodes rather than into tagged structs, so that every
 // problem has a line and no Go type name reaches the user.
 package config
@@ -35,6 +38,11 @@ type Config struct {
 	Sinks []*Sink
 	// Rules are in file order, the order in which they are evaluated.
 	Rules []*Rule
+	// Warnings are what loads but is probably a mistake (a ${VAR} that makes a secret empty), sorted
+	// by line, each with Warning set. They never make a config invalid: `check` prints them like
+	// problems and still exits 0, and `serve` logs them at warn level at start and on each reload.
+	// Parse fills them; later stages append theirs (relay.Load merges them with its problems).
+	Warnings Errors
 }
 
 // Sink returns the sink with the given name, or nil.
@@ -62,8 +70,10 @@ type Server struct {
 // Storage is the `storage:` block.
 type Storage struct {
 	Driver string // "sqlite" (default) or "postgres"
-	Path   string // sqlite file; default "./data/switchboard.db"
-	DSN    Secret // postgres connection string
+	// Path is the sqlite file, default "./data/switchboard.db"; resolved against the config file's
+	// folder (see ResolvePath), so it is absolute unless the config file was named by an empty path.
+	Path string
+	DSN  Secret // postgres connection string
 	// Retention is how long calls and finished deliveries are kept; default 720h. Zero keeps forever.
 	Retention time.Duration
 	// Lease is how long a worker reserves a delivery it is sending; when a replica dies mid-send,
@@ -144,7 +154,8 @@ type SMTP struct {
 	Username string
 	Password Secret
 	TLS      string // "starttls" (default), "implicit" or "none"
-	// CAFile is a PEM file of extra roots for a relay with a private CA.
+	// CAFile is a PEM file of extra roots for a relay with a private CA, resolved against the config
+	// file's folder (see ResolvePath).
 	CAFile  string
 	Timeout time.Duration // default 30s
 }

@@ -32,6 +32,13 @@ func (d *decoder) secret(o *object, key string, dst *Secret) bool {
 	return ok
 }
 
+// sinkSecret is secret for a sink's secret-bearing value (URL, token, password, header value,
+// signing secret), which also warns when a ${…} in it expands to an empty string.
+func (d *decoder) sinkSecret(o *object, key string, dst *Secret) bool {
+	d.warnEmptyRefs(o, key)
+	return d.secret(o, key, dst)
+}
+
 // enum reads a string that must be one of allowed, compared case-insensitively and stored in
 // lower case.
 func (d *decoder) enum(o *object, key string, dst *string, allowed ...string) bool {

@@ -3,7 +3,9 @@ package relay
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"slices"
 
@@ -25,7 +27,9 @@ type Loaded struct {
 }
 
 // Load reads, validates and compiles the config at path and builds its sinks, which log to logger.
-// Its error lists every problem found, each as "file:line: key: what is wrong".
+// Its error lists every problem found, each as "file:line: key: what is wrong", together with the
+// config's warnings (config.Error.Warning set; count the problems with config.Errors.Problems). On
+// success the warnings are in Runtime.Config.Warnings, and each is logged to logger at warn level.
 func Load(path string, logger *slog.Logger) (*Loaded, error) {
 	l, _, err := load(path, func(*config.Config) (*slog.Logger, error) { return logger, nil })
 	return l, err
@@ -70,18 +74,38 @@ func load(path string, loggerFor func(*config.Config) (*slog.Logger, error)) (*L
 		}
 	}
 	if len(problems) > 0 {
+		problems = append(problems, cfg.Warnings...)
 		// By line; problems of one line keep their order.
 		slices.SortStableFunc(problems, func(a, b *config.Error) int { return cmp.Compare(a.Line, b.Line) })
 		return nil, nil, problems
 	}
+	for _, w := range cfg.Warnings {
+		logger.Warn("config warning", "warning", w.Error())
+	}
 	return &Loaded{Runtime: &router.Runtime{Config: cfg, Rules: rs}, Targets: targets}, logger, nil
 }
 
-// OpenStore opens the storage that cfg names.
+// OpenStore opens the storage that cfg names, creating an SQLite database that does not exist yet.
+// Only serve should: other commands use OpenExistingStore.
 func OpenStore(ctx context.Context, cfg config.Storage, logger *slog.Logger) (store.Store, error) {
+	return openStore(ctx, cfg, logger, false)
+}
+
+// OpenExistingStore is OpenStore for every command but serve (replay and the like): it never creates
+// an SQLite database. A missing one is an error naming its path, since it means the config points
+// somewhere serve never ran.
+func OpenExistingStore(ctx context.Context, cfg config.Storage, logger *slog.Logger) (store.Store, error) {
+	s, err := openStore(ctx, cfg, logger, true)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("storage: %s does not exist (run serve first, or check storage.path)", cfg.Path)
+	}
+	return s, err
+}
+
+func openStore(ctx context.Context, cfg config.Storage, logger *slog.Logger, mustExist bool) (store.Store, error) {
 	switch cfg.Driver {
 	case "", "sqlite":
-		s, err := sqlite.Open(cfg.Path, sqlite.Options{Logger: logger})
+		s, err := sqlite.Open(cfg.Path, sqlite.Options{Logger: logger, MustExist: mustExist})
 		if err != nil {
 			return nil, err
 		}

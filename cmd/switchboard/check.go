@@ -12,7 +12,8 @@ import (
 )
 
 // checkCmd validates a config completely (keys, references, expressions, templates, sinks) and prints
-// every problem, or a one-line summary. It never prints a secret.
+// every problem and warning, then a one-line summary when there is no problem. Only problems make it
+// exit 1; warnings alone exit 0. It never prints a secret.
 func checkCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check", stderr)
 	configPath := fs.String("config", defaultConfig(), "config file")
@@ -26,12 +27,15 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 			for _, e := range es {
 				fmt.Fprintln(stdout, e.Error())
 			}
-			fmt.Fprintf(stderr, "%s: %d problem(s)\n", *configPath, len(es))
+			fmt.Fprintf(stderr, "%s: %d problem(s)%s\n", *configPath, es.Problems(), warningCount(len(es)-es.Problems()))
 			return exitError{1}
 		}
 		return err
 	}
 	cfg := loaded.Runtime.Config
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(stdout, w.Error())
+	}
 	types := map[string]int{}
 	for _, s := range cfg.Sinks {
 		types[s.Type]++
@@ -41,7 +45,15 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 		kinds = append(kinds, fmt.Sprintf("%d %s", n, t))
 	}
 	sort.Strings(kinds)
-	fmt.Fprintf(stdout, "%s: ok: %d rule(s), %d sink(s) (%s), storage %s\n",
-		*configPath, len(cfg.Rules), len(cfg.Sinks), strings.Join(kinds, ", "), cfg.Storage.Driver)
+	fmt.Fprintf(stdout, "%s: ok: %d rule(s), %d sink(s) (%s), storage %s%s\n",
+		*configPath, len(cfg.Rules), len(cfg.Sinks), strings.Join(kinds, ", "), cfg.Storage.Driver, warningCount(len(cfg.Warnings)))
 	return nil
+}
+
+// warningCount is ", N warning(s)" for a summary line, or "" when there are none.
+func warningCount(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d warning(s)", n)
 }

@@ -56,6 +56,9 @@ func testCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, err.Error())
 		return exitError{1}
 	}
+	for _, w := range loaded.Runtime.Config.Warnings {
+		fmt.Fprintln(stderr, w.Error()) // on stderr, as problems are
+	}
 	failed := false
 	for _, p := range payloads {
 		res := dryRun(loaded, p, stdin)

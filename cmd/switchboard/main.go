@@ -42,10 +42,14 @@ Usage:
   switchboard replay  [--config FILE] (--dead | --call ID | --delivery ID)
   switchboard version
 
-FILE defaults to $SWITCHBOARD_CONFIG, or switchboard.yaml.
+FILE defaults to $SWITCHBOARD_CONFIG, or switchboard.yaml. Relative paths inside it are relative
+to its folder.
+
+Exit status: 0 success, 1 failure (invalid config or payload, storage, unknown id), 2 usage error.
 `
 
-// run executes one command line and returns the exit status.
+// run executes one command line and returns the exit status, the same for every command: 0 success,
+// 1 failure (reported on stderr), 2 usage error (errUsage, with the usage printed).
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
@@ -62,6 +66,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "replay":
 		err = replayCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "switchboard version: takes no arguments\n\n%s", usage)
+			return 2
+		}
 		fmt.Fprintln(stdout, versionString())
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

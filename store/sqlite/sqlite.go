@@ -53,6 +53,9 @@ type Options struct {
 	// PollInterval is how often Watch looks for deliveries requeued by another process (such as
 	// switchboard replay); default 1s, negative disables polling.
 	PollInterval time.Duration
+	// MustExist makes Open fail, with an error wrapping fs.ErrNotExist, when the database file does not
+	// exist, instead of creating it (and its directory).
+	MustExist bool
 }
 
 // Store is a store.Store on one SQLite file. Its methods are safe for concurrent use.
@@ -77,14 +80,19 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// Open opens (creating it and its directory if needed) the database at path and brings its schema up
-// to date.
+// Open opens (creating it and its directory if needed, unless opts.MustExist) the database at path and
+// brings its schema up to date.
 func Open(path string, opts Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open sqlite store: path is empty: set storage.path")
 	}
 	if strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("open sqlite store %q: path must not contain '?'", path)
+	}
+	if opts.MustExist {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("open sqlite store: %w", err)
+		}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
