@@ -4,12 +4,21 @@
 //
 // Implementations: store/sqlite (embedded default) and store/postgres (several replicas). Both pass the
 // conformance suite in store/storetest.
+//
+// Bytes: a call is never refused for the bytes of its payload. The raw body and each rendered message
+// are kept as bytes (BLOB, bytea) and come back exactly as given, NUL bytes and invalid UTF-8
+// included. The text fields that may quote a payload (a call's Status, a delivery's LastError, an
+// attempt's Error and Reason) are stored through CleanText, so NUL and invalid UTF-8 there become
+// U+FFFD on every store alike: PostgreSQL's text type accepts neither, and these fields are for
+// reading, not for replaying (the raw body is the record of what was received).
 package store
 
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // State is where a delivery is in its life.
@@ -198,4 +207,15 @@ type Store interface {
 	// Close waits for in-progress commits and releases the store. Afterwards methods return ErrClosed,
 	// and Close again returns nil.
 	Close() error
+}
+
+// CleanText returns s as stores keep a text field that may quote a payload (a call's status, a
+// delivery's last error, an attempt's error): every NUL byte and every run of invalid UTF-8 becomes
+// U+FFFD. PostgreSQL's text type rejects both, and the admin API must answer valid JSON; the raw body
+// and the rendered message, which are kept as bytes, are never cleaned.
+func CleanText(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsRune(s, 0) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }

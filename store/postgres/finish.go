@@ -67,6 +67,7 @@ func (s *Store) Finish(ctx context.Context, id int64, owner string, o store.Outc
 // finishArgs are finishSQL's arguments for r, at now.
 func finishArgs(r finishReq, now time.Time) []any {
 	a := r.o.Attempt
+	a.Error, a.Reason = store.CleanText(a.Error), store.CleanText(a.Reason)
 	started := a.StartedAt
 	if started.IsZero() {
 		started = now

@@ -81,9 +81,9 @@ func (s *Store) commitBatch(ctx context.Context, batch []*ingestReq) error {
 		actions, messages, dead := make([]int32, n), make([][]byte, n), make([]bool, n)
 		for i, d := range r.ds {
 			rules[i], actions[i], sinks[i], messages[i] = d.Rule, int32(d.Action), d.Sink, d.Message
-			dead[i], reasons[i], errs[i] = d.Dead, d.Reason, d.Error
+			dead[i], reasons[i], errs[i] = d.Dead, store.CleanText(d.Reason), store.CleanText(d.Error)
 		}
-		b.Queue(insertCall, c.ID, received, c.Status, matched, c.Raw,
+		b.Queue(insertCall, c.ID, received, store.CleanText(c.Status), matched, c.Raw,
 			rules, actions, sinks, messages, dead, reasons, errs)
 	}
 

@@ -120,6 +120,7 @@ func (s *Store) finishBatch(batch []*store.BatchItem[finishReq]) error {
 // finishOne finishes one delivery inside the batch's transaction.
 func (s *Store) finishOne(ctx context.Context, tx *sql.Tx, update, attempt *sql.Stmt, r finishReq, now int64) error {
 	a := r.o.Attempt
+	a.Error, a.Reason = store.CleanText(a.Error), store.CleanText(a.Reason)
 	var number int
 	err := update.QueryRowContext(ctx,
 		string(r.o.State), nanos(r.o.NextAttemptAt), r.due, a.Error, a.Reason, a.StatusCode, now,

@@ -111,7 +111,7 @@ func insertOne(ctx context.Context, insCall, insDelivery *sql.Stmt, r *store.Ing
 	if err != nil {
 		return nil, fmt.Errorf("ingest call %d: encode matched rules: %w", c.ID, err)
 	}
-	res, err := insCall.ExecContext(ctx, c.ID, nanos(received), c.Status, string(mj), c.Raw)
+	res, err := insCall.ExecContext(ctx, c.ID, nanos(received), store.CleanText(c.Status), string(mj), c.Raw)
 	if err != nil {
 		return nil, fmt.Errorf("ingest call %d: %w", c.ID, err)
 	}
@@ -128,7 +128,7 @@ func insertOne(ctx context.Context, insCall, insDelivery *sql.Stmt, r *store.Ing
 			state, due = store.Dead, sql.NullInt64{}
 		}
 		res, err := insDelivery.ExecContext(ctx, c.ID, d.Rule, d.Action, d.Sink, d.Message, string(state),
-			rn, due, rn, rn, d.Error, d.Reason, rn)
+			rn, due, rn, rn, store.CleanText(d.Error), store.CleanText(d.Reason), rn)
 		if err != nil {
 			return nil, fmt.Errorf("ingest call %d: delivery %d: %w", c.ID, i, err)
 		}

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IngestThenRead", testIngestThenRead},
 		{"IngestZeroReceivedAt", testIngestZeroReceivedAt},
 		{"IngestCanceledContext", testIngestCanceled},
+		{"HostileBytes", testHostileBytes},
 		{"ListCalls", testListCalls},
 		{"ListDeliveries", testListDeliveries},
 		{"DuplicateSequential", testDuplicateSequential},
