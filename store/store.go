@@ -78,8 +78,12 @@ type Delivery struct {
 	Sink    string
 	Message []byte
 	State   State
-	// Attempts counts attempts started (a claim starts one), including one cut short by a crash.
-	Attempts      int
+	// Attempts counts attempts started (a claim starts one), including one cut short by a crash,
+	// since the delivery was created or last replayed: it is what max_attempts limits.
+	Attempts int
+	// AttemptNumber is the number of the latest attempt started: counted like Attempts but never
+	// reset, so the attempt history numbers only grow, across replays too.
+	AttemptNumber int
 	NextAttemptAt time.Time
 	// ReceivedAt is when the call was received; delivery latency is measured from it.
 	ReceivedAt time.Time
@@ -159,11 +163,11 @@ type Store interface {
 
 	// Claim leases up to limit deliveries of sink that are due at now: pending with NextAttemptAt <= now,
 	// or in flight with an expired lease. Each claimed delivery is InFlight, leased to owner until
-	// now+lease, with Attempts incremented. Two concurrent claims never return the same delivery.
+	// now+lease, with Attempts and AttemptNumber incremented. Two concurrent claims never return the same delivery.
 	Claim(ctx context.Context, sink, owner string, limit int, lease time.Duration, now time.Time) ([]*Delivery, error)
 	// Finish records an attempt and moves a delivery leased to owner to its outcome's state, clearing
 	// the lease; it sets LastError, LastReason and LastStatus from the attempt. The attempt is recorded
-	// with Number = the delivery's Attempts. Implementations may group concurrent calls into one
+	// with Number = the delivery's AttemptNumber. Implementations may group concurrent calls into one
 	// transaction; each caller still gets its own outcome (a lost lease fails only its caller) and
 	// Finish returns only after its own change committed.
 	Finish(ctx context.Context, id int64, owner string, o Outcome) error
@@ -179,8 +183,8 @@ type Store interface {
 	// A change committed after Watch returned is always notified.
 	Watch(ctx context.Context, fn func(sink string)) error
 
-	// Requeue makes the selected deliveries pending again, due now, with Attempts reset and QueuedAt
-	// set to now, and returns how many it requeued. A DeliveryID that does not exist returns
+	// Requeue makes the selected deliveries pending again, due now, with Attempts reset (a replay gets
+	// the whole max_attempts budget; AttemptNumber goes on growing) and QueuedAt set to now, and returns how many it requeued. A DeliveryID that does not exist returns
 	// ErrNotFound; an in-flight one is left alone and counts 0.
 	Requeue(ctx context.Context, sel Selector, now time.Time) (int, error)
 

@@ -16,7 +16,8 @@ const defaultLimit = 100
 
 // deliveryCols are the columns scanDelivery reads, in order.
 const deliveryCols = `id, call_id, rule, action, sink, message, state, attempts, next_attempt_at,
-	received_at, queued_at, lease_owner, lease_expires, last_error, last_reason, last_status, updated_at`
+	received_at, queued_at, lease_owner, lease_expires, last_error, last_reason, last_status, updated_at,
+	attempt_number`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -25,7 +26,8 @@ func scanDelivery(row scanner) (*store.Delivery, error) {
 	var state string
 	var next, received, queued, expires, updated int64
 	err := row.Scan(&d.ID, &d.CallID, &d.Rule, &d.Action, &d.Sink, &d.Message, &state, &d.Attempts, &next,
-		&received, &queued, &d.LeaseOwner, &expires, &d.LastError, &d.LastReason, &d.LastStatus, &updated)
+		&received, &queued, &d.LeaseOwner, &expires, &d.LastError, &d.LastReason, &d.LastStatus, &updated,
+		&d.AttemptNumber)
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"QueuedSinks", testQueuedSinks},
 		{"Watch", testWatch},
 		{"RequeueErrors", testRequeueErrors},
+		{"AttemptNumbers", testAttemptNumbers},
 		{"Purge", testPurge},
 		{"Stats", testStats},
 		{"Close", testClose},
