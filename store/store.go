@@ -139,6 +139,23 @@ type CallFilter struct {
 	Limit    int   // default 100
 }
 
+// Retention is what Purge deletes: what is older than its cutoffs.
+type Retention struct {
+	// Finished is the cutoff for delivered deliveries (by their last update) and for calls (by
+	// their arrival) that have no deliveries left; zero keeps them.
+	Finished time.Time
+	// Dead is the cutoff for dead deliveries, by the time they died or were last replayed; zero
+	// keeps them until replayed.
+	Dead time.Time
+}
+
+// Purged counts what one Purge deleted.
+type Purged struct {
+	Calls      int
+	Deliveries int // delivered
+	Dead       int // dead
+}
+
 // SinkStats is the queue of one sink, for metrics.
 type SinkStats struct {
 	Sink     string
@@ -199,10 +216,11 @@ type Store interface {
 	// Attempts returns the attempts of one delivery, oldest first.
 	Attempts(ctx context.Context, deliveryID int64) ([]Attempt, error)
 
-	// Purge deletes deliveries that are delivered or dead and were last updated before cutoff, their
-	// attempts, and calls received before cutoff that have no deliveries left. It returns the number
-	// of calls deleted.
-	Purge(ctx context.Context, cutoff time.Time) (int, error)
+	// Purge deletes delivered deliveries last updated before r.Finished, dead deliveries last
+	// updated before r.Dead, their attempts, and calls received before r.Finished that have no
+	// deliveries left (so a call is kept while it has a dead letter). A zero time deletes nothing of
+	// its kind. It returns how many it deleted of each kind.
+	Purge(ctx context.Context, r Retention) (Purged, error)
 	// Stats returns the queue of every sink that has pending, in-flight or dead deliveries. It is cheap
 	// enough to call on every metrics scrape.
 	Stats(ctx context.Context) ([]SinkStats, error)

@@ -351,12 +351,12 @@ func TestPurge(t *testing.T) {
 	if err := s.Finish(ctx, old[0], "w", store.Outcome{State: store.Delivered, Attempt: store.Attempt{StartedAt: t0, Result: "success"}}); err != nil {
 		t.Fatalf("Finish: %v", err)
 	}
-	n, err := s.Purge(ctx, cutoff)
+	p, err := s.Purge(ctx, store.Retention{Finished: cutoff, Dead: cutoff})
 	if err != nil {
 		t.Fatalf("Purge: %v", err)
 	}
-	if n != 1 {
-		t.Errorf("Purge = %d calls, want 1 (call 1; call 2 has a pending delivery, call 3 is recent)", n)
+	if want := (store.Purged{Calls: 1, Deliveries: 1, Dead: 1}); p != want {
+		t.Errorf("Purge = %+v, want %+v (call 1 and its two deliveries; call 2 has a pending delivery, call 3 is recent)", p, want)
 	}
 	if _, err := s.GetCall(ctx, 1); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetCall(1) after Purge = %v, want ErrNotFound", err)
