@@ -16,6 +16,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,8 +35,12 @@ const (
 
 // Errors returned by stores.
 var (
-	// ErrDuplicate is returned by Ingest when a call with the same id was already stored.
+	// ErrDuplicate is returned by Ingest when a call with the same id and the same content (see
+	// SameContent) was already stored.
 	ErrDuplicate = errors.New("duplicate call id")
+	// ErrConflict is returned by Ingest when a call with the same id but other content was already
+	// stored. It wraps ErrDuplicate: nothing is stored either way.
+	ErrConflict = fmt.Errorf("%w with different content", ErrDuplicate)
 	// ErrNotFound is returned when a call or delivery does not exist.
 	ErrNotFound = errors.New("not found")
 	// ErrLeaseLost is returned by Finish when the delivery is no longer leased to the caller (its lease
@@ -170,7 +175,8 @@ type SinkStats struct {
 type Store interface {
 	// Ingest stores a call and its deliveries in one durable transaction, returning the deliveries'
 	// ids in order. It returns only after the commit is durable (fsync), and ErrDuplicate when a call
-	// with the same id exists (then nothing is stored). Implementations may group concurrent calls
+	// with the same id exists (then nothing is stored), or ErrConflict when that call's raw body has
+	// other content (SameContent). Implementations may group concurrent calls
 	// into one transaction; a failing group fails only its own callers.
 	//
 	// The store takes c.ReceivedAt (the time of the commit when zero) as the deliveries' creation

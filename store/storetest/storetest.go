@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListDeliveries", testListDeliveries},
 		{"DuplicateSequential", testDuplicateSequential},
 		{"DuplicateConcurrent", testDuplicateConcurrent},
+		{"DuplicateContent", testDuplicateContent},
 		{"ConcurrentIngest", testConcurrentIngest},
 		{"ClaimOnlyDueInOrder", testClaimDueOrdered},
 		{"ClaimConcurrent", testClaimConcurrent},
