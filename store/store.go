@@ -140,9 +140,24 @@ type DeliveryFilter struct {
 
 // CallFilter narrows ListCalls.
 type CallFilter struct {
-	BeforeID int64 // for paging: only ids smaller than this; 0 for the newest
-	Limit    int   // default 100
+	// Before pages: only calls after it in the list (received earlier, or at the same time with a
+	// smaller id); zero for the newest. Pass the Cursor of the last call of the previous page.
+	Before CallCursor
+	Limit  int // default 100
 }
+
+// CallCursor is a call's place in ListCalls' order: newest first by the time it was received, then by
+// id.
+type CallCursor struct {
+	ReceivedAt time.Time
+	ID         int64
+}
+
+// IsZero reports whether c is the zero cursor (the start of the list).
+func (c CallCursor) IsZero() bool { return c.ReceivedAt.IsZero() && c.ID == 0 }
+
+// Cursor returns the call's place in ListCalls' order.
+func (c *Call) Cursor() CallCursor { return CallCursor{ReceivedAt: c.ReceivedAt, ID: c.ID} }
 
 // Retention is what Purge deletes: what is older than its cutoffs.
 type Retention struct {
@@ -213,7 +228,8 @@ type Store interface {
 
 	// GetCall returns one call, or ErrNotFound.
 	GetCall(ctx context.Context, id int64) (*Call, error)
-	// ListCalls returns calls newest first.
+	// ListCalls returns calls newest first: by ReceivedAt descending, then by id descending (calls
+	// arrive in any id order).
 	ListCalls(ctx context.Context, f CallFilter) ([]*Call, error)
 	// GetDelivery returns one delivery, or ErrNotFound.
 	GetDelivery(ctx context.Context, id int64) (*Delivery, error)

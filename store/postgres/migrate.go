@@ -75,6 +75,10 @@ var migrations = []string{
 	UPDATE deliveries d SET attempt_number = greatest(d.attempts,
 		coalesce((SELECT max(number) FROM delivery_attempts a WHERE a.delivery_id = d.id), 0))
 	WHERE d.attempts > 0 OR EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = d.id);`,
+
+	// 3: ListCalls pages by arrival, newest first: (received_at, id). Purge reads it too.
+	`DROP INDEX calls_received_at;
+	CREATE INDEX calls_received ON calls (received_at, id);`,
 }
 
 // migrationLock is the first key of the advisory lock taken while migrating; the second is a hash of

@@ -46,7 +46,9 @@ func (s *Store) GetCall(ctx context.Context, id int64) (*store.Call, error) {
 	return c, nil
 }
 
-// ListCalls returns calls newest (highest id) first; a Limit of zero or less means 100.
+// ListCalls returns calls newest first, by (received_at, id) descending, read through the index
+// calls_received; f.Before continues after a call of the previous page. A Limit of zero or less
+// means 100.
 func (s *Store) ListCalls(ctx context.Context, f store.CallFilter) ([]*store.Call, error) {
 	if err := s.check(); err != nil {
 		return nil, err
@@ -55,11 +57,12 @@ func (s *Store) ListCalls(ctx context.Context, f store.CallFilter) ([]*store.Cal
 	if limit <= 0 {
 		limit = defaultLimit
 	}
-	q := `SELECT ` + callCols + ` FROM calls ORDER BY id DESC LIMIT $1`
+	q := `SELECT ` + callCols + ` FROM calls ORDER BY received_at DESC, id DESC LIMIT $1`
 	args := []any{limit}
-	if f.BeforeID != 0 {
-		q = `SELECT ` + callCols + ` FROM calls WHERE id < $2 ORDER BY id DESC LIMIT $1`
-		args = append(args, f.BeforeID)
+	if !f.Before.IsZero() {
+		q = `SELECT ` + callCols + ` FROM calls WHERE (received_at, id) < ($2, $3)
+			ORDER BY received_at DESC, id DESC LIMIT $1`
+		args = append(args, f.Before.ReceivedAt, f.Before.ID)
 	}
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {

@@ -379,7 +379,7 @@ func TestListPaging(t *testing.T) {
 			t.Fatalf("Ingest: %v", err)
 		}
 	}
-	calls, err := s.ListCalls(ctx, store.CallFilter{BeforeID: 4, Limit: 2})
+	calls, err := s.ListCalls(ctx, store.CallFilter{Before: store.CallCursor{ReceivedAt: t0, ID: 4}, Limit: 2})
 	if err != nil {
 		t.Fatalf("ListCalls: %v", err)
 	}

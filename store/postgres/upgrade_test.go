@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-relay/switchboard/store/storetest"
 )
 
 // v1Seed is data as the first released schema held it: call 1 with a pending delivery that was
@@ -54,4 +56,10 @@ func TestUpgradeFromVersion1(t *testing.T) {
 			t.Errorf("claimed delivery: Attempts %d AttemptNumber %d, want 1 and 3 (after the highest recorded, 2)", got[0].Attempts, got[0].AttemptNumber)
 		}
 	})
+}
+
+// TestUpgradeKeepsWorking checks, on a version 1 schema, what later versions read differently:
+// paging by arrival and telling a duplicate from a conflict against a call stored by the old version.
+func TestUpgradeKeepsWorking(t *testing.T) {
+	storetest.UpgradeChecks(t, open(t, schemaV1(t)))
 }

@@ -9,7 +9,8 @@ import (
 
 // purgeSteps run in order, each repeated until it deletes fewer than a batch; calls go last, once
 // their deliveries are gone. Their arguments are a cutoff and the batch size; count says which
-// field of store.Purged the deleted rows add to (nil: not counted).
+// field of store.Purged the deleted rows add to (nil: not counted). The deliveries' state IN (…)
+// repeats the predicate of the partial index deliveries_finished, so that SQLite reads it.
 var purgeSteps = []struct {
 	what   string
 	sql    string
@@ -17,10 +18,10 @@ var purgeSteps = []struct {
 	count  func(*store.Purged) *int
 }{
 	{"purge delivered deliveries", `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries
-		WHERE state = 'delivered' AND updated_at < ? LIMIT ?)`,
+		WHERE state IN ('delivered', 'dead') AND state = 'delivered' AND updated_at < ? LIMIT ?)`,
 		func(r store.Retention) time.Time { return r.Finished }, func(p *store.Purged) *int { return &p.Deliveries }},
 	{"purge dead deliveries", `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries
-		WHERE state = 'dead' AND updated_at < ? LIMIT ?)`,
+		WHERE state IN ('delivered', 'dead') AND state = 'dead' AND updated_at < ? LIMIT ?)`,
 		func(r store.Retention) time.Time { return r.Dead }, func(p *store.Purged) *int { return &p.Dead }},
 	{"purge wakeups", `DELETE FROM wakeups WHERE id IN (SELECT id FROM wakeups WHERE at < ? LIMIT ?)`,
 		func(r store.Retention) time.Time { return r.Finished }, nil},

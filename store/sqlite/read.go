@@ -69,7 +69,8 @@ func (s *Store) GetCall(ctx context.Context, id int64) (*store.Call, error) {
 	return c, nil
 }
 
-// ListCalls returns calls by descending id (newest first, since call ids grow over time).
+// ListCalls returns calls newest first, by (received_at, id) descending, read through the index
+// calls_received; f.Before continues after a call of the previous page.
 func (s *Store) ListCalls(ctx context.Context, f store.CallFilter) ([]*store.Call, error) {
 	if s.isClosed() {
 		return nil, store.ErrClosed
@@ -80,11 +81,11 @@ func (s *Store) ListCalls(ctx context.Context, f store.CallFilter) ([]*store.Cal
 	}
 	q := `SELECT id, received_at, status, matched, raw FROM calls`
 	var args []any
-	if f.BeforeID > 0 {
-		q += ` WHERE id < ?`
-		args = append(args, f.BeforeID)
+	if !f.Before.IsZero() {
+		q += ` WHERE (received_at, id) < (?, ?)`
+		args = append(args, nanos(f.Before.ReceivedAt), f.Before.ID)
 	}
-	q += ` ORDER BY id DESC LIMIT ?`
+	q += ` ORDER BY received_at DESC, id DESC LIMIT ?`
 	args = append(args, limit)
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {

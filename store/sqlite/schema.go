@@ -84,6 +84,10 @@ var migrations = []string{
 	UPDATE deliveries SET attempt_number = max(attempts,
 		coalesce((SELECT max(number) FROM delivery_attempts a WHERE a.delivery_id = deliveries.id), 0))
 	WHERE attempts > 0 OR EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = deliveries.id);`,
+
+	// 3: ListCalls pages by arrival, newest first: (received_at, id). Purge reads it too.
+	`DROP INDEX calls_received_at;
+	CREATE INDEX calls_received ON calls (received_at, id);`,
 }
 
 // migrate brings the schema up to date on the writer connection.

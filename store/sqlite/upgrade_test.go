@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/switchboard-relay/switchboard/store/storetest"
 )
 
 // v1Seed is data as the first released schema held it: call 1 with a pending delivery that was
@@ -56,4 +58,15 @@ func TestUpgradeFromVersion1(t *testing.T) {
 			t.Errorf("claimed delivery: Attempts %d AttemptNumber %d, want 1 and 3 (after the highest recorded, 2)", got[0].Attempts, got[0].AttemptNumber)
 		}
 	})
+}
+
+// TestUpgradeKeepsWorking checks, on a version 1 database, what later versions read differently:
+// paging by arrival and telling a duplicate from a conflict against a call stored by the old version.
+func TestUpgradeKeepsWorking(t *testing.T) {
+	s, err := Open(openV1(t), Options{})
+	if err != nil {
+		t.Fatalf("Open(version 1 database) error = %v, want nil", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	storetest.UpgradeChecks(t, s)
 }
