@@ -85,7 +85,7 @@ func TestIngestDuplicate(t *testing.T) {
 }
 
 // TestIngestBatchIsolatesBadCall sends concurrent calls of which one the database rejects (a NUL byte
-// in a text column): only that caller fails.
+// in a rule name, which comes from the config and is stored as it is): only that caller fails.
 func TestIngestBatchIsolatesBadCall(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
@@ -94,10 +94,11 @@ func TestIngestBatchIsolatesBadCall(t *testing.T) {
 	for i := range n {
 		go func() {
 			c := call(int64(i+1), t0)
+			d := pending("slack")
 			if i == 5 {
-				c.Status = "bad\x00status"
+				c.Status, d.Rule = "bad", "bad\x00rule"
 			}
-			_, err := s.Ingest(ctx, c, []store.NewDelivery{pending("slack")})
+			_, err := s.Ingest(ctx, c, []store.NewDelivery{d})
 			if err != nil {
 				err = errors.Join(errors.New(c.Status), err)
 			}
