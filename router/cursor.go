@@ -23,12 +23,12 @@ func formatCursor(c store.CallCursor) string {
 // place, found in the store: a call that does not exist is 404). It answers the request itself and
 // returns false when before= is not usable.
 func (r *Router) parseCursor(w http.ResponseWriter, req *http.Request, s string) (store.CallCursor, bool) {
-	if s == "" {
+	if s == "" || s == "0" { // 0 was "from the newest" before cursors
 		return store.CallCursor{}, true
 	}
 	const form = `before must be the next_before of the previous page ("received_at,id") or a call id`
 	if id, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if id <= 0 {
+		if id < 0 {
 			writeError(w, http.StatusBadRequest, form)
 			return store.CallCursor{}, false
 		}

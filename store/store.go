@@ -17,9 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // State is where a delivery is in its life.
@@ -191,8 +189,8 @@ type Store interface {
 	// Ingest stores a call and its deliveries in one durable transaction, returning the deliveries'
 	// ids in order. It returns only after the commit is durable (fsync), and ErrDuplicate when a call
 	// with the same id exists (then nothing is stored), or ErrConflict when that call's raw body has
-	// other content (SameContent). Implementations may group concurrent calls
-	// into one transaction; a failing group fails only its own callers.
+	// other content (SameContent). Implementations may group concurrent calls into one transaction;
+	// a failing group fails only its own callers.
 	//
 	// The store takes c.ReceivedAt (the time of the commit when zero) as the deliveries' creation
 	// time: new pending deliveries are due at c.ReceivedAt and their QueuedAt and ReceivedAt are
@@ -201,7 +199,8 @@ type Store interface {
 
 	// Claim leases up to limit deliveries of sink that are due at now: pending with NextAttemptAt <= now,
 	// or in flight with an expired lease. Each claimed delivery is InFlight, leased to owner until
-	// now+lease, with Attempts and AttemptNumber incremented. Two concurrent claims never return the same delivery.
+	// now+lease, with Attempts and AttemptNumber incremented. Two concurrent claims never return the
+	// same delivery.
 	Claim(ctx context.Context, sink, owner string, limit int, lease time.Duration, now time.Time) ([]*Delivery, error)
 	// Finish records an attempt and moves a delivery leased to owner to its outcome's state, clearing
 	// the lease; it sets LastError, LastReason and LastStatus from the attempt. The attempt is recorded
@@ -222,8 +221,9 @@ type Store interface {
 	Watch(ctx context.Context, fn func(sink string)) error
 
 	// Requeue makes the selected deliveries pending again, due now, with Attempts reset (a replay gets
-	// the whole max_attempts budget; AttemptNumber goes on growing) and QueuedAt set to now, and returns how many it requeued. A DeliveryID that does not exist returns
-	// ErrNotFound; an in-flight one is left alone and counts 0.
+	// the whole max_attempts budget; AttemptNumber goes on growing) and QueuedAt set to now, and
+	// returns how many it requeued. A DeliveryID that does not exist returns ErrNotFound; an
+	// in-flight one is left alone and counts 0.
 	Requeue(ctx context.Context, sel Selector, now time.Time) (int, error)
 
 	// GetCall returns one call, or ErrNotFound.
@@ -251,15 +251,4 @@ type Store interface {
 	// Close waits for in-progress commits and releases the store. Afterwards methods return ErrClosed,
 	// and Close again returns nil.
 	Close() error
-}
-
-// CleanText returns s as stores keep a text field that may quote a payload (a call's status, a
-// delivery's last error, an attempt's error): every NUL byte and every run of invalid UTF-8 becomes
-// U+FFFD. PostgreSQL's text type rejects both, and the admin API must answer valid JSON; the raw body
-// and the rendered message, which are kept as bytes, are never cleaned.
-func CleanText(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsRune(s, 0) {
-		return s
-	}
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
