@@ -1,10 +1,15 @@
 package relay
 
 import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchboard-relay/switchboard/config"
+	"github.com/switchboard-relay/switchboard/router"
 	"github.com/switchboard-relay/switchboard/store"
 )
 
@@ -31,5 +36,37 @@ func TestRetention(t *testing.T) {
 				t.Errorf("retention(%+v) = %+v, %t; want %+v, %t", tt.s, got, ok, tt.want, tt.wantOK)
 			}
 		})
+	}
+}
+
+// purgeStore is a store whose Purge records its cutoffs and reports fixed counts.
+type purgeStore struct {
+	store.Store
+	got []store.Retention
+}
+
+func (s *purgeStore) Purge(_ context.Context, r store.Retention) (store.Purged, error) {
+	s.got = append(s.got, r)
+	return store.Purged{Calls: 1, Deliveries: 2, Dead: 3}, nil
+}
+
+// TestPurgeLoopLogsEachKind runs one purge (the loop's first, at start) and checks that it logs how
+// many calls, deliveries and dead deliveries it removed.
+func TestPurgeLoopLogsEachKind(t *testing.T) {
+	st := &purgeStore{}
+	cfg := &config.Config{Storage: config.Storage{Retention: time.Hour, DeadLetterRetention: 2 * time.Hour}}
+	rt := &router.Runtime{Config: cfg}
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel() // the loop purges once at start, then sees ctx done
+	purgeLoop(ctx, st, func() *router.Runtime { return rt }, log)
+	if len(st.got) != 1 || st.got[0].Dead.IsZero() || !st.got[0].Dead.Before(st.got[0].Finished) {
+		t.Errorf("Purge calls = %+v, want one with a dead-letter cutoff before the finished one", st.got)
+	}
+	for _, want := range []string{"calls=1", "deliveries=2", "dead_deliveries=3"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log = %q, want it to contain %q", logs.String(), want)
+		}
 	}
 }
