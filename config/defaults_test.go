@@ -17,7 +17,7 @@ func TestDefaults(t *testing.T) {
 	want := &Config{
 		File:    "f.yaml",
 		Server:  Server{Listen: ":8080", WebhookPath: "/webhooks/intellixent", MaxBodyBytes: 4 << 20},
-		Storage: Storage{Driver: "sqlite", Path: dbPath, Retention: 720 * time.Hour, Lease: 2 * time.Minute},
+		Storage: Storage{Driver: "sqlite", Path: dbPath, Retention: 720 * time.Hour, DeadLetterRetention: 2160 * time.Hour, Lease: 2 * time.Minute},
 		Log:     Log{Format: "text", Level: "info"},
 		Defaults: Delivery{
 			Retry:       Retry{MaxAttempts: 12, InitialBackoff: 2 * time.Second, MaxBackoff: 10 * time.Minute, MaxAge: 48 * time.Hour},

@@ -8,7 +8,7 @@ import (
 var (
 	serverKeys   = []string{"listen", "webhook_path", "auth", "max_body_bytes", "admin_token"}
 	authKeys     = []string{"token"}
-	storageKeys  = []string{"driver", "path", "dsn", "retention", "lease"}
+	storageKeys  = []string{"driver", "path", "dsn", "retention", "dead_letter_retention", "lease"}
 	logKeys      = []string{"format", "level", "show_phone_numbers"}
 	deliveryKeys = []string{"retry", "concurrency"}
 	retryKeys    = []string{"max_attempts", "initial_backoff", "max_backoff", "max_age"}
@@ -23,6 +23,9 @@ const (
 	DefaultRetention    = 720 * time.Hour
 	DefaultLease        = 2 * time.Minute
 )
+
+// DefaultDeadLetterRetention is how long dead deliveries (and their calls) are kept unless replayed.
+const DefaultDeadLetterRetention = 2160 * time.Hour
 
 func (d *decoder) server(o *object) Server {
 	s := Server{Listen: DefaultListen, WebhookPath: DefaultWebhookPath, MaxBodyBytes: DefaultMaxBodyBytes}
@@ -44,11 +47,13 @@ func (d *decoder) server(o *object) Server {
 }
 
 func (d *decoder) storage(o *object) Storage {
-	s := Storage{Driver: "sqlite", Path: ResolvePath(d.file, DefaultStoragePath), Retention: DefaultRetention, Lease: DefaultLease}
+	s := Storage{Driver: "sqlite", Path: ResolvePath(d.file, DefaultStoragePath), Retention: DefaultRetention,
+		DeadLetterRetention: DefaultDeadLetterRetention, Lease: DefaultLease}
 	d.enum(o, "driver", &s.Driver, "sqlite", "postgres")
 	d.path(o, "path", &s.Path)
 	d.secret(o, "dsn", &s.DSN)
 	d.duration(o, "retention", &s.Retention, true)
+	d.duration(o, "dead_letter_retention", &s.DeadLetterRetention, true)
 	d.duration(o, "lease", &s.Lease, false)
 	if s.Driver == "postgres" && s.DSN == "" {
 		d.missing(o, "dsn", "the postgres driver needs a connection string such as ${DATABASE_URL}")

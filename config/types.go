@@ -76,6 +76,9 @@ type Storage struct {
 	DSN  Secret // postgres connection string
 	// Retention is how long calls and finished deliveries are kept; default 720h. Zero keeps forever.
 	Retention time.Duration
+	// DeadLetterRetention is how long dead deliveries, and the calls they belong to, are kept unless
+	// replayed; default 2160h, never less than Retention. Zero keeps them until replayed.
+	DeadLetterRetention time.Duration
 	// Lease is how long a worker reserves a delivery it is sending; when a replica dies mid-send,
 	// another retries the delivery after this. Default 2m; it must exceed the longest sink timeout.
 	Lease time.Duration

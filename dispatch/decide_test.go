@@ -115,7 +115,8 @@ func TestDecide(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, x := range []float64{0, 0.5, 0.999} {
-				sd := &store.Delivery{ID: 7, Attempts: tt.attempts, QueuedAt: now.Add(-tt.queued)}
+				// Replayed after 10 attempts: the budget counts Attempts, the history AttemptNumber.
+				sd := &store.Delivery{ID: 7, Attempts: tt.attempts, AttemptNumber: tt.attempts + 10, QueuedAt: now.Add(-tt.queued)}
 				start := now.Add(-time.Second)
 				o := decide(retry, sd, tt.err, start, 250*time.Millisecond, now, func() float64 { return x })
 				a := o.Attempt
@@ -125,8 +126,8 @@ func TestDecide(t *testing.T) {
 				if a.Reason != tt.wantReason || a.StatusCode != tt.wantStatus {
 					t.Errorf("reason %q status %d, want %q %d", a.Reason, a.StatusCode, tt.wantReason, tt.wantStatus)
 				}
-				if a.DeliveryID != 7 || a.Number != tt.attempts || !a.StartedAt.Equal(start) || a.Duration != 250*time.Millisecond {
-					t.Errorf("attempt = %+v, want delivery 7, number %d, started %s, 250ms", a, tt.attempts, start)
+				if a.DeliveryID != 7 || a.Number != tt.attempts+10 || !a.StartedAt.Equal(start) || a.Duration != 250*time.Millisecond {
+					t.Errorf("attempt = %+v, want delivery 7, number %d, started %s, 250ms", a, tt.attempts+10, start)
 				}
 				if !strings.HasPrefix(a.Error, tt.wantError) {
 					t.Errorf("error = %q, want prefix %q", a.Error, tt.wantError)

@@ -203,7 +203,7 @@ func (d *Dispatcher) reapSink(ctx context.Context, sink string) {
 		}
 		for _, sd := range ds {
 			o := store.Outcome{State: store.Dead, Attempt: store.Attempt{
-				DeliveryID: sd.ID, Number: sd.Attempts, StartedAt: now, Result: resultPermanent,
+				DeliveryID: sd.ID, Number: sd.AttemptNumber, StartedAt: now, Result: resultPermanent,
 				Reason: string(sinks.ReasonConfig),
 				Error:  "sink " + quote(sink) + " is no longer configured: add it back and replay, or leave it dead",
 			}}

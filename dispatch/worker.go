@@ -234,7 +234,7 @@ func (w *worker) observe(sd *store.Delivery, o store.Outcome, elapsed time.Durat
 // full jitter between initial_backoff and the attempt's exponential cap, and never earlier than the
 // receiver's Retry-After.
 func decide(r config.Retry, sd *store.Delivery, err error, start time.Time, elapsed time.Duration, now time.Time, random func() float64) store.Outcome {
-	a := store.Attempt{DeliveryID: sd.ID, Number: sd.Attempts, StartedAt: start, Duration: elapsed}
+	a := store.Attempt{DeliveryID: sd.ID, Number: sd.AttemptNumber, StartedAt: start, Duration: elapsed}
 	if err == nil {
 		a.Result = resultSuccess
 		return store.Outcome{State: store.Delivered, Attempt: a}

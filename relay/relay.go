@@ -224,18 +224,21 @@ func Run(ctx context.Context, opts Options) error {
 	return nil
 }
 
-// purgeLoop deletes data older than storage.retention, at start and then every ten minutes.
+// purgeLoop deletes data older than storage.retention (dead letters: storage.dead_letter_retention),
+// at start and then every ten minutes, and logs how much of each kind every purge deleted.
 func purgeLoop(ctx context.Context, st store.Store, rt func() *router.Runtime, log *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
-		if keep := rt().Config.Storage.Retention; keep > 0 {
-			n, err := st.Purge(ctx, time.Now().Add(-keep))
-			switch {
-			case err != nil && ctx.Err() == nil:
+		storage := rt().Config.Storage
+		if r, ok := retention(storage, time.Now()); ok {
+			p, err := st.Purge(ctx, r)
+			if err != nil && ctx.Err() == nil {
 				log.Warn("purge old calls", "err", err)
-			case n > 0:
-				log.Info("purged calls older than storage.retention", "calls", n, "retention", keep)
+			}
+			if err == nil || p != (store.Purged{}) {
+				log.Info("purged old data", "calls", p.Calls, "deliveries", p.Deliveries, "dead_deliveries", p.Dead,
+					"retention", storage.Retention, "dead_letter_retention", storage.DeadLetterRetention)
 			}
 		}
 		select {
@@ -244,4 +247,18 @@ func purgeLoop(ctx context.Context, st store.Store, rt func() *router.Runtime, l
 		case <-t.C:
 		}
 	}
+}
+
+// retention returns the cutoffs of a purge at now, and false when nothing is purged (retention 0
+// keeps everything). Dead letters are kept for dead_letter_retention, never less than retention;
+// dead_letter_retention 0 keeps them until replayed.
+func retention(s config.Storage, now time.Time) (store.Retention, bool) {
+	if s.Retention <= 0 {
+		return store.Retention{}, false
+	}
+	r := store.Retention{Finished: now.Add(-s.Retention)}
+	if s.DeadLetterRetention > 0 {
+		r.Dead = now.Add(-max(s.Retention, s.DeadLetterRetention))
+	}
+	return r, true
 }

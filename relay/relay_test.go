@@ -32,7 +32,7 @@ func TestRelayEndToEnd(t *testing.T) {
 			`{"id": 1001, "status": "completed", "customer_phone": "+15550001111", "duration": 125, "extracted_variables": {"lead_quality": "high"}}`,
 			http.StatusAccepted, `{"call_id":1001,"matched":["hot-leads"],"deliveries":2}`},
 		{"duplicate", "/webhooks/intellixent", ingestToken,
-			`{"id": 1001, "status": "completed", "extracted_variables": {"lead_quality": "high"}}`,
+			`{"id": 1001, "duration": 125, "status": "completed", "customer_phone": "+15550001111", "extracted_variables": {"lead_quality": "high"}}`,
 			http.StatusOK, `{"call_id":1001,"duplicate":true}`},
 		{"failed call with query token", "/webhooks/intellixent?token=" + ingestToken, "",
 			`{"id": 1002, "status": "failed", "customer_phone": null}`,

@@ -91,21 +91,33 @@ func (r *Router) withHistory(req *http.Request, d *store.Delivery) (deliveryView
 
 func (r *Router) listCalls(w http.ResponseWriter, req *http.Request) {
 	q := req.URL.Query()
-	limit, ok1 := limitParam(w, q.Get("limit"))
-	before, ok2 := intParam(w, q.Get("before"), "before")
-	if !ok1 || !ok2 {
+	limit, ok := limitParam(w, q.Get("limit"))
+	if !ok {
 		return
 	}
-	cs, err := r.opts.Store.ListCalls(req.Context(), store.CallFilter{BeforeID: before, Limit: int(limit)})
+	before, ok := r.parseCursor(w, req, q.Get("before"))
+	if !ok {
+		return
+	}
+	if limit == 0 {
+		limit = defaultListLimit
+	}
+	f := store.CallFilter{Before: before, Limit: int(limit)}
+	cs, err := r.opts.Store.ListCalls(req.Context(), f)
 	if err != nil {
 		storeError(w, err, "calls")
 		return
 	}
 	out := struct {
 		Calls []callView `json:"calls"`
+		// NextBefore is the before= of the next page; absent on a page that is not full.
+		NextBefore string `json:"next_before,omitempty"`
 	}{Calls: []callView{}}
 	for _, c := range cs {
 		out.Calls = append(out.Calls, viewCall(c, false))
+	}
+	if n := len(cs); n > 0 && n == f.Limit {
+		out.NextBefore = formatCursor(cs[n-1].Cursor())
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -225,6 +237,9 @@ func idParam(w http.ResponseWriter, req *http.Request) (int64, bool) {
 
 // maxListLimit bounds one page of the admin API, so that a request cannot load the whole store.
 const maxListLimit = 1000
+
+// defaultListLimit is the page size when limit= is absent or 0, as the stores' default.
+const defaultListLimit = 100
 
 // limitParam parses a page size: 0 (the store's default of 100) up to maxListLimit.
 func limitParam(w http.ResponseWriter, s string) (int64, bool) {

@@ -262,7 +262,9 @@ func TestAdminBadRequests(t *testing.T) {
 	}{
 		{"limit not a number", http.MethodGet, "/api/calls?limit=ten", http.StatusBadRequest, "limit must be a non-negative integer"},
 		{"limit too large", http.MethodGet, "/api/deliveries?limit=100000000", http.StatusBadRequest, "limit must be at most 1000: page with before= or after="},
-		{"before negative", http.MethodGet, "/api/calls?before=-1", http.StatusBadRequest, "before must be a non-negative integer"},
+		{"before negative", http.MethodGet, "/api/calls?before=-1", http.StatusBadRequest, `before must be the next_before of the previous page ("received_at,id") or a call id`},
+		{"before not a cursor", http.MethodGet, "/api/calls?before=yesterday,3", http.StatusBadRequest, `before must be the next_before of the previous page ("received_at,id") or a call id`},
+		{"before a missing call", http.MethodGet, "/api/calls?before=999", http.StatusNotFound, "call not found"},
 		{"unknown state", http.MethodGet, "/api/deliveries?state=lost", http.StatusBadRequest, `state must be one of "pending", "in_flight", "delivered", "dead"`},
 		{"after not a number", http.MethodGet, "/api/deliveries?after=x", http.StatusBadRequest, "after must be a non-negative integer"},
 		{"call_id not a number", http.MethodGet, "/api/deliveries?call_id=x", http.StatusBadRequest, "call_id must be a non-negative integer"},

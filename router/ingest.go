@@ -24,10 +24,12 @@ type ingestReply struct {
 	Deliveries int      `json:"deliveries"`
 }
 
-// duplicateReply answers a call id that was already accepted.
+// duplicateReply answers a call id that was already accepted; Conflict says the stored call's
+// content differs from this one's (which is dropped all the same).
 type duplicateReply struct {
 	CallID    int64 `json:"call_id"`
 	Duplicate bool  `json:"duplicate"`
+	Conflict  bool  `json:"conflict,omitempty"`
 }
 
 // ingest accepts one webhook: authenticate, limit, decode, match and render, then store the call and
@@ -92,6 +94,12 @@ func (r *Router) ingest(w http.ResponseWriter, req *http.Request) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), ingestTimeout)
 	defer cancel()
 	if _, err := r.opts.Store.Ingest(ctx, sc, deliveries); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			r.opts.Metrics.Received.WithLabelValues(outcomeConflict).Inc()
+			r.log.Warn("duplicate call id with different content ignored: the call stored first is kept", "call_id", c.ID)
+			writeJSON(w, http.StatusOK, duplicateReply{CallID: c.ID, Duplicate: true, Conflict: true})
+			return
+		}
 		if errors.Is(err, store.ErrDuplicate) {
 			r.opts.Metrics.Received.WithLabelValues(outcomeDuplicate).Inc()
 			r.log.Info("duplicate webhook ignored", "call_id", c.ID)

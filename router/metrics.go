@@ -17,7 +17,7 @@ const (
 
 // Metrics are the ingest and rule metrics of DESIGN §6.
 type Metrics struct {
-	Received       *prometheus.CounterVec // outcome = accepted, duplicate, rejected
+	Received       *prometheus.CounterVec // outcome = accepted, duplicate, conflict, rejected
 	Rejections     *prometheus.CounterVec // reason
 	IngestDuration prometheus.Histogram
 	RuleMatches    *prometheus.CounterVec // rule
@@ -31,7 +31,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Received: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "webhooks_received_total",
-			Help: "Webhooks received by outcome (accepted, duplicate, rejected).",
+			Help: "Webhooks received by outcome (accepted, duplicate, conflict, rejected).",
 		}, []string{"outcome"}),
 		Rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "webhook_rejections_total",
@@ -62,7 +62,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	if reg != nil {
 		reg.MustRegister(m.Received, m.Rejections, m.IngestDuration, m.RuleMatches, m.Unmatched, m.RuleErrors, m.RenderErrors)
 	}
-	for _, o := range []string{outcomeAccepted, outcomeDuplicate, outcomeRejected} {
+	for _, o := range []string{outcomeAccepted, outcomeDuplicate, outcomeConflict, outcomeRejected} {
 		m.Received.WithLabelValues(o)
 	}
 	for _, r := range []string{ReasonUnauthorized, ReasonTooLarge, ReasonBadJSON, ReasonInvalid, ReasonStorage} {
@@ -85,5 +85,6 @@ func (m *Metrics) InitializeFor(rt *Runtime) {
 const (
 	outcomeAccepted  = "accepted"
 	outcomeDuplicate = "duplicate"
+	outcomeConflict  = "conflict" // a duplicate id whose content differs from the stored call
 	outcomeRejected  = "rejected"
 )

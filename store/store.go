@@ -4,11 +4,19 @@
 //
 // Implementations: store/sqlite (embedded default) and store/postgres (several replicas). Both pass the
 // conformance suite in store/storetest.
+//
+// Bytes: a call is never refused for the bytes of its payload. The raw body and each rendered message
+// are kept as bytes (BLOB, bytea) and come back exactly as given, NUL bytes and invalid UTF-8
+// included. The text fields that may quote a payload (a call's Status, a delivery's LastError, an
+// attempt's Error and Reason) are stored through CleanText, so NUL and invalid UTF-8 there become
+// U+FFFD on every store alike: PostgreSQL's text type accepts neither, and these fields are for
+// reading, not for replaying (the raw body is the record of what was received).
 package store
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -25,8 +33,12 @@ const (
 
 // Errors returned by stores.
 var (
-	// ErrDuplicate is returned by Ingest when a call with the same id was already stored.
+	// ErrDuplicate is returned by Ingest when a call with the same id and the same content (see
+	// SameContent) was already stored.
 	ErrDuplicate = errors.New("duplicate call id")
+	// ErrConflict is returned by Ingest when a call with the same id but other content was already
+	// stored. It wraps ErrDuplicate: nothing is stored either way.
+	ErrConflict = fmt.Errorf("%w with different content", ErrDuplicate)
 	// ErrNotFound is returned when a call or delivery does not exist.
 	ErrNotFound = errors.New("not found")
 	// ErrLeaseLost is returned by Finish when the delivery is no longer leased to the caller (its lease
@@ -69,8 +81,12 @@ type Delivery struct {
 	Sink    string
 	Message []byte
 	State   State
-	// Attempts counts attempts started (a claim starts one), including one cut short by a crash.
-	Attempts      int
+	// Attempts counts attempts started (a claim starts one), including one cut short by a crash,
+	// since the delivery was created or last replayed: it is what max_attempts limits.
+	Attempts int
+	// AttemptNumber is the number of the latest attempt started: counted like Attempts but never
+	// reset, so the attempt history numbers only grow, across replays too.
+	AttemptNumber int
 	NextAttemptAt time.Time
 	// ReceivedAt is when the call was received; delivery latency is measured from it.
 	ReceivedAt time.Time
@@ -122,8 +138,40 @@ type DeliveryFilter struct {
 
 // CallFilter narrows ListCalls.
 type CallFilter struct {
-	BeforeID int64 // for paging: only ids smaller than this; 0 for the newest
-	Limit    int   // default 100
+	// Before pages: only calls after it in the list (received earlier, or at the same time with a
+	// smaller id); zero for the newest. Pass the Cursor of the last call of the previous page.
+	Before CallCursor
+	Limit  int // default 100
+}
+
+// CallCursor is a call's place in ListCalls' order: newest first by the time it was received, then by
+// id.
+type CallCursor struct {
+	ReceivedAt time.Time
+	ID         int64
+}
+
+// IsZero reports whether c is the zero cursor (the start of the list).
+func (c CallCursor) IsZero() bool { return c.ReceivedAt.IsZero() && c.ID == 0 }
+
+// Cursor returns the call's place in ListCalls' order.
+func (c *Call) Cursor() CallCursor { return CallCursor{ReceivedAt: c.ReceivedAt, ID: c.ID} }
+
+// Retention is what Purge deletes: what is older than its cutoffs.
+type Retention struct {
+	// Finished is the cutoff for delivered deliveries (by their last update) and for calls (by
+	// their arrival) that have no deliveries left; zero keeps them.
+	Finished time.Time
+	// Dead is the cutoff for dead deliveries, by the time they died or were last replayed; zero
+	// keeps them until replayed.
+	Dead time.Time
+}
+
+// Purged counts what one Purge deleted.
+type Purged struct {
+	Calls      int
+	Deliveries int // delivered
+	Dead       int // dead
 }
 
 // SinkStats is the queue of one sink, for metrics.
@@ -140,8 +188,9 @@ type SinkStats struct {
 type Store interface {
 	// Ingest stores a call and its deliveries in one durable transaction, returning the deliveries'
 	// ids in order. It returns only after the commit is durable (fsync), and ErrDuplicate when a call
-	// with the same id exists (then nothing is stored). Implementations may group concurrent calls
-	// into one transaction; a failing group fails only its own callers.
+	// with the same id exists (then nothing is stored), or ErrConflict when that call's raw body has
+	// other content (SameContent). Implementations may group concurrent calls into one transaction;
+	// a failing group fails only its own callers.
 	//
 	// The store takes c.ReceivedAt (the time of the commit when zero) as the deliveries' creation
 	// time: new pending deliveries are due at c.ReceivedAt and their QueuedAt and ReceivedAt are
@@ -150,11 +199,12 @@ type Store interface {
 
 	// Claim leases up to limit deliveries of sink that are due at now: pending with NextAttemptAt <= now,
 	// or in flight with an expired lease. Each claimed delivery is InFlight, leased to owner until
-	// now+lease, with Attempts incremented. Two concurrent claims never return the same delivery.
+	// now+lease, with Attempts and AttemptNumber incremented. Two concurrent claims never return the
+	// same delivery.
 	Claim(ctx context.Context, sink, owner string, limit int, lease time.Duration, now time.Time) ([]*Delivery, error)
 	// Finish records an attempt and moves a delivery leased to owner to its outcome's state, clearing
 	// the lease; it sets LastError, LastReason and LastStatus from the attempt. The attempt is recorded
-	// with Number = the delivery's Attempts. Implementations may group concurrent calls into one
+	// with Number = the delivery's AttemptNumber. Implementations may group concurrent calls into one
 	// transaction; each caller still gets its own outcome (a lost lease fails only its caller) and
 	// Finish returns only after its own change committed.
 	Finish(ctx context.Context, id int64, owner string, o Outcome) error
@@ -170,14 +220,16 @@ type Store interface {
 	// A change committed after Watch returned is always notified.
 	Watch(ctx context.Context, fn func(sink string)) error
 
-	// Requeue makes the selected deliveries pending again, due now, with Attempts reset and QueuedAt
-	// set to now, and returns how many it requeued. A DeliveryID that does not exist returns
-	// ErrNotFound; an in-flight one is left alone and counts 0.
+	// Requeue makes the selected deliveries pending again, due now, with Attempts reset (a replay gets
+	// the whole max_attempts budget; AttemptNumber goes on growing) and QueuedAt set to now, and
+	// returns how many it requeued. A DeliveryID that does not exist returns ErrNotFound; an
+	// in-flight one is left alone and counts 0.
 	Requeue(ctx context.Context, sel Selector, now time.Time) (int, error)
 
 	// GetCall returns one call, or ErrNotFound.
 	GetCall(ctx context.Context, id int64) (*Call, error)
-	// ListCalls returns calls newest first.
+	// ListCalls returns calls newest first: by ReceivedAt descending, then by id descending (calls
+	// arrive in any id order).
 	ListCalls(ctx context.Context, f CallFilter) ([]*Call, error)
 	// GetDelivery returns one delivery, or ErrNotFound.
 	GetDelivery(ctx context.Context, id int64) (*Delivery, error)
@@ -186,10 +238,11 @@ type Store interface {
 	// Attempts returns the attempts of one delivery, oldest first.
 	Attempts(ctx context.Context, deliveryID int64) ([]Attempt, error)
 
-	// Purge deletes deliveries that are delivered or dead and were last updated before cutoff, their
-	// attempts, and calls received before cutoff that have no deliveries left. It returns the number
-	// of calls deleted.
-	Purge(ctx context.Context, cutoff time.Time) (int, error)
+	// Purge deletes delivered deliveries last updated before r.Finished, dead deliveries last
+	// updated before r.Dead, their attempts, and calls received before r.Finished that have no
+	// deliveries left (so a call is kept while it has a dead letter). A zero time deletes nothing of
+	// its kind. It returns how many it deleted of each kind.
+	Purge(ctx context.Context, r Retention) (Purged, error)
 	// Stats returns the queue of every sink that has pending, in-flight or dead deliveries. It is cheap
 	// enough to call on every metrics scrape.
 	Stats(ctx context.Context) ([]SinkStats, error)

@@ -37,15 +37,15 @@ const finishSQL = `WITH u AS (
 		lease_owner = '', lease_expires = NULL,
 		last_error = $5, last_reason = $6, last_status = $7, updated_at = $8
 	WHERE id = $1 AND state = 'in_flight' AND lease_owner = $2
-	RETURNING id, attempts
+	RETURNING id, attempt_number
 )
 INSERT INTO delivery_attempts (delivery_id, number, started_at, duration_ns, result, status_code, reason, error)
-SELECT id, attempts, $9, $10, $11, $7, $6, $5 FROM u`
+SELECT id, attempt_number, $9, $10, $11, $7, $6, $5 FROM u`
 
 // Finish records an attempt and moves a delivery leased to owner to the outcome's state, clearing the
 // lease and setting LastError, LastReason and LastStatus from the attempt. A lease that expired is
 // still the owner's until another worker claims the delivery. The attempt is numbered with the
-// delivery's Attempts (Attempt.Number is ignored); a zero StartedAt is taken as now. The delivery's
+// delivery's AttemptNumber (Attempt.Number is ignored); a zero StartedAt is taken as now. The delivery's
 // UpdatedAt, from which Purge counts, is this replica's clock. A Pending outcome with a zero
 // NextAttemptAt is due at once.
 //
@@ -67,6 +67,7 @@ func (s *Store) Finish(ctx context.Context, id int64, owner string, o store.Outc
 // finishArgs are finishSQL's arguments for r, at now.
 func finishArgs(r finishReq, now time.Time) []any {
 	a := r.o.Attempt
+	a.Error, a.Reason = store.CleanText(a.Error), store.CleanText(a.Reason)
 	started := a.StartedAt
 	if started.IsZero() {
 		started = now

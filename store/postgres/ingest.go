@@ -3,6 +3,7 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -14,7 +15,8 @@ import (
 
 // Ingest stores a call and its deliveries, grouped with concurrent calls into one transaction, and
 // returns the deliveries' ids in order once the commit is durable. It returns store.ErrDuplicate when
-// a call with the same id is stored, by this or any other replica; of two replicas ingesting the same
+// a call with the same id is stored, by this or any other replica (store.ErrConflict when the stored
+// call's content differs); of two replicas ingesting the same
 // id at once, exactly one succeeds. A zero ReceivedAt is taken as now. Pending deliveries are due at
 // ReceivedAt, and every replica's Watch hears of their sinks.
 //
@@ -28,7 +30,7 @@ func (s *Store) Ingest(ctx context.Context, c *store.Call, ds []store.NewDeliver
 		return nil, fmt.Errorf("ingest call: no call given")
 	}
 	ids, err := s.ingest.submit(ctx, &ingestReq{call: c, ds: ds})
-	if err != nil && err != store.ErrDuplicate && err != store.ErrClosed && ctx.Err() == nil {
+	if err != nil && !errors.Is(err, store.ErrDuplicate) && err != store.ErrClosed && ctx.Err() == nil {
 		return nil, fmt.Errorf("store call %d: %w", c.ID, err)
 	}
 	return ids, err
@@ -81,9 +83,9 @@ func (s *Store) commitBatch(ctx context.Context, batch []*ingestReq) error {
 		actions, messages, dead := make([]int32, n), make([][]byte, n), make([]bool, n)
 		for i, d := range r.ds {
 			rules[i], actions[i], sinks[i], messages[i] = d.Rule, int32(d.Action), d.Sink, d.Message
-			dead[i], reasons[i], errs[i] = d.Dead, d.Reason, d.Error
+			dead[i], reasons[i], errs[i] = d.Dead, store.CleanText(d.Reason), store.CleanText(d.Error)
 		}
-		b.Queue(insertCall, c.ID, received, c.Status, matched, c.Raw,
+		b.Queue(insertCall, c.ID, received, store.CleanText(c.Status), matched, c.Raw,
 			rules, actions, sinks, messages, dead, reasons, errs)
 	}
 
@@ -94,6 +96,7 @@ func (s *Store) commitBatch(ctx context.Context, batch []*ingestReq) error {
 			return err
 		}
 		woken := map[string]bool{}
+		var dups []*ingestReq
 		for _, r := range order {
 			var inserted int
 			var ids []int64
@@ -103,6 +106,7 @@ func (s *Store) commitBatch(ctx context.Context, batch []*ingestReq) error {
 			}
 			if inserted == 0 {
 				r.err = store.ErrDuplicate
+				dups = append(dups, r)
 				continue
 			}
 			r.ids = ids
@@ -115,8 +119,48 @@ func (s *Store) commitBatch(ctx context.Context, batch []*ingestReq) error {
 		if err := res.Close(); err != nil {
 			return err
 		}
+		if err := conflicts(ctx, tx, dups); err != nil {
+			return err
+		}
 		return notify(ctx, tx, woken)
 	})
+}
+
+// conflicts turns the store.ErrDuplicate of each of dups into store.ErrConflict when the stored
+// call has other content. A statement sees every call committed before it started, and an insert
+// that found a conflicting row waited for that row's transaction to commit, so each stored call is
+// visible here.
+func conflicts(ctx context.Context, tx pgx.Tx, dups []*ingestReq) error {
+	if len(dups) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(dups))
+	for i, r := range dups {
+		ids[i] = r.call.ID
+	}
+	rows, err := tx.Query(ctx, `SELECT id, raw FROM calls WHERE id = ANY ($1)`, ids)
+	if err != nil {
+		return err
+	}
+	stored := map[int64][]byte{}
+	for rows.Next() {
+		var id int64
+		var raw []byte
+		if err := rows.Scan(&id, &raw); err != nil {
+			rows.Close()
+			return err
+		}
+		stored[id] = raw
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, r := range dups {
+		if raw, ok := stored[r.call.ID]; ok && !store.SameContent(raw, r.call.Raw) {
+			r.err = store.ErrConflict
+		}
+	}
+	return nil
 }
 
 // notify queues a notification per sink, sent by the server when tx commits.

@@ -67,6 +67,18 @@ var migrations = []string{
 		error       text        NOT NULL DEFAULT ''
 	);
 	CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id, id);`,
+
+	// 2: attempt numbers only grow. attempts is reset by a replay (it is the max_attempts budget);
+	// attempt_number numbers the history and never goes back. Existing deliveries continue from the
+	// highest number they have recorded.
+	`ALTER TABLE deliveries ADD COLUMN attempt_number integer NOT NULL DEFAULT 0;
+	UPDATE deliveries d SET attempt_number = greatest(d.attempts,
+		coalesce((SELECT max(number) FROM delivery_attempts a WHERE a.delivery_id = d.id), 0))
+	WHERE d.attempts > 0 OR EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = d.id);`,
+
+	// 3: ListCalls pages by arrival, newest first: (received_at, id). Purge reads it too.
+	`DROP INDEX calls_received_at;
+	CREATE INDEX calls_received ON calls (received_at, id);`,
 }
 
 // migrationLock is the first key of the advisory lock taken while migrating; the second is a hash of

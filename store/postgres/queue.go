@@ -15,7 +15,7 @@ import (
 // deliveryCols are the columns scanDelivery reads, for a table aliased d.
 const deliveryCols = `d.id, d.call_id, d.rule, d.action, d.sink, d.message, d.state, d.attempts,
 	d.next_attempt_at, d.received_at, d.queued_at, d.lease_owner, d.lease_expires,
-	d.last_error, d.last_reason, d.last_status, d.updated_at`
+	d.last_error, d.last_reason, d.last_status, d.updated_at, d.attempt_number`
 
 // scanDelivery reads deliveryCols, followed by extra destinations.
 func scanDelivery(row pgx.Row, extra ...any) (*store.Delivery, error) {
@@ -25,7 +25,7 @@ func scanDelivery(row pgx.Row, extra ...any) (*store.Delivery, error) {
 	var expires *time.Time
 	dest := append([]any{&d.ID, &d.CallID, &d.Rule, &d.Action, &d.Sink, &d.Message, &state, &d.Attempts,
 		&next, &received, &queued, &d.LeaseOwner, &expires,
-		&d.LastError, &d.LastReason, &d.LastStatus, &updated}, extra...)
+		&d.LastError, &d.LastReason, &d.LastStatus, &updated, &d.AttemptNumber}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (s *Store) Claim(ctx context.Context, sink, owner string, limit int, lease 
 		FOR UPDATE SKIP LOCKED
 	)
 	UPDATE deliveries d SET state = 'in_flight', lease_owner = $4, lease_expires = $5, due_at = $5,
-		attempts = d.attempts + 1, updated_at = $2
+		attempts = d.attempts + 1, attempt_number = d.attempt_number + 1, updated_at = $2
 	FROM picked WHERE d.id = picked.id
 	RETURNING `+deliveryCols+`, picked.due_at`, sink, now, limit, owner, expires)
 	if err != nil {

@@ -46,7 +46,9 @@ func (s *Store) GetCall(ctx context.Context, id int64) (*store.Call, error) {
 	return c, nil
 }
 
-// ListCalls returns calls newest (highest id) first; a Limit of zero or less means 100.
+// ListCalls returns calls newest first, by (received_at, id) descending, read through the index
+// calls_received; f.Before continues after a call of the previous page. A Limit of zero or less
+// means 100.
 func (s *Store) ListCalls(ctx context.Context, f store.CallFilter) ([]*store.Call, error) {
 	if err := s.check(); err != nil {
 		return nil, err
@@ -55,11 +57,12 @@ func (s *Store) ListCalls(ctx context.Context, f store.CallFilter) ([]*store.Cal
 	if limit <= 0 {
 		limit = defaultLimit
 	}
-	q := `SELECT ` + callCols + ` FROM calls ORDER BY id DESC LIMIT $1`
+	q := `SELECT ` + callCols + ` FROM calls ORDER BY received_at DESC, id DESC LIMIT $1`
 	args := []any{limit}
-	if f.BeforeID != 0 {
-		q = `SELECT ` + callCols + ` FROM calls WHERE id < $2 ORDER BY id DESC LIMIT $1`
-		args = append(args, f.BeforeID)
+	if !f.Before.IsZero() {
+		q = `SELECT ` + callCols + ` FROM calls WHERE (received_at, id) < ($2, $3)
+			ORDER BY received_at DESC, id DESC LIMIT $1`
+		args = append(args, f.Before.ReceivedAt, f.Before.ID)
 	}
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
@@ -187,37 +190,53 @@ func (s *Store) Stats(ctx context.Context) ([]store.SinkStats, error) {
 // collected into an array so that the delete itself goes through the primary key.
 const purgeBatch = 1000
 
-// Purge deletes deliveries that are delivered or dead and were last updated before cutoff, with their
-// attempts, then calls received before cutoff that have no deliveries left, in batches. It returns
-// the number of calls deleted. A call with a delivery still queued is kept, however old.
-func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int, error) {
+// purgeSteps run in order, each repeated until it deletes fewer than purgeBatch; calls go last,
+// once their deliveries are gone. Their arguments are a cutoff and the batch size.
+var purgeSteps = []struct {
+	what   string
+	sql    string
+	cutoff func(store.Retention) time.Time
+	count  func(*store.Purged) *int
+}{
+	{"purge delivered deliveries", `DELETE FROM deliveries WHERE id = ANY (ARRAY (
+		SELECT id FROM deliveries WHERE state = 'delivered' AND updated_at < $1
+		LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+		func(r store.Retention) time.Time { return r.Finished }, func(p *store.Purged) *int { return &p.Deliveries }},
+	{"purge dead deliveries", `DELETE FROM deliveries WHERE id = ANY (ARRAY (
+		SELECT id FROM deliveries WHERE state = 'dead' AND updated_at < $1
+		LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+		func(r store.Retention) time.Time { return r.Dead }, func(p *store.Purged) *int { return &p.Dead }},
+	{"purge calls", `DELETE FROM calls WHERE id = ANY (ARRAY (
+		SELECT c.id FROM calls c
+		WHERE c.received_at < $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.call_id = c.id)
+		LIMIT $2 FOR UPDATE OF c SKIP LOCKED))`,
+		func(r store.Retention) time.Time { return r.Finished }, func(p *store.Purged) *int { return &p.Calls }},
+}
+
+// Purge deletes delivered deliveries last updated before r.Finished and dead ones last updated
+// before r.Dead, with their attempts, then calls received before r.Finished that have no deliveries
+// left, in batches; a zero cutoff deletes nothing of its kind. It returns how many of each it
+// deleted. A call with a delivery still queued or dead is kept, however old.
+func (s *Store) Purge(ctx context.Context, r store.Retention) (store.Purged, error) {
+	var p store.Purged
 	if err := s.check(); err != nil {
-		return 0, err
+		return p, err
 	}
-	for {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM deliveries WHERE id = ANY (ARRAY (
-			SELECT id FROM deliveries
-			WHERE state IN ('delivered', 'dead') AND updated_at < $1
-			LIMIT $2 FOR UPDATE SKIP LOCKED))`, cutoff, purgeBatch)
-		if err != nil {
-			return 0, fmt.Errorf("purge deliveries: %w", err)
+	for _, step := range purgeSteps {
+		cutoff := step.cutoff(r)
+		if cutoff.IsZero() {
+			continue
 		}
-		if tag.RowsAffected() < purgeBatch {
-			break
-		}
-	}
-	calls := 0
-	for {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM calls WHERE id = ANY (ARRAY (
-			SELECT c.id FROM calls c
-			WHERE c.received_at < $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.call_id = c.id)
-			LIMIT $2 FOR UPDATE OF c SKIP LOCKED))`, cutoff, purgeBatch)
-		if err != nil {
-			return calls, fmt.Errorf("purge calls: %w", err)
-		}
-		calls += int(tag.RowsAffected())
-		if tag.RowsAffected() < purgeBatch {
-			return calls, nil
+		for {
+			tag, err := s.pool.Exec(ctx, step.sql, cutoff, purgeBatch)
+			if err != nil {
+				return p, fmt.Errorf("%s: %w", step.what, err)
+			}
+			*step.count(&p) += int(tag.RowsAffected())
+			if tag.RowsAffected() < purgeBatch {
+				break
+			}
 		}
 	}
+	return p, nil
 }

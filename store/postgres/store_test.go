@@ -85,7 +85,7 @@ func TestIngestDuplicate(t *testing.T) {
 }
 
 // TestIngestBatchIsolatesBadCall sends concurrent calls of which one the database rejects (a NUL byte
-// in a text column): only that caller fails.
+// in a rule name, which comes from the config and is stored as it is): only that caller fails.
 func TestIngestBatchIsolatesBadCall(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
@@ -94,10 +94,11 @@ func TestIngestBatchIsolatesBadCall(t *testing.T) {
 	for i := range n {
 		go func() {
 			c := call(int64(i+1), t0)
+			d := pending("slack")
 			if i == 5 {
-				c.Status = "bad\x00status"
+				c.Status, d.Rule = "bad", "bad\x00rule"
 			}
-			_, err := s.Ingest(ctx, c, []store.NewDelivery{pending("slack")})
+			_, err := s.Ingest(ctx, c, []store.NewDelivery{d})
 			if err != nil {
 				err = errors.Join(errors.New(c.Status), err)
 			}
@@ -351,12 +352,12 @@ func TestPurge(t *testing.T) {
 	if err := s.Finish(ctx, old[0], "w", store.Outcome{State: store.Delivered, Attempt: store.Attempt{StartedAt: t0, Result: "success"}}); err != nil {
 		t.Fatalf("Finish: %v", err)
 	}
-	n, err := s.Purge(ctx, cutoff)
+	p, err := s.Purge(ctx, store.Retention{Finished: cutoff, Dead: cutoff})
 	if err != nil {
 		t.Fatalf("Purge: %v", err)
 	}
-	if n != 1 {
-		t.Errorf("Purge = %d calls, want 1 (call 1; call 2 has a pending delivery, call 3 is recent)", n)
+	if want := (store.Purged{Calls: 1, Deliveries: 1, Dead: 1}); p != want {
+		t.Errorf("Purge = %+v, want %+v (call 1 and its two deliveries; call 2 has a pending delivery, call 3 is recent)", p, want)
 	}
 	if _, err := s.GetCall(ctx, 1); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetCall(1) after Purge = %v, want ErrNotFound", err)
@@ -379,7 +380,7 @@ func TestListPaging(t *testing.T) {
 			t.Fatalf("Ingest: %v", err)
 		}
 	}
-	calls, err := s.ListCalls(ctx, store.CallFilter{BeforeID: 4, Limit: 2})
+	calls, err := s.ListCalls(ctx, store.CallFilter{Before: store.CallCursor{ReceivedAt: t0, ID: 4}, Limit: 2})
 	if err != nil {
 		t.Fatalf("ListCalls: %v", err)
 	}

@@ -33,7 +33,7 @@ const (
 		SET state = ?, next_attempt_at = ?, due_at = ?, lease_owner = '', lease_expires = 0,
 			last_error = ?, last_reason = ?, last_status = ?, updated_at = ?
 		WHERE id = ? AND state = 'in_flight' AND lease_owner = ?
-		RETURNING attempts`
+		RETURNING attempt_number`
 	finishAttemptSQL = `INSERT INTO delivery_attempts
 		(delivery_id, number, started_at, duration, result, status_code, reason, error)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
@@ -41,7 +41,7 @@ const (
 )
 
 // Finish records the attempt and moves the delivery to o.State. The attempt's Number is recorded as
-// the delivery's attempt count (the claim that started it), whatever o.Attempt.Number says. It
+// the delivery's AttemptNumber (the claim that started it), whatever o.Attempt.Number says. It
 // returns store.ErrLeaseLost unless the delivery is in flight and leased to owner, and
 // store.ErrNotFound when it does not exist.
 //
@@ -120,6 +120,7 @@ func (s *Store) finishBatch(batch []*store.BatchItem[finishReq]) error {
 // finishOne finishes one delivery inside the batch's transaction.
 func (s *Store) finishOne(ctx context.Context, tx *sql.Tx, update, attempt *sql.Stmt, r finishReq, now int64) error {
 	a := r.o.Attempt
+	a.Error, a.Reason = store.CleanText(a.Error), store.CleanText(a.Reason)
 	var number int
 	err := update.QueryRowContext(ctx,
 		string(r.o.State), nanos(r.o.NextAttemptAt), r.due, a.Error, a.Reason, a.StatusCode, now,

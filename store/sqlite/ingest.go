@@ -14,7 +14,8 @@ import (
 // Ingest stores a call and its deliveries durably, grouped with concurrent calls into one transaction.
 // A zero c.ReceivedAt is stored as the time of the commit. New pending deliveries are due at once (at
 // ReceivedAt) and their QueuedAt is ReceivedAt. It returns store.ErrDuplicate when the call id is
-// already stored (also when the same id is twice in one batch: the first wins).
+// already stored (also when the same id is twice in one batch: the first wins), or store.ErrConflict
+// when the stored call's content differs.
 func (s *Store) Ingest(ctx context.Context, c *store.Call, ds []store.NewDelivery) ([]int64, error) {
 	if c == nil {
 		return nil, errors.New("ingest: call is missing")
@@ -71,7 +72,7 @@ func (s *Store) commitBatch(batch []*store.IngestRequest) error {
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT item`); err != nil {
 			return s.fail("ingest: savepoint", err)
 		}
-		ids, err := insertOne(ctx, insCall, insDelivery, r, now)
+		ids, err := insertOne(ctx, tx, insCall, insDelivery, r, now)
 		if err != nil {
 			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO item`); rerr != nil {
 				return s.fail("ingest: roll back one call", rerr)
@@ -97,7 +98,7 @@ func (s *Store) commitBatch(batch []*store.IngestRequest) error {
 }
 
 // insertOne inserts one call and its deliveries inside the batch's savepoint.
-func insertOne(ctx context.Context, insCall, insDelivery *sql.Stmt, r *store.IngestRequest, now time.Time) ([]int64, error) {
+func insertOne(ctx context.Context, tx *sql.Tx, insCall, insDelivery *sql.Stmt, r *store.IngestRequest, now time.Time) ([]int64, error) {
 	c := r.Call
 	received := c.ReceivedAt
 	if received.IsZero() {
@@ -111,14 +112,14 @@ func insertOne(ctx context.Context, insCall, insDelivery *sql.Stmt, r *store.Ing
 	if err != nil {
 		return nil, fmt.Errorf("ingest call %d: encode matched rules: %w", c.ID, err)
 	}
-	res, err := insCall.ExecContext(ctx, c.ID, nanos(received), c.Status, string(mj), c.Raw)
+	res, err := insCall.ExecContext(ctx, c.ID, nanos(received), store.CleanText(c.Status), string(mj), c.Raw)
 	if err != nil {
 		return nil, fmt.Errorf("ingest call %d: %w", c.ID, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return nil, fmt.Errorf("ingest call %d: %w", c.ID, err)
 	} else if n == 0 {
-		return nil, store.ErrDuplicate
+		return nil, duplicate(ctx, tx, c)
 	}
 	ids := make([]int64, 0, len(r.Deliveries))
 	rn := nanos(received)
@@ -128,7 +129,7 @@ func insertOne(ctx context.Context, insCall, insDelivery *sql.Stmt, r *store.Ing
 			state, due = store.Dead, sql.NullInt64{}
 		}
 		res, err := insDelivery.ExecContext(ctx, c.ID, d.Rule, d.Action, d.Sink, d.Message, string(state),
-			rn, due, rn, rn, d.Error, d.Reason, rn)
+			rn, due, rn, rn, store.CleanText(d.Error), store.CleanText(d.Reason), rn)
 		if err != nil {
 			return nil, fmt.Errorf("ingest call %d: delivery %d: %w", c.ID, i, err)
 		}
@@ -139,4 +140,17 @@ func insertOne(ctx context.Context, insCall, insDelivery *sql.Stmt, r *store.Ing
 		ids = append(ids, id)
 	}
 	return ids, nil
+}
+
+// duplicate returns store.ErrDuplicate, or store.ErrConflict when the stored call with c's id has
+// other content.
+func duplicate(ctx context.Context, tx *sql.Tx, c *store.Call) error {
+	var raw []byte
+	if err := tx.QueryRowContext(ctx, `SELECT raw FROM calls WHERE id = ?`, c.ID).Scan(&raw); err != nil {
+		return fmt.Errorf("ingest call %d: read the stored call: %w", c.ID, err)
+	}
+	if !store.SameContent(raw, c.Raw) {
+		return store.ErrConflict
+	}
+	return store.ErrDuplicate
 }

@@ -20,7 +20,11 @@ func TestQueryPlans(t *testing.T) {
 		{name: "next due", query: nextDueSQL, args: []any{"a"}, want: []string{"INDEX deliveries_due (sink=?"}},
 		{name: "queued sinks", query: queuedSinksSQL, want: []string{"INDEX deliveries_due"}},
 		{name: "purge deliveries", query: purgeSteps[0].sql, args: []any{1, 10}, want: []string{"INDEX deliveries_finished (state=? AND updated_at<?)"}},
-		{name: "purge calls", query: purgeSteps[2].sql, args: []any{1, 10}, want: []string{"INDEX calls_received_at (received_at<?)", "INDEX deliveries_call (call_id=?)"}},
+		{name: "purge dead deliveries", query: purgeSteps[1].sql, args: []any{1, 10}, want: []string{"INDEX deliveries_finished (state=? AND updated_at<?)"}},
+		{name: "purge calls", query: purgeSteps[3].sql, args: []any{1, 10}, want: []string{"INDEX calls_received (received_at<?)", "INDEX deliveries_call (call_id=?)"}},
+		{name: "list calls", query: `SELECT id FROM calls ORDER BY received_at DESC, id DESC LIMIT ?`, args: []any{10}, want: []string{"INDEX calls_received"}},
+		{name: "list calls page", query: `SELECT id FROM calls WHERE (received_at, id) < (?, ?) ORDER BY received_at DESC, id DESC LIMIT ?`,
+			args: []any{1, 1, 10}, want: []string{"INDEX calls_received (received_at<?)"}},
 		{name: "dead letters", query: `SELECT ` + deliveryCols + ` FROM deliveries WHERE state = ? ORDER BY id LIMIT ?`, args: []any{"dead", 100}, want: []string{"INDEX deliveries_state (state=?)"}},
 	}
 	for _, tt := range tests {

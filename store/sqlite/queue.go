@@ -14,7 +14,8 @@ import (
 
 // claimSQL leases the due rows of one sink, found through the partial index deliveries_due.
 const claimSQL = `UPDATE deliveries
-	SET state = 'in_flight', lease_owner = ?, lease_expires = ?, due_at = ?, attempts = attempts + 1, updated_at = ?
+	SET state = 'in_flight', lease_owner = ?, lease_expires = ?, due_at = ?, attempts = attempts + 1,
+		attempt_number = attempt_number + 1, updated_at = ?
 	WHERE id IN (SELECT id FROM deliveries WHERE sink = ? AND due_at IS NOT NULL AND due_at <= ?
 		ORDER BY due_at, id LIMIT ?)
 	RETURNING ` + deliveryCols

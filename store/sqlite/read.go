@@ -16,7 +16,8 @@ const defaultLimit = 100
 
 // deliveryCols are the columns scanDelivery reads, in order.
 const deliveryCols = `id, call_id, rule, action, sink, message, state, attempts, next_attempt_at,
-	received_at, queued_at, lease_owner, lease_expires, last_error, last_reason, last_status, updated_at`
+	received_at, queued_at, lease_owner, lease_expires, last_error, last_reason, last_status, updated_at,
+	attempt_number`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -25,7 +26,8 @@ func scanDelivery(row scanner) (*store.Delivery, error) {
 	var state string
 	var next, received, queued, expires, updated int64
 	err := row.Scan(&d.ID, &d.CallID, &d.Rule, &d.Action, &d.Sink, &d.Message, &state, &d.Attempts, &next,
-		&received, &queued, &d.LeaseOwner, &expires, &d.LastError, &d.LastReason, &d.LastStatus, &updated)
+		&received, &queued, &d.LeaseOwner, &expires, &d.LastError, &d.LastReason, &d.LastStatus, &updated,
+		&d.AttemptNumber)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +69,8 @@ func (s *Store) GetCall(ctx context.Context, id int64) (*store.Call, error) {
 	return c, nil
 }
 
-// ListCalls returns calls by descending id (newest first, since call ids grow over time).
+// ListCalls returns calls newest first, by (received_at, id) descending, read through the index
+// calls_received; f.Before continues after a call of the previous page.
 func (s *Store) ListCalls(ctx context.Context, f store.CallFilter) ([]*store.Call, error) {
 	if s.isClosed() {
 		return nil, store.ErrClosed
@@ -78,11 +81,11 @@ func (s *Store) ListCalls(ctx context.Context, f store.CallFilter) ([]*store.Cal
 	}
 	q := `SELECT id, received_at, status, matched, raw FROM calls`
 	var args []any
-	if f.BeforeID > 0 {
-		q += ` WHERE id < ?`
-		args = append(args, f.BeforeID)
+	if !f.Before.IsZero() {
+		q += ` WHERE (received_at, id) < (?, ?)`
+		args = append(args, nanos(f.Before.ReceivedAt), f.Before.ID)
 	}
-	q += ` ORDER BY id DESC LIMIT ?`
+	q += ` ORDER BY received_at DESC, id DESC LIMIT ?`
 	args = append(args, limit)
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -76,6 +76,18 @@ var migrations = []string{
 		at   INTEGER NOT NULL
 	);
 	CREATE INDEX wakeups_at ON wakeups (at);`,
+
+	// 2: attempt numbers only grow. attempts is reset by a replay (it is the max_attempts budget);
+	// attempt_number numbers the history and never goes back. Existing deliveries continue from the
+	// highest number they have recorded.
+	`ALTER TABLE deliveries ADD COLUMN attempt_number INTEGER NOT NULL DEFAULT 0;
+	UPDATE deliveries SET attempt_number = max(attempts,
+		coalesce((SELECT max(number) FROM delivery_attempts a WHERE a.delivery_id = deliveries.id), 0))
+	WHERE attempts > 0 OR EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = deliveries.id);`,
+
+	// 3: ListCalls pages by arrival, newest first: (received_at, id). Purge reads it too.
+	`DROP INDEX calls_received_at;
+	CREATE INDEX calls_received ON calls (received_at, id);`,
 }
 
 // migrate brings the schema up to date on the writer connection.

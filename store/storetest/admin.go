@@ -128,23 +128,35 @@ func testPurge(t *testing.T, s store.Store) {
 	mustIngest(t, s, newCall(3, t0))
 	// Call 4: received after the first cutoff.
 	mustIngest(t, s, newCall(4, at(2*time.Hour)))
+	// Call 5: a delivery that died now (by the wall clock).
+	e := mustIngest(t, s, newCall(5, t0), pending("r", 0, "c"))
+	mustClaim(t, s, "c", "w", 1, time.Minute, t0)
+	mustFinish(t, s, e[0], "w", outcome(store.Dead, t0, time.Time{}))
 
+	later := time.Now().Add(time.Hour)
 	steps := []struct {
 		name       string
-		cutoff     time.Time
-		wantCalls  int
+		r          store.Retention
+		want       store.Purged
 		wantKept   []int64 // calls
 		wantLeft   []int64 // deliveries
 		noAttempts []int64
 	}{
-		{name: "old dead letter and empty call", cutoff: at(time.Hour), wantCalls: 2, wantKept: []int64{1, 4}, wantLeft: []int64{a[0], a[1]}, noAttempts: []int64{b[0]}},
-		{name: "everything finished", cutoff: time.Now().Add(time.Hour), wantCalls: 1, wantKept: []int64{1}, wantLeft: []int64{a[1]}, noAttempts: []int64{a[0]}},
-		{name: "nothing more", cutoff: time.Now().Add(time.Hour), wantCalls: 0, wantKept: []int64{1}, wantLeft: []int64{a[1]}},
+		{name: "dead letters kept with their calls", r: store.Retention{Finished: at(time.Hour)},
+			want: store.Purged{Calls: 1}, wantKept: []int64{1, 2, 4, 5}, wantLeft: []int64{a[0], a[1], b[0], e[0]}},
+		{name: "old dead letter, then its call", r: store.Retention{Finished: at(time.Hour), Dead: at(time.Hour)},
+			want: store.Purged{Calls: 1, Dead: 1}, wantKept: []int64{1, 4, 5}, wantLeft: []int64{a[0], a[1], e[0]}, noAttempts: []int64{b[0]}},
+		{name: "young dead letter keeps an old call", r: store.Retention{Finished: later, Dead: at(time.Hour)},
+			want: store.Purged{Calls: 1, Deliveries: 1}, wantKept: []int64{1, 5}, wantLeft: []int64{a[1], e[0]}, noAttempts: []int64{a[0]}},
+		{name: "every dead letter", r: store.Retention{Finished: later, Dead: later},
+			want: store.Purged{Calls: 1, Dead: 1}, wantKept: []int64{1}, wantLeft: []int64{a[1]}, noAttempts: []int64{e[0]}},
+		{name: "nothing more", r: store.Retention{Finished: later, Dead: later},
+			want: store.Purged{}, wantKept: []int64{1}, wantLeft: []int64{a[1]}},
 	}
 	for _, st := range steps {
-		n, err := s.Purge(ctx, st.cutoff)
-		if err != nil || n != st.wantCalls {
-			t.Fatalf("%s: Purge = %d, %v; want %d, nil", st.name, n, err, st.wantCalls)
+		p, err := s.Purge(ctx, st.r)
+		if err != nil || p != st.want {
+			t.Fatalf("%s: Purge = %+v, %v; want %+v, nil", st.name, p, err, st.want)
 		}
 		cs, err := s.ListCalls(ctx, store.CallFilter{})
 		if err != nil {

@@ -97,20 +97,25 @@ func testIngestCanceled(t *testing.T, s store.Store) {
 	mustIngest(t, s, newCall(1, t0), pending("r", 0, "a"))
 }
 
+// testListCalls lists calls that arrived out of id order, two of them at the same time: newest
+// first by arrival, then by id, paged by the cursor of each page's last call.
 func testListCalls(t *testing.T, s store.Store) {
-	for id := int64(1); id <= 5; id++ {
-		mustIngest(t, s, newCall(id*10, at(time.Duration(id)*time.Second)))
+	received := map[int64]time.Duration{10: 3 * time.Second, 20: time.Second, 30: 5 * time.Second, 40: 3 * time.Second, 50: 2 * time.Second}
+	for _, id := range []int64{10, 20, 30, 40, 50} {
+		mustIngest(t, s, newCall(id, at(received[id])))
 	}
+	cursor := func(id int64) store.CallCursor { return store.CallCursor{ReceivedAt: at(received[id]), ID: id} }
 	tests := []struct {
 		name string
 		f    store.CallFilter
 		want []int64
 	}{
-		{name: "default", f: store.CallFilter{}, want: []int64{50, 40, 30, 20, 10}},
-		{name: "limit", f: store.CallFilter{Limit: 2}, want: []int64{50, 40}},
-		{name: "next page", f: store.CallFilter{BeforeID: 40, Limit: 2}, want: []int64{30, 20}},
-		{name: "last page", f: store.CallFilter{BeforeID: 20, Limit: 2}, want: []int64{10}},
-		{name: "past the end", f: store.CallFilter{BeforeID: 10}, want: nil},
+		{name: "default", f: store.CallFilter{}, want: []int64{30, 40, 10, 50, 20}},
+		{name: "limit", f: store.CallFilter{Limit: 2}, want: []int64{30, 40}},
+		{name: "next page splits a tie", f: store.CallFilter{Before: cursor(40), Limit: 2}, want: []int64{10, 50}},
+		{name: "last page", f: store.CallFilter{Before: cursor(50), Limit: 2}, want: []int64{20}},
+		{name: "past the end", f: store.CallFilter{Before: cursor(20)}, want: nil},
+		{name: "a time between calls", f: store.CallFilter{Before: store.CallCursor{ReceivedAt: at(4 * time.Second)}}, want: []int64{40, 10, 50, 20}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,6 +132,26 @@ func testListCalls(t *testing.T, s store.Store) {
 			}
 		})
 	}
+	t.Run("walk every page", func(t *testing.T) {
+		var got []int64
+		f := store.CallFilter{Limit: 2}
+		for range 10 {
+			cs, err := s.ListCalls(t.Context(), f)
+			if err != nil {
+				t.Fatalf("ListCalls(%+v) error = %v, want nil", f, err)
+			}
+			for _, c := range cs {
+				got = append(got, c.ID)
+			}
+			if len(cs) < f.Limit {
+				break
+			}
+			f.Before = cs[len(cs)-1].Cursor()
+		}
+		if want := []int64{30, 40, 10, 50, 20}; !slices.Equal(got, want) {
+			t.Errorf("pages = %v, want %v", got, want)
+		}
+	})
 }
 
 func testListDeliveries(t *testing.T, s store.Store) {
