@@ -194,12 +194,26 @@ func (w *worker) deliver(ctx context.Context, sd *store.Delivery, owner string) 
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if ferr := w.d.opts.Store.Finish(fctx, sd.ID, owner, o); ferr != nil {
-		w.d.log.Warn("record delivery outcome", "delivery_id", sd.ID, "call_id", sd.CallID, "sink", w.name, "err", ferr)
-		if errors.Is(ferr, store.ErrLeaseLost) {
-			return // another worker owns it now; its outcome is the one that counts
-		}
+		w.notRecorded(sd, o, elapsed, ferr)
+		return
 	}
 	w.observe(sd, o, elapsed)
+}
+
+// notRecorded logs an attempt whose outcome the store did not commit. Only what was committed is
+// reported as delivered or dead: the delivery stays in flight in the store, and is sent again once
+// its lease expires (or another worker already owns it), and that attempt is the one counted, like
+// the attempt history in the store which does not have this one either.
+func (w *worker) notRecorded(sd *store.Delivery, o store.Outcome, elapsed time.Duration, ferr error) {
+	log := w.d.log.With("delivery_id", sd.ID, "call_id", sd.CallID, "rule", sd.Rule, "sink", w.name, "attempt", o.Attempt.Number)
+	if errors.Is(ferr, store.ErrLeaseLost) {
+		// Another worker owns it now; its outcome is the one that counts.
+		log.Warn("delivery outcome not recorded: the lease passed to another worker",
+			"outcome", string(o.State), "duration", elapsed, "err", ferr)
+		return
+	}
+	log.Error("delivery outcome not recorded: it will be retried after the lease expires",
+		"outcome", string(o.State), "duration", elapsed, "lease", w.d.opts.Lease, "err", ferr)
 }
 
 // observe updates metrics and logs one finished attempt.

@@ -69,6 +69,13 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	cfg := loaded.Runtime.Config
 
+	// Before the store is opened and its in-flight work recovered: that work may be another serve's.
+	unlock, err := lockStorage(cfg.Storage)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
 	st, err := OpenStore(ctx, cfg.Storage, log.With("component", "store"))
 	if err != nil {
 		return fmt.Errorf("open storage: %w", err)
@@ -81,7 +88,8 @@ func Run(ctx context.Context, opts Options) error {
 	if r, ok := st.(interface {
 		RecoverInFlight(context.Context) (int, error)
 	}); ok {
-		// One process owns an SQLite file: whatever was in flight when it last stopped was cut short.
+		// One process owns an SQLite file (lockStorage): whatever was in flight when it last
+		// stopped was cut short.
 		if n, err := r.RecoverInFlight(ctx); err != nil {
 			return fmt.Errorf("recover in-flight deliveries: %w", err)
 		} else if n > 0 {

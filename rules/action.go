@@ -29,11 +29,11 @@ type header struct {
 
 // escapers says how values from the call are escaped in each field, per sink type. A sink type not
 // listed (a log sink, or one this version does not know) renders every field, escaping only text the
-// Slack way.
+// Slack way. blockURLs applies instead of blocks to the value of a URL key in blocks (see urlKey).
 var escapers = map[string]struct {
-	text, subject, html, addr, header, blocks, body escaper
+	text, subject, html, addr, header, blocks, blockURLs, body escaper
 }{
-	"slack":   {text: escapeSlack, blocks: escapeSlack},
+	"slack":   {text: escapeSlack, blocks: escapeSlack, blockURLs: escapeURL},
 	"webhook": {header: escapeHTTPHeader},
 	"email":   {subject: escapeHeaderLine, addr: escapeHeaderLine, html: escapeHTML},
 	"log":     {text: escapeSlack},
@@ -134,11 +134,11 @@ func (a *action) render(st *state) (*sinks.Message, error) {
 			err = fmt.Errorf("render %s: %w", key, err)
 		}
 	}
-	structure := func(n *node, e escaper, key string) []byte {
+	structure := func(n *node, e, urlE escaper, key string) []byte {
 		if n == nil || err != nil {
 			return nil
 		}
-		st.out, err = n.appendJSON(st, st.out[:0], e)
+		st.out, err = n.appendJSON(st, st.out[:0], e, urlE)
 		if err != nil {
 			err = fmt.Errorf("render %s: %w", key, err)
 			return nil
@@ -166,7 +166,7 @@ func (a *action) render(st *state) (*sinks.Message, error) {
 		field(a.text, &m.Text, esc.text, "text")
 	}
 	if all || a.sinkType == "slack" {
-		m.Blocks = structure(a.blocks, esc.blocks, "blocks")
+		m.Blocks = structure(a.blocks, esc.blocks, esc.blockURLs, "blocks")
 	}
 	if all || a.sinkType == "email" {
 		m.To = addrs(a.to, "to")
@@ -183,7 +183,7 @@ func (a *action) render(st *state) (*sinks.Message, error) {
 			}
 			m.Headers[h.name] = v
 		}
-		m.Body = structure(a.body, esc.body, "body")
+		m.Body = structure(a.body, esc.body, esc.body, "body")
 		if a.body == nil && a.sinkType == "webhook" {
 			m.Body = st.call.Raw
 		}

@@ -25,6 +25,24 @@ var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // forge a <url|link>.
 func escapeSlack(dst []byte, s string) []byte { return append(dst, slackEscaper.Replace(s)...) }
 
+// escapeURL makes a value safe in a URL field: it percent-encodes the bytes a URL cannot contain
+// as they are (control characters, space, ", <, >, \, ^, `, {, | and }) and keeps everything else,
+// & and % included, so a signed URL from the call arrives byte for byte. JSON encoding keeps the
+// value inside its string.
+func escapeURL(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c == 0x7f || strings.IndexByte("\"<>\\^`{|}", c) >= 0 {
+			dst = append(dst, '%', upperHex[c>>4], upperHex[c&0xF])
+			continue
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+const upperHex = "0123456789ABCDEF"
+
 // escapeHTML escapes a value for an HTML email body (<, >, &, ' and ").
 func escapeHTML(dst []byte, s string) []byte { return append(dst, html.EscapeString(s)...) }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -28,6 +29,22 @@ type node struct {
 	tmpl *template // nodeTemplate
 	keys [][]byte  // nodeMap: each key JSON-encoded with its colon
 	kids []*node   // nodeMap values, nodeSeq elements
+	// url marks a template that is the value of a URL key (see urlKey): it is escaped as a URL,
+	// not as text.
+	url bool
+}
+
+// urlKey reports whether a key of a blocks structure holds a URL: Block Kit's url (a button, a
+// rich-text link), image_url, video_url, thumbnail_url, title_url and any other *_url, and the
+// legacy attachment fields title_link, author_link, author_icon and footer_icon. Slack reads these
+// as plain strings: an entity such as &amp; would reach the URL as is and break it (a signed
+// recording_url's &X-Amz-Signature=…).
+func urlKey(k string) bool {
+	switch k {
+	case "url", "title_link", "author_link", "author_icon", "footer_icon":
+		return true
+	}
+	return strings.HasSuffix(k, "_url")
 }
 
 // maxAliasDepth bounds how deep YAML aliases are followed, so a cyclic document cannot hang compile.
@@ -67,6 +84,9 @@ func (c *compiler) compileNode(n *yaml.Node, path string, depth int) *node {
 			kid := c.compileNode(v, childPath(path, k.Value), depth+1)
 			if kid == nil {
 				continue
+			}
+			if kid.kind == nodeTemplate && urlKey(k.Value) {
+				kid.url = true
 			}
 			out.keys = append(out.keys, append(key, ':'))
 			out.kids = append(out.kids, kid)
@@ -130,9 +150,12 @@ func childPath(path, key string) string {
 }
 
 // appendJSON renders the structure as JSON onto dst. A lone {{ }} keeps its value's type; esc applies
-// to every string that came from the call.
-func (n *node) appendJSON(st *state, dst []byte, esc escaper) ([]byte, error) {
+// to every string that came from the call, except in the value of a URL key, where urlEsc does.
+func (n *node) appendJSON(st *state, dst []byte, esc, urlEsc escaper) ([]byte, error) {
 	var err error
+	if n.url {
+		esc = urlEsc
+	}
 	switch n.kind {
 	case nodeLiteral:
 		return append(dst, n.raw...), nil
@@ -162,7 +185,7 @@ func (n *node) appendJSON(st *state, dst []byte, esc escaper) ([]byte, error) {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, n.keys[i]...)
-			if dst, err = kid.appendJSON(st, dst, esc); err != nil {
+			if dst, err = kid.appendJSON(st, dst, esc, urlEsc); err != nil {
 				return dst, err
 			}
 		}
@@ -173,7 +196,7 @@ func (n *node) appendJSON(st *state, dst []byte, esc escaper) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			if dst, err = kid.appendJSON(st, dst, esc); err != nil {
+			if dst, err = kid.appendJSON(st, dst, esc, urlEsc); err != nil {
 				return dst, err
 			}
 		}
