@@ -234,7 +234,7 @@ func (w *worker) observe(sd *store.Delivery, o store.Outcome, elapsed time.Durat
 	default:
 		// Log a retry loudly only when its error changed; a sink that stays down says so once.
 		level := log.Debug
-		if a.Error != sd.LastError {
+		if store.CleanText(a.Error) != sd.LastError {
 			level = log.Warn
 		}
 		level("delivery will be retried", "reason", a.Reason, "status", a.StatusCode, "err", a.Error,
