@@ -15,18 +15,22 @@ import (
 // every problem, or a one-line summary. It never prints a secret.
 func checkCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check", stderr)
-	configPath := fs.String("config", defaultConfig(), "config file")
+	cf := addConfigFlags(fs)
 	if pos, err := parseInterleaved(fs, args); err != nil || len(pos) > 0 {
 		fs.Usage()
 		return errUsage
 	}
-	loaded, err := relay.Load(*configPath, slog.New(slog.DiscardHandler))
+	configPath, err := cf.resolve()
+	if err != nil {
+		return err
+	}
+	loaded, err := relay.Load(configPath, slog.New(slog.DiscardHandler))
 	if err != nil {
 		if es, ok := err.(config.Errors); ok {
 			for _, e := range es {
 				fmt.Fprintln(stdout, e.Error())
 			}
-			fmt.Fprintf(stderr, "%s: %d problem(s)\n", *configPath, len(es))
+			fmt.Fprintf(stderr, "%s: %d problem(s)\n", configPath, len(es))
 			return exitError{1}
 		}
 		return err
@@ -42,6 +46,6 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	sort.Strings(kinds)
 	fmt.Fprintf(stdout, "%s: ok: %d rule(s), %d sink(s) (%s), storage %s\n",
-		*configPath, len(cfg.Rules), len(cfg.Sinks), strings.Join(kinds, ", "), cfg.Storage.Driver)
+		configPath, len(cfg.Rules), len(cfg.Sinks), strings.Join(kinds, ", "), cfg.Storage.Driver)
 	return nil
 }

@@ -40,9 +40,11 @@ Usage:
   switchboard check   [--config FILE]
   switchboard test    [--config FILE] [--json] PAYLOAD.json... (or - for stdin)
   switchboard replay  [--config FILE] (--dead | --call ID | --delivery ID)
+  switchboard healthcheck [--config FILE] [--url URL]
   switchboard version
 
-FILE defaults to $SWITCHBOARD_CONFIG, or switchboard.yaml.
+FILE defaults to $SWITCHBOARD_CONFIG, or switchboard.yaml. Every command taking --config also loads
+switchboard.env from the config's folder when it exists (variables already set win), or --env-file ENV.
 `
 
 // run executes one command line and returns the exit status.
@@ -61,6 +63,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = testCmd(args[1:], stdin, stdout, stderr)
 	case "replay":
 		err = replayCmd(args[1:], stdout, stderr)
+	case "healthcheck":
+		err = healthcheckCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, versionString())
 	case "help", "-h", "--help":
