@@ -11,8 +11,6 @@ import (
 	"os"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/switchboard-relay/switchboard/config"
 )
 
@@ -30,13 +28,15 @@ func healthcheckCmd(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	target, insecure := *rawURL, false
+	target, insecure, serverName := *rawURL, false, ""
 	if target == "" {
 		path, err := cf.resolve()
 		if err != nil {
 			return err
 		}
-		listen, useTLS, err := listenOf(path)
+		var listen string
+		var useTLS bool
+		listen, useTLS, serverName, err = listenOf(path)
 		if err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func healthcheckCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "switchboard healthcheck: --url must be an http:// or https:// URL, got %q\n", target)
 		return errUsage
 	}
-	status, err := probe(target, insecure)
+	status, err := probe(target, insecure, serverName)
 	if err != nil {
 		fmt.Fprintf(stderr, "switchboard healthcheck: %s: %v\n", target, err)
 		return exitError{1}
@@ -62,27 +62,26 @@ func healthcheckCmd(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// listenOf reads server.listen from the config at path, and whether server.tls is set. A config with
-// problems still names its listen address: the probe asks the server, which knows best.
-func listenOf(path string) (listen string, useTLS bool, err error) {
+// listenOf reads server.listen from the config at path, whether server.tls is set, and the name to
+// ask for in TLS (the first ACME domain: an ACME server has no certificate for 127.0.0.1). A config
+// with problems still names its listen address: the probe asks the server, which knows best.
+func listenOf(path string) (listen string, useTLS bool, serverName string, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", false, fmt.Errorf("read config: %w", err)
+		return "", false, "", fmt.Errorf("read config: %w", err)
 	}
 	cfg, _ := config.Parse(path, data, os.LookupEnv)
 	listen = config.DefaultListen
 	if cfg != nil {
 		listen = cfg.Server.Listen
 	}
-	var raw struct {
-		Server struct {
-			TLS any `yaml:"tls"`
-		} `yaml:"server"`
-	}
-	if yaml.Unmarshal(data, &raw) == nil && raw.Server.TLS != nil {
+	if cfg != nil && cfg.Server.TLS != nil {
 		useTLS = true
+		if a := cfg.Server.TLS.ACME; a != nil && len(a.Domains) > 0 {
+			serverName = a.Domains[0]
+		}
 	}
-	return listen, useTLS, nil
+	return listen, useTLS, serverName, nil
 }
 
 // readyzURL is the loopback /readyz URL of a server listening on listen (host:port). A wildcard or
@@ -107,7 +106,7 @@ func readyzURL(listen string, useTLS bool) (string, error) {
 
 // probe GETs target and returns the status. insecure skips certificate verification (only for the
 // relay's own loopback address).
-func probe(target string, insecure bool) (int, error) {
+func probe(target string, insecure bool, serverName string) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), healthcheckTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
@@ -116,7 +115,7 @@ func probe(target string, insecure bool) (int, error) {
 	}
 	tr := &http.Transport{Proxy: nil}
 	if insecure {
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // our own loopback address
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true, ServerName: serverName} //nolint:gosec // our own loopback address
 	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
