@@ -65,6 +65,8 @@ type Server struct {
 	MaxBodyBytes Size // default 4 MiB
 	// AdminToken guards /api/* and /-/reload. Empty means those routes answer only on loopback.
 	AdminToken Secret
+	// TLS, when set, makes the server speak HTTPS (see tls.go).
+	TLS *TLS
 }
 
 // Storage is the `storage:` block.

@@ -136,9 +136,11 @@ func Run(ctx context.Context, opts Options) error {
 	reloadMetrics.succeeded(time.Now())
 
 	var reloadMu sync.Mutex
+	var tlsS *tlsSetup
 	reload := func() error {
 		reloadMu.Lock()
 		defer reloadMu.Unlock()
+		tlsS.reload(log)
 		next, err := Load(opts.ConfigPath, log)
 		if err != nil {
 			reloadMetrics.failed()
@@ -177,6 +179,14 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}
 
+	if tlsS, err = setupTLS(cfg.Server.TLS, cfg.Server.Listen, log); err != nil {
+		ln.Close()
+		return err
+	}
+	if tlsS != nil {
+		defer tlsS.stop()
+	}
+
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	var bg sync.WaitGroup
@@ -201,7 +211,7 @@ func Run(ctx context.Context, opts Options) error {
 		log.Warn("server.auth.token is not set: anyone who can reach the webhook path can submit calls")
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- serve(srv, ln, tlsS) }()
 	log.Info("switchboard started", "addr", ln.Addr().String(), "webhook_path", cfg.Server.WebhookPath,
 		"storage", cfg.Storage.Driver, "rules", len(cfg.Rules), "sinks", len(loaded.Targets), "version", opts.Version)
 	if opts.Ready != nil {

@@ -16,18 +16,22 @@ import (
 // exit 1; warnings alone exit 0. It never prints a secret.
 func checkCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check", stderr)
-	configPath := fs.String("config", defaultConfig(), "config file")
+	cf := addConfigFlags(fs)
 	if pos, err := parseInterleaved(fs, args); err != nil || len(pos) > 0 {
 		fs.Usage()
 		return errUsage
 	}
-	loaded, err := relay.Load(*configPath, slog.New(slog.DiscardHandler))
+	configPath, err := cf.resolve()
+	if err != nil {
+		return err
+	}
+	loaded, err := relay.Load(configPath, slog.New(slog.DiscardHandler))
 	if err != nil {
 		if es, ok := err.(config.Errors); ok {
 			for _, e := range es {
 				fmt.Fprintln(stdout, e.Error())
 			}
-			fmt.Fprintf(stderr, "%s: %d problem(s)%s\n", *configPath, es.Problems(), warningCount(len(es)-es.Problems()))
+			fmt.Fprintf(stderr, "%s: %d problem(s)%s\n", configPath, es.Problems(), warningCount(len(es)-es.Problems()))
 			return exitError{1}
 		}
 		return err
@@ -46,7 +50,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	sort.Strings(kinds)
 	fmt.Fprintf(stdout, "%s: ok: %d rule(s), %d sink(s) (%s), storage %s%s\n",
-		*configPath, len(cfg.Rules), len(cfg.Sinks), strings.Join(kinds, ", "), cfg.Storage.Driver, warningCount(len(cfg.Warnings)))
+		configPath, len(cfg.Rules), len(cfg.Sinks), strings.Join(kinds, ", "), cfg.Storage.Driver, warningCount(len(cfg.Warnings)))
 	return nil
 }
 

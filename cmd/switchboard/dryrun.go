@@ -39,7 +39,7 @@ type dryRunResult struct {
 // rendered by the same code as the server. It sends nothing.
 func testCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("test", stderr)
-	configPath := fs.String("config", defaultConfig(), "config file")
+	cf := addConfigFlags(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object per payload, one per line")
 	payloads, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -50,7 +50,11 @@ func testCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	loaded, err := relay.Load(*configPath, slog.New(slog.DiscardHandler))
+	configPath, err := cf.resolve()
+	if err != nil {
+		return err
+	}
+	loaded, err := relay.Load(configPath, slog.New(slog.DiscardHandler))
 	if err != nil {
 		// On stderr, so that stdout stays one JSON object per line with --json.
 		fmt.Fprintln(stderr, err.Error())

@@ -1,7 +1,7 @@
 // Command switchboard is a self-hosted relay for Intellixent's post-call webhooks: it stores every call
 // durably and delivers what its YAML rules choose to Slack, CRM webhooks and email.
 //
-// Subcommands: serve, check, test, replay, version. Run `switchboard help` for usage.
+// Subcommands: init, serve, check, test, replay, healthcheck, version. Run `switchboard help` for usage.
 package main
 
 import (
@@ -36,14 +36,18 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 const usage = `switchboard relays Intellixent post-call webhooks to Slack, CRM webhooks and email.
 
 Usage:
+  switchboard init    [--out FILE] [--slack-webhook URL] [--crm-url URL] [--alerts-slack-webhook URL]
+                      [--smtp-url smtp://user@host:587 --email-to ADDR] [--hot high,...] [--storage-path P] [--force]
   switchboard serve   [--config FILE] [--log-format text|json] [--log-level LEVEL]
   switchboard check   [--config FILE]
   switchboard test    [--config FILE] [--json] PAYLOAD.json... (or - for stdin)
   switchboard replay  [--config FILE] (--dead | --call ID | --delivery ID)
+  switchboard healthcheck [--config FILE] [--url URL]
   switchboard version
 
 FILE defaults to $SWITCHBOARD_CONFIG, or switchboard.yaml. Relative paths inside it are relative
-to its folder.
+to its folder. Every command taking --config also loads switchboard.env from the
+config's folder when it exists (variables already set win), or --env-file ENV.
 
 Exit status: 0 success, 1 failure (invalid config or payload, storage, unknown id), 2 usage error.
 `
@@ -65,6 +69,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = testCmd(args[1:], stdin, stdout, stderr)
 	case "replay":
 		err = replayCmd(args[1:], stdout, stderr)
+	case "init":
+		err = initCmd(args[1:], stdin, stdout, stderr)
+	case "healthcheck":
+		err = healthcheckCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "switchboard version: takes no arguments\n\n%s", usage)

@@ -179,3 +179,16 @@ func TestDryRunJSONKeepsProblemsOffStdout(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 1, nothing on stdout, the problem on stderr", code, out, errOut)
 	}
 }
+
+// writeFileIn writes content to dir/name and returns the path.
+func writeFileIn(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -20,7 +20,7 @@ import (
 // database, a call or delivery id that does not exist), 2 on a usage error.
 func replayCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("replay", stderr)
-	configPath := fs.String("config", defaultConfig(), "config file")
+	cf := addConfigFlags(fs)
 	dead := fs.Bool("dead", false, "requeue every dead delivery")
 	callID := fs.Int64("call", 0, "requeue the dead deliveries of this call id")
 	deliveryID := fs.Int64("delivery", 0, "requeue this delivery id (dead, or delivered to send it again)")
@@ -44,7 +44,11 @@ func replayCmd(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	loaded, err := relay.Load(*configPath, slog.New(slog.DiscardHandler))
+	configPath, err := cf.resolve()
+	if err != nil {
+		return err
+	}
+	loaded, err := relay.Load(configPath, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return fmt.Errorf("load config:\n%w", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -10,17 +11,22 @@ import (
 	"github.com/switchboard-relay/switchboard/relay"
 )
 
-// serveCmd runs the relay until SIGINT or SIGTERM; SIGHUP reloads the config.
+// serveCmd runs the relay until SIGINT or SIGTERM; SIGHUP re-reads the environment file and reloads
+// the config.
 func serveCmd(args []string, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
-	configPath := fs.String("config", defaultConfig(), "config file")
+	cf := addConfigFlags(fs)
 	logFormat := fs.String("log-format", "", "log format, text or json (default: the config's log.format)")
 	logLevel := fs.String("log-level", "", "log level, debug, info, warn or error (default: the config's log.level)")
 	if pos, err := parseInterleaved(fs, args); err != nil || len(pos) > 0 {
 		fs.Usage()
 		return errUsage
 	}
-	opts := relay.Options{ConfigPath: *configPath}
+	configPath, err := cf.resolve()
+	if err != nil {
+		return err
+	}
+	opts := relay.Options{ConfigPath: configPath}
 	opts.Version, _ = versionInfo()
 	opts.LogFormat, opts.LogLevel = *logFormat, *logLevel
 
@@ -32,6 +38,9 @@ func serveCmd(args []string, stderr io.Writer) error {
 	reload := make(chan struct{})
 	go func() {
 		for range hup {
+			if err := cf.reload(); err != nil {
+				fmt.Fprintf(stderr, "switchboard serve: %v (the variables it set stay as they were)\n", err)
+			}
 			select {
 			case reload <- struct{}{}:
 			case <-ctx.Done():
