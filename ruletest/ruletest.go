@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -94,7 +95,7 @@ func runOne(t *config.Test, rs *rules.Ruleset) Result {
 		where = t.Path + ".payload"
 		b, err := os.ReadFile(t.Payload)
 		if err != nil {
-			fail(Failure{Path: where, Line: t.Line, What: "cannot read the payload: " + pathError(err)})
+			fail(Failure{Path: where, Line: t.Line, What: fmt.Sprintf("cannot read the payload %s: %s", shownPath(t), pathError(err))})
 			return res
 		}
 		body = b
@@ -125,12 +126,22 @@ func runOne(t *config.Test, rs *rules.Ruleset) Result {
 	return res
 }
 
-// pathError is an os error without the Go operation name.
+// pathError is an os error without the Go operation name and the path.
 func pathError(err error) string {
 	if pe, ok := err.(*os.PathError); ok {
-		return pe.Path + ": " + pe.Err.Error()
+		return pe.Err.Error()
 	}
 	return err.Error()
+}
+
+// shownPath is the test's payload path relative to the test's file, as it is usually written.
+func shownPath(t *config.Test) string {
+	if dir, err := filepath.Abs(filepath.Dir(t.File)); err == nil {
+		if rel, err := filepath.Rel(dir, t.Payload); err == nil && filepath.IsLocal(rel) {
+			return rel
+		}
+	}
+	return t.Payload
 }
 
 // list formats rule names as [a, b], or [] for none.
