@@ -166,7 +166,11 @@ func checkAction(want *config.ExpectAction, actions []rules.Action) (Failure, bo
 	if len(candidates) == 0 {
 		f.What = fmt.Sprintf("no message was rendered for sink %s", want.Sink)
 		f.Expected = []string{"a message to " + want.Sink}
-		if len(f.Got) == 0 {
+		switch {
+		case len(f.Got) > 0:
+		case len(sent) == 0:
+			f.Got = []string{"no message at all"}
+		default:
 			f.Got = []string{"messages to " + list(sent)}
 		}
 		return f, false
