@@ -13,6 +13,10 @@ import (
 // includeKeys are what an included file may hold.
 var includeKeys = []string{"rules", "tests"}
 
+// globIncludes finds the files of an include pattern; tests that must not touch the file system (the
+// fuzzer) replace it.
+var globIncludes = filepath.Glob
+
 // includes reads the files that `include:` names (globs relative to the config file's folder, in
 // the order written, each glob's matches in lexical order) and appends their rules and tests to
 // cfg's, after the config file's own. A file matched twice is read once; a glob that matches nothing
@@ -41,7 +45,7 @@ func (d *decoder) includes(top *object, cfg *Config) {
 		if !filepath.IsAbs(full) {
 			full = filepath.Join(filepath.Dir(cfg.File), pattern)
 		}
-		matches, err := filepath.Glob(full)
+		matches, err := globIncludes(full)
 		if err != nil {
 			d.errorf(line, path, "invalid pattern %q: use *, ? and [...] as in rules/*.yaml", pattern)
 			continue
@@ -62,9 +66,20 @@ func (d *decoder) includes(top *object, cfg *Config) {
 
 // include reads one included file.
 func (d *decoder) include(file string, line int, path string, cfg *Config) {
+	info, err := os.Stat(file)
+	switch {
+	case err != nil:
+		d.errorf(line, path, "cannot read %s: %v", file, unwrapPath(err))
+		return
+	case info.IsDir():
+		return // rules/* matching a folder: only files are read
+	case !info.Mode().IsRegular():
+		d.errorf(line, path, "%s is not a regular file", file)
+		return
+	}
 	data, err := os.ReadFile(file)
 	if err != nil {
-		d.errorf(line, path, "cannot read %s: %v", file, err)
+		d.errorf(line, path, "cannot read %s: %v", file, unwrapPath(err))
 		return
 	}
 	cfg.Files = append(cfg.Files, file)
@@ -125,4 +140,12 @@ func sortByPlace(es Errors, files []string) {
 // files were read, then by line.
 func SortErrors(es Errors, cfg *Config) {
 	sortByPlace(es, cfg.Files)
+}
+
+// unwrapPath is an os error without the operation and path, which the message already names.
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
 }
