@@ -59,7 +59,7 @@ func TestInclude(t *testing.T) {
 			},
 			wantErrs: []string{`r.yaml:1: sinks: unknown key`, `r.yaml:3: rules: duplicate rule name "m" (first at `, `r.yaml:6: rules[1].actions[0].sink: undefined sink "nope"`}},
 		{name: "folders are skipped, devices refused",
-			files: map[string]string{"main.yaml": sinks + "include: ['rules/*', '/dev/nul?']\n", "rules/sub/x.yaml": "rules: []\n"},
+			files:    map[string]string{"main.yaml": sinks + "include: ['rules/*', '/dev/nul?']\n", "rules/sub/x.yaml": "rules: []\n"},
 			wantErrs: []string{`main.yaml:2: include[1]: /dev/null is not a regular file`}},
 		{name: "a bad pattern", files: map[string]string{"main.yaml": sinks + "include: ['[']\n"},
 			wantErrs: []string{`main.yaml:2: include[0]: invalid pattern "["`}},
