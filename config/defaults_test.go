@@ -19,6 +19,7 @@ func TestDefaults(t *testing.T) {
 		Server:  Server{Listen: ":8080", WebhookPath: "/webhooks/intellixent", MaxBodyBytes: 4 << 20},
 		Storage: Storage{Driver: "sqlite", Path: dbPath, Retention: 720 * time.Hour, DeadLetterRetention: 2160 * time.Hour, Lease: 2 * time.Minute},
 		Log:     Log{Format: "text", Level: "info"},
+		Files:   []string{"f.yaml"},
 		Defaults: Delivery{
 			Retry:       Retry{MaxAttempts: 12, InitialBackoff: 2 * time.Second, MaxBackoff: 10 * time.Minute, MaxAge: 48 * time.Hour},
 			Concurrency: 4,

@@ -25,6 +25,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("a: &a {<<: *a}\n"))
 	f.Add([]byte("rules: [{name: x, actions: [{sink: s, body: &b [*b]}]}]\n"))
 	env := mapEnv(map[string]string{"SET": "value: with # yaml", "EMPTY": ""})
+	// An input may include any file (/dev/zero): the fuzzer parses include: but reads nothing.
+	globIncludes = func(string) ([]string, error) { return nil, nil }
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse("f.yaml", data, env)
 		if err == nil {

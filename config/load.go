@@ -14,7 +14,7 @@ import (
 )
 
 // topKeys are the sections of a config file.
-var topKeys = []string{"server", "storage", "log", "defaults", "sinks", "rules"}
+var topKeys = []string{"server", "storage", "log", "defaults", "sinks", "rules", "tests", "include"}
 
 // Load reads the config file at path and parses it with the process environment; see Parse.
 // A file that cannot be read is an error wrapping the os error, not an Errors.
@@ -43,7 +43,7 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		d.errs = append(d.errs, e)
 		return nil, d.errs
 	}
-	cfg := &Config{File: file}
+	cfg := &Config{File: file, Files: []string{file}}
 	top := d.object(root, "", 1, topKeys)
 	cfg.Server = d.server(d.sub(top, "server", serverKeys))
 	storage := d.sub(top, "storage", storageKeys)
@@ -53,8 +53,12 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	cfg.Sinks = d.sinks(top, cfg.Defaults)
 	d.checkLease(storage, cfg)
 	cfg.Rules = d.rules(top, cfg)
-	sort.SliceStable(d.errs, func(i, j int) bool { return d.errs[i].Line < d.errs[j].Line })
-	sort.SliceStable(d.warns, func(i, j int) bool { return d.warns[i].Line < d.warns[j].Line })
+	cfg.Tests = d.tests(top)
+	d.includes(top, cfg)
+	d.checkRuleNames(cfg)
+	d.checkTests(cfg)
+	sortByPlace(d.errs, cfg.Files)
+	sortByPlace(d.warns, cfg.Files)
 	cfg.Warnings = d.warns
 	if err := d.errs.Err(); err != nil {
 		return cfg, err

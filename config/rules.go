@@ -28,7 +28,7 @@ func (d *decoder) rules(top *object, cfg *Config) []*Rule {
 		item = resolve(item)
 		path := fmt.Sprintf("rules[%d]", i)
 		o := d.object(item, path, item.Line, ruleKeys)
-		r := &Rule{Line: item.Line}
+		r := &Rule{File: d.file, Line: item.Line}
 		if o.bad {
 			// Keep a placeholder so that rules[i] in later errors is still the i-th rule of the file.
 			out = append(out, r)

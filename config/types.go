@@ -36,8 +36,13 @@ type Config struct {
 	Defaults Delivery
 	// Sinks are in file order; names are unique.
 	Sinks []*Sink
-	// Rules are in file order, the order in which they are evaluated.
+	// Rules are in file order, the order in which they are evaluated: the config file's, then each
+	// included file's (see Files).
 	Rules []*Rule
+	// Tests are the `tests:` of the config file, then of each included file.
+	Tests []*Test
+	// Files are the config file, then every file `include:` read, in the order read.
+	Files []string
 	// Warnings are what loads but is probably a mistake (a ${VAR} that makes a secret empty), sorted
 	// by line, each with Warning set. They never make a config invalid: `check` prints them like
 	// problems and still exits 0, and `serve` logs them at warn level at start and on each reload.
@@ -168,6 +173,8 @@ type SMTP struct {
 // Rule is one entry of `rules:`.
 type Rule struct {
 	Name string
+	// File is the file the rule is written in: the config file or an included one.
+	File string
 	Line int
 	// When is an expr expression that must be boolean; empty matches every call.
 	When    Template

@@ -1,18 +1,17 @@
 package relay
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"slices"
 
 	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/dispatch"
 	"github.com/switchboard-relay/switchboard/router"
 	"github.com/switchboard-relay/switchboard/rules"
+	"github.com/switchboard-relay/switchboard/ruletest"
 	"github.com/switchboard-relay/switchboard/sinks/registry"
 	"github.com/switchboard-relay/switchboard/store"
 	"github.com/switchboard-relay/switchboard/store/postgres"
@@ -30,14 +29,24 @@ type Loaded struct {
 // Its error lists every problem found, each as "file:line: key: what is wrong", together with the
 // config's warnings (config.Error.Warning set; count the problems with config.Errors.Problems). On
 // success the warnings are in Runtime.Config.Warnings, and each is logged to logger at warn level.
+//
+// The config's tests (`tests:`) are run on the compiled rules, and each failing expectation is a
+// problem: this one place makes `check` report them, `serve` refuse to start and a reload be rejected.
 func Load(path string, logger *slog.Logger) (*Loaded, error) {
-	l, _, err := load(path, func(*config.Config) (*slog.Logger, error) { return logger, nil })
+	l, _, err := load(path, true, func(*config.Config) (*slog.Logger, error) { return logger, nil })
+	return l, err
+}
+
+// LoadUntested is Load without running the config's tests, for `switchboard test`, which runs and
+// reports them itself (ruletest.Run), and whose dry run works whatever the tests say.
+func LoadUntested(path string, logger *slog.Logger) (*Loaded, error) {
+	l, _, err := load(path, false, func(*config.Config) (*slog.Logger, error) { return logger, nil })
 	return l, err
 }
 
 // load is Load with the sinks' logger chosen from the valid config itself (its log block), so the
 // file is read and compiled once; it also returns that logger.
-func load(path string, loggerFor func(*config.Config) (*slog.Logger, error)) (*Loaded, *slog.Logger, error) {
+func load(path string, runTests bool, loggerFor func(*config.Config) (*slog.Logger, error)) (*Loaded, *slog.Logger, error) {
 	cfg, err := config.Load(path)
 	if cfg == nil {
 		return nil, nil, err
@@ -58,6 +67,9 @@ func load(path string, loggerFor func(*config.Config) (*slog.Logger, error)) (*L
 		}
 		problems = append(problems, es...)
 	}
+	if rerr == nil && runTests && len(problems) == 0 {
+		problems = append(problems, ruletest.Problems(ruletest.Run(cfg, rs))...)
+	}
 	targets := map[string]*dispatch.Target{}
 	var logger *slog.Logger
 	if len(problems) == 0 {
@@ -75,8 +87,8 @@ func load(path string, loggerFor func(*config.Config) (*slog.Logger, error)) (*L
 	}
 	if len(problems) > 0 {
 		problems = append(problems, cfg.Warnings...)
-		// By line; problems of one line keep their order.
-		slices.SortStableFunc(problems, func(a, b *config.Error) int { return cmp.Compare(a.Line, b.Line) })
+		// By file and line; problems of one line keep their order.
+		config.SortErrors(problems, cfg)
 		return nil, nil, problems
 	}
 	for _, w := range cfg.Warnings {

@@ -58,7 +58,7 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = 10 * time.Second
 	}
-	loaded, log, err := load(opts.ConfigPath, func(cfg *config.Config) (*slog.Logger, error) {
+	loaded, log, err := load(opts.ConfigPath, true, func(cfg *config.Config) (*slog.Logger, error) {
 		if opts.Logger != nil {
 			return opts.Logger, nil
 		}

@@ -10,6 +10,7 @@
 package rules
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"reflect"
@@ -187,8 +188,11 @@ func (c *compiler) errorf(line int, path, format string, args ...any) {
 func Compile(cfg *config.Config) (*Ruleset, error) {
 	c := &compiler{file: cfg.File, opts: []expr.Option{expr.Env(envTypes)}}
 	rs := &Ruleset{}
-	for i, r := range cfg.Rules {
-		path := fmt.Sprintf("rules[%d]", i)
+	inFile := map[string]int{} // rules seen so far in each file: paths count from 0 in every file
+	for _, r := range cfg.Rules {
+		c.file = cmp.Or(r.File, cfg.File)
+		path := fmt.Sprintf("rules[%d]", inFile[c.file])
+		inFile[c.file]++
 		cr := &rule{name: r.Name, stop: r.Stop}
 		if r.When.Text != "" {
 			cr.when = c.compileWhen(r.When, path+".when")

@@ -46,10 +46,17 @@ type Delivery struct {
 	// Attempt is 1 for the first attempt.
 	Attempt int
 	Message *Message
+	// TestAt, when not zero, marks a test message sent by `switchboard send-test` at this Unix time:
+	// its idempotency key ends in "-test-<TestAt>", so a receiver never drops a second test as a repeat.
+	TestAt int64
 }
 
 // IdempotencyKey is "<call id>-<rule>-<action index>": the same for every attempt of a delivery, so a
-// receiver can drop a repeat.
+// receiver can drop a repeat. A test message's key ends in "-test-<unix time>".
 func (d *Delivery) IdempotencyKey() string {
-	return strconv.FormatInt(d.CallID, 10) + "-" + d.Rule + "-" + strconv.Itoa(d.Action)
+	key := strconv.FormatInt(d.CallID, 10) + "-" + d.Rule + "-" + strconv.Itoa(d.Action)
+	if d.TestAt != 0 {
+		key += "-test-" + strconv.FormatInt(d.TestAt, 10)
+	}
+	return key
 }

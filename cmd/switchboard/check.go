@@ -49,8 +49,12 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 		kinds = append(kinds, fmt.Sprintf("%d %s", n, t))
 	}
 	sort.Strings(kinds)
-	fmt.Fprintf(stdout, "%s: ok: %d rule(s), %d sink(s) (%s), storage %s%s\n",
-		configPath, len(cfg.Rules), len(cfg.Sinks), strings.Join(kinds, ", "), cfg.Storage.Driver, warningCount(len(cfg.Warnings)))
+	tests := ""
+	if n := len(cfg.Tests); n > 0 {
+		tests = fmt.Sprintf(", %d test(s) passed", n)
+	}
+	fmt.Fprintf(stdout, "%s: ok: %d rule(s), %d sink(s) (%s), storage %s%s%s\n",
+		configPath, len(cfg.Rules), len(cfg.Sinks), strings.Join(kinds, ", "), cfg.Storage.Driver, tests, warningCount(len(cfg.Warnings)))
 	return nil
 }
 

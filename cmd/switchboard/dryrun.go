@@ -45,16 +45,11 @@ func testCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(payloads) == 0 {
-		fmt.Fprintln(stderr, "switchboard test: name at least one payload file, or - for stdin")
-		fs.Usage()
-		return errUsage
-	}
 	configPath, err := cf.resolve()
 	if err != nil {
 		return err
 	}
-	loaded, err := relay.Load(configPath, slog.New(slog.DiscardHandler))
+	loaded, err := relay.LoadUntested(configPath, slog.New(slog.DiscardHandler))
 	if err != nil {
 		// On stderr, so that stdout stays one JSON object per line with --json.
 		fmt.Fprintln(stderr, err.Error())
@@ -62,6 +57,14 @@ func testCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	for _, w := range loaded.Runtime.Config.Warnings {
 		fmt.Fprintln(stderr, w.Error()) // on stderr, as problems are
+	}
+	if len(payloads) == 0 {
+		if len(loaded.Runtime.Config.Tests) == 0 {
+			fmt.Fprintf(stderr, "switchboard test: %s has no tests: name at least one payload file (or - for stdin), or write tests: in the config\n", configPath)
+			fs.Usage()
+			return errUsage
+		}
+		return runConfigTests(loaded, *asJSON, stdout)
 	}
 	failed := false
 	for _, p := range payloads {

@@ -1,7 +1,8 @@
 // Command switchboard is a self-hosted relay for Intellixent's post-call webhooks: it stores every call
 // durably and delivers what its YAML rules choose to Slack, CRM webhooks and email.
 //
-// Subcommands: init, serve, check, test, replay, healthcheck, version. Run `switchboard help` for usage.
+// Subcommands: init, serve, check, test, send-test, replay, healthcheck, version. Run `switchboard help`
+// for usage.
 package main
 
 import (
@@ -41,6 +42,8 @@ Usage:
   switchboard serve   [--config FILE] [--log-format text|json] [--log-level LEVEL]
   switchboard check   [--config FILE]
   switchboard test    [--config FILE] [--json] PAYLOAD.json... (or - for stdin)
+  switchboard test    [--config FILE] [--json]       (runs the config's tests:)
+  switchboard send-test [--config FILE] --sink NAME [--payload FILE]
   switchboard replay  [--config FILE] (--dead | --call ID | --delivery ID)
   switchboard healthcheck [--config FILE] [--url URL]
   switchboard version
@@ -73,6 +76,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = initCmd(args[1:], stdin, stdout, stderr)
 	case "healthcheck":
 		err = healthcheckCmd(args[1:], stdout, stderr)
+	case "send-test":
+		err = sendTestCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "switchboard version: takes no arguments\n\n%s", usage)

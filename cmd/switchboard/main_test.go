@@ -125,6 +125,7 @@ func TestDryRunJSON(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	untested := writeFile(t, "untested.yaml", "sinks: {ops: {type: log}}\nrules: [{name: r, actions: [{sink: ops}]}]\n")
 	tests := []struct {
 		name     string
 		args     []string
@@ -134,7 +135,7 @@ func TestUsage(t *testing.T) {
 		{"no command", nil, 2, "Usage:"},
 		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{"version", []string{"version"}, 0, "switchboard "},
-		{"test without payload", []string{"test", "--config", repoFile("config.example.yaml")}, 2, "name at least one payload"},
+		{"test without payload or tests", []string{"test", "--config", untested}, 2, "name at least one payload"},
 		{"replay without selector", []string{"replay", "--config", repoFile("config.example.yaml")}, 2, "exactly one of"},
 		{"replay with two selectors", []string{"replay", "--dead", "--call", "5"}, 2, "exactly one of"},
 	}

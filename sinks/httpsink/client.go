@@ -151,6 +151,20 @@ func DefaultInterpreter(status int, header http.Header, body []byte) *sinks.Erro
 
 type attemptsKey struct{}
 
+type answerKey struct{}
+
+// Answer is what the receiver answered to the last request of a Do: its status and a short summary
+// of its body (see Summarize), with the sink's secrets redacted. `switchboard send-test` prints it.
+type Answer struct {
+	Status  int
+	Summary string
+}
+
+// WithAnswer returns a context that makes Do record the receiver's answer in a, delivered or not.
+func WithAnswer(ctx context.Context, a *Answer) context.Context {
+	return context.WithValue(ctx, answerKey{}, a)
+}
+
 // Do sends r, retrying in the request as Options allow. It returns the answer when the sink's
 // Interpreter says delivered; otherwise an *sinks.Error whose text holds no secret.
 func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
@@ -174,6 +188,12 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	body, err := readBody(resp)
 	if err != nil {
 		return nil, c.transportError(err, *attempts)
+	}
+	if a, ok := ctx.Value(answerKey{}).(*Answer); ok && a != nil {
+		a.Status, a.Summary = resp.StatusCode, Summarize(resp.Header.Get("Content-Type"), body)
+		if c.redact != nil {
+			a.Summary = c.redact.Redact(a.Summary)
+		}
 	}
 	if serr := c.classify(resp.StatusCode, resp.Header, body); serr != nil {
 		return nil, serr
