@@ -45,6 +45,10 @@ type Call struct {
 	Matched []string
 	// Raw is the body exactly as received.
 	Raw []byte
+	// CustomerPhone and Duration are indexed for the console (see Console); when both are zero the
+	// store reads them from Raw.
+	CustomerPhone string
+	Duration      int64
 }
 
 // NewDelivery is a delivery to create with its call.

@@ -76,6 +76,40 @@ var migrations = []string{
 		at   INTEGER NOT NULL
 	);
 	CREATE INDEX wakeups_at ON wakeups (at);`,
+
+	// 2: the console's indexed columns. Ingest fills customer_phone, phone_rev (the phone's digits
+	// reversed, so that "ends with" is a prefix range), duration and matched_any, and a trigger the
+	// matched rules as rows; calls stored before are backfilled from their bodies by backfillConsole
+	// (in Go: a body may be anything that decoded, invalid UTF-8 included), which finds them by
+	// indexed = 0.
+	`ALTER TABLE calls ADD COLUMN customer_phone TEXT NOT NULL DEFAULT '';
+	ALTER TABLE calls ADD COLUMN phone_rev TEXT NOT NULL DEFAULT '';
+	ALTER TABLE calls ADD COLUMN duration INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE calls ADD COLUMN matched_any INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE calls ADD COLUMN indexed INTEGER NOT NULL DEFAULT 0;
+	UPDATE calls SET matched_any = (matched != '[]');
+	CREATE INDEX calls_unindexed ON calls (id) WHERE indexed = 0;
+	CREATE INDEX calls_phone ON calls (phone_rev) WHERE phone_rev != '';
+	CREATE INDEX calls_status ON calls (status, received_at);
+	CREATE INDEX calls_matched ON calls (matched_any, received_at);
+
+	CREATE TABLE call_rules (
+		call_id     INTEGER NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+		rule        TEXT    NOT NULL,
+		received_at INTEGER NOT NULL,
+		PRIMARY KEY (call_id, rule)
+	) WITHOUT ROWID;
+	INSERT OR IGNORE INTO call_rules (call_id, rule, received_at)
+		SELECT c.id, j.value, c.received_at FROM calls c, json_each(c.matched) j;
+	CREATE INDEX call_rules_rule ON call_rules (rule, received_at, call_id);
+	CREATE INDEX call_rules_received ON call_rules (received_at, rule);
+	CREATE TRIGGER calls_rules AFTER INSERT ON calls BEGIN
+		INSERT OR IGNORE INTO call_rules (call_id, rule, received_at)
+			SELECT NEW.id, j.value, NEW.received_at FROM json_each(NEW.matched) j;
+	END;
+
+	CREATE INDEX deliveries_sink ON deliveries (sink, id);
+	CREATE INDEX deliveries_rule ON deliveries (rule, id);`,
 }
 
 // migrate brings the schema up to date on the writer connection.

@@ -128,6 +128,10 @@ func Open(path string, opts Options) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("open sqlite store %q: %w", path, err)
 	}
+	if err := backfillConsole(ctx, write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open sqlite store %q: %w", path, err)
+	}
 	rq := url.Values{
 		"_busy_timeout": {busy},
 		"_foreign_keys": {"1"},
