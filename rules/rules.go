@@ -33,10 +33,13 @@ type Ruleset struct {
 
 // rule is one compiled rule.
 type rule struct {
-	name    string
-	when    *vm.Program // nil matches every call
-	stop    bool
-	actions []*action
+	name string
+	when *vm.Program // nil matches every call
+	stop bool
+	// whenText and explain serve Explain.
+	whenText string
+	explain  *explainer
+	actions  []*action
 }
 
 // Result is what a call does under a Ruleset.
@@ -189,7 +192,7 @@ func Compile(cfg *config.Config) (*Ruleset, error) {
 	rs := &Ruleset{}
 	for i, r := range cfg.Rules {
 		path := fmt.Sprintf("rules[%d]", i)
-		cr := &rule{name: r.Name, stop: r.Stop}
+		cr := &rule{name: r.Name, stop: r.Stop, whenText: r.When.Text, explain: &explainer{}}
 		if r.When.Text != "" {
 			cr.when = c.compileWhen(r.When, path+".when")
 		}
