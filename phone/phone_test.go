@@ -17,3 +17,11 @@ func TestMask(t *testing.T) {
 		})
 	}
 }
+
+func TestMaskAll(t *testing.T) {
+	in := `{"customer_phone":"+15551234567","id":123456789,"note":"call +1 555-765-4321 back"}`
+	want := `{"customer_phone":"+*******4567","id":123456789,"note":"call +* ***-***-4321 back"}`
+	if got := MaskAll(in); got != want {
+		t.Errorf("MaskAll = %s, want %s", got, want)
+	}
+}
