@@ -68,6 +68,8 @@ type callData struct {
 	Lead          []kv
 	Transcript    []turn
 	TranscriptCut int // turns not shown
+	// TranscriptTrimmed is set when a turn was shortened.
+	TranscriptTrimmed bool
 	DecodeError   string
 	Stored        []string
 	Why           []verdict
@@ -117,7 +119,7 @@ func (c *Console) call(w http.ResponseWriter, r *http.Request, a access) {
 		c.fillCall(&d, cl)
 		for _, v := range rt.Rules.Explain(cl) {
 			stored := slices.Contains(sc.Matched, v.Rule)
-			d.Why = append(d.Why, verdict{Rule: v.Rule, Matched: v.Matched, Text: v.String(), Stored: stored})
+			d.Why = append(d.Why, verdict{Rule: v.Rule, Matched: v.Matched, Text: c.maskText(v.String()), Stored: stored})
 			if stored != v.Matched {
 				d.ConfigChanged = true
 			}
@@ -131,6 +133,7 @@ func (c *Console) call(w http.ResponseWriter, r *http.Request, a access) {
 	for _, dl := range ds {
 		v := deliveryView{Delivery: dl, Message: c.renderMessage(rt.Config, dl.Sink, dl.Rule, dl.Action, dl.CallID, dl.Message)}
 		v.Type = v.Message.Kind
+		dl.LastError = c.maskText(dl.LastError)
 		if dl.State == store.Pending {
 			v.NextAttempt = fmtTime(dl.NextAttemptAt)
 		}
@@ -145,7 +148,7 @@ func (c *Console) call(w http.ResponseWriter, r *http.Request, a access) {
 		}
 		for _, at := range as {
 			v.Attempts = append(v.Attempts, attemptRow{Number: at.Number, StartedAt: fmtTime(at.StartedAt), Duration: fmtDuration(at.Duration),
-				Result: at.Result, StatusCode: at.StatusCode, Reason: at.Reason, Error: at.Error})
+				Result: at.Result, StatusCode: at.StatusCode, Reason: at.Reason, Error: c.maskText(at.Error)})
 		}
 		d.Deliveries = append(d.Deliveries, v)
 	}
@@ -182,6 +185,7 @@ func (c *Console) fillCall(d *callData, cl *call.Call) {
 		if len(tv.Text) > maxTranscript-size {
 			tv.Text, _ = cut(tv.Text, maxTranscript-size)
 			tv.Text += " …"
+			d.TranscriptTrimmed = true
 		}
 		size += len(tv.Text)
 		switch t.Sender {

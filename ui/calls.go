@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/switchboard-relay/switchboard/store"
@@ -35,7 +36,7 @@ func deliveriesSummary(m map[store.State]int) string {
 	var parts []string
 	for _, s := range states {
 		if n := m[s]; n > 0 {
-			parts = append(parts, plural(n, string(s), string(s))+"")
+			parts = append(parts, strconv.Itoa(n)+" "+string(s))
 		}
 	}
 	if len(parts) == 0 {
@@ -76,12 +77,12 @@ func (c *Console) calls(w http.ResponseWriter, r *http.Request, a access) {
 		last := cs[len(cs)-1]
 		nv := f.values()
 		nv.Set("before", cursor(last.ReceivedAt, last.ID))
-		d.Next = nv.Encode()
+		d.Next = "/ui/calls?" + nv.Encode()
 	}
 	if !f.query.BeforeTime.IsZero() {
-		d.First = v.Encode()
-		if d.First == "" {
-			d.First = "all"
+		d.First = "/ui/calls"
+		if len(v) > 0 {
+			d.First += "?" + v.Encode()
 		}
 	}
 	c.render(w, r, http.StatusOK, "calls", a, "Calls", d)

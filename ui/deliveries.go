@@ -63,16 +63,19 @@ func (c *Console) deliveries(w http.ResponseWriter, r *http.Request, a access) {
 		c.storeFailed(w, r, err)
 		return
 	}
+	for _, dl := range ds {
+		dl.LastError = c.maskText(dl.LastError)
+	}
 	d.Rows = ds
 	if len(ds) == pageSize {
 		nv := f.values()
 		nv.Set("before", strconv.FormatInt(ds[len(ds)-1].ID, 10))
-		d.Next = nv.Encode()
+		d.Next = "/ui/deliveries?" + nv.Encode()
 	}
 	if f.query.BeforeID > 0 {
-		d.First = v.Encode()
-		if d.First == "" {
-			d.First = "all"
+		d.First = "/ui/deliveries"
+		if len(v) > 0 {
+			d.First += "?" + v.Encode()
 		}
 	}
 	if f.State == "" || f.State == string(store.Dead) {

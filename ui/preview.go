@@ -91,19 +91,23 @@ func (c *Console) renderMessage(cfg *config.Config, sinkName, rule string, actio
 		m.Error = "the message could not be shown: " + err.Error()
 		return m
 	}
-	m.finish()
+	m.finish(c.maskText)
 	return m
 }
 
-// finish fills the shown fields.
-func (m *message) finish() {
+// finish fills the shown fields, masking phone numbers with mask.
+func (m *message) finish(mask func(string) string) {
 	var cut1, cut2, cut3 bool
-	m.BodyText, cut1 = cut(pretty(m.Body), maxShown)
-	m.BlocksText, cut2 = cut(pretty(m.Blocks), maxShown)
-	m.TextShown, cut3 = cut(m.Text, maxShown)
+	m.BodyText, cut1 = cut(mask(pretty(m.Body)), maxShown)
+	m.BlocksText, cut2 = cut(mask(pretty(m.Blocks)), maxShown)
+	m.TextShown, cut3 = cut(mask(m.Text), maxShown)
 	m.Cut = cut1 || cut2 || cut3
+	m.Subject, m.URL = mask(m.Subject), mask(m.URL)
+	for i := range m.To {
+		m.To[i] = mask(m.To[i])
+	}
 	for k, v := range m.Headers {
-		m.HeaderList = append(m.HeaderList, header{k, v})
+		m.HeaderList = append(m.HeaderList, header{k, mask(v)})
 	}
 	slices.SortFunc(m.HeaderList, func(a, b header) int {
 		switch {

@@ -157,7 +157,7 @@ func (c *Console) dryRun(body []byte) *tryResult {
 	}
 	res := &tryResult{CallID: cl.ID}
 	for _, v := range rt.Rules.Explain(cl) {
-		res.Why = append(res.Why, verdict{Rule: v.Rule, Matched: v.Matched, Text: v.String()})
+		res.Why = append(res.Why, verdict{Rule: v.Rule, Matched: v.Matched, Text: c.maskText(v.String())})
 	}
 	out := rt.Rules.Evaluate(cl)
 	for _, a := range out.Actions {

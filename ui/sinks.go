@@ -30,7 +30,7 @@ func (c *Console) sinks(w http.ResponseWriter, r *http.Request, a access) {
 		}
 		for _, d := range ds {
 			if d.LastError != "" {
-				rows[i].LastError, rows[i].LastErrorAt = d.LastError, fmtTime(d.UpdatedAt)
+				rows[i].LastError, rows[i].LastErrorAt = c.maskText(d.LastError), fmtTime(d.UpdatedAt)
 				break
 			}
 		}
