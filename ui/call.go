@@ -70,13 +70,13 @@ type callData struct {
 	TranscriptCut int // turns not shown
 	// TranscriptTrimmed is set when a turn was shortened.
 	TranscriptTrimmed bool
-	DecodeError   string
-	Stored        []string
-	Why           []verdict
-	ConfigChanged bool
-	Deliveries    []deliveryView
-	AnyDead       bool
-	Back          string
+	DecodeError       string
+	Stored            []string
+	Why               []verdict
+	ConfigChanged     bool
+	Deliveries        []deliveryView
+	AnyDead           bool
+	Back              string
 }
 
 // maxTurns and maxTranscript bound the transcript shown on a call's page.

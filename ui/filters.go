@@ -109,8 +109,8 @@ func parseCursor(s string) (time.Time, int64, bool) {
 // deliveryFilters are the deliveries page's filters as the form shows them.
 type deliveryFilters struct {
 	State, Sink, Rule, Reason, From, To, Call string
-	query                                    store.DeliveryQuery
-	Problems                                 []string
+	query                                     store.DeliveryQuery
+	Problems                                  []string
 }
 
 // states are the delivery states in the order the console lists them.

@@ -176,5 +176,3 @@ func (c *Console) dryRun(body []byte) *tryResult {
 	}
 	return res
 }
-
-

@@ -1,0 +1,39 @@
+package router
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// TestConsoleMounted: /ui/ is served, under the admin surface's network rule.
+func TestConsoleMounted(t *testing.T) {
+	tests := []struct {
+		name, admin, remote, forwarded, token string
+		want                                  int
+	}{
+		{name: "no admin token, loopback", remote: "127.0.0.1:5555", want: http.StatusOK},
+		{name: "no admin token, remote", remote: "203.0.113.5:1234", want: http.StatusForbidden},
+		{name: "no admin token, through a proxy", remote: "127.0.0.1:5555", forwarded: "203.0.113.5", want: http.StatusForbidden},
+		{name: "admin token, no session", admin: adminToken, remote: "203.0.113.5:1234", want: http.StatusSeeOther},
+		{name: "admin token, bearer from afar", admin: adminToken, remote: "203.0.113.5:1234", token: adminToken, want: http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tt.admin, nil)
+			req := httptest.NewRequest(http.MethodGet, "/ui/calls", nil)
+			req.RemoteAddr = tt.remote
+			if tt.forwarded != "" {
+				req.Header.Set("X-Forwarded-For", tt.forwarded)
+			}
+			if tt.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.token)
+			}
+			rec := httptest.NewRecorder()
+			h.router.ServeHTTP(rec, req)
+			if rec.Code != tt.want {
+				t.Errorf("GET /ui/calls = %d, want %d (%s)", rec.Code, tt.want, rec.Body)
+			}
+		})
+	}
+}
