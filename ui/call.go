@@ -157,7 +157,7 @@ func (c *Console) call(w http.ResponseWriter, r *http.Request, a access) {
 
 func (c *Console) fillCall(d *callData, cl *call.Call) {
 	d.Duration = fmtSeconds(cl.Duration)
-	d.CreatedAt, d.FinishedAt = cl.CreatedAt, cl.FinishedAt
+	d.CreatedAt, d.FinishedAt = callTime(cl.CreatedAt), callTime(cl.FinishedAt)
 	if cl.CustomerPhone != nil {
 		d.Customer = c.showPhone(*cl.CustomerPhone)
 	} else {
@@ -268,4 +268,13 @@ func (c *Console) rawCall(w http.ResponseWriter, r *http.Request, _ access) {
 	body := c.maskText(strings.ToValidUTF8(string(sc.Raw), "\uFFFD"))
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte(body))
+}
+
+// callTime shows a time the call carries (RFC 3339 from Intellixent) like the console's own times,
+// and anything else as sent.
+func callTime(s string) string {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return fmtTime(t)
+	}
+	return s
 }

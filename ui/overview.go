@@ -22,14 +22,14 @@ type chart struct {
 	Width, Height, Base int
 	Bars                []bar
 	Max                 int
-	FirstLabel          string
-	LastLabel           string
+	// Ticks label the time axis every six hours, ending with "now".
+	Ticks []string
 }
 
 const chartHeight = 120
 
 func newChart(o *store.Overview) chart {
-	ch := chart{Width: 24 * 20, Height: chartHeight + 20, Base: chartHeight}
+	ch := chart{Width: 24 * 20, Height: chartHeight + 1, Base: chartHeight}
 	for _, n := range o.CallsPerHour {
 		ch.Max = max(ch.Max, n)
 	}
@@ -49,8 +49,10 @@ func newChart(o *store.Overview) chart {
 			Link:  "/ui/calls?" + v.Encode(),
 		})
 	}
-	ch.FirstLabel = o.Since.UTC().Format("15:04")
-	ch.LastLabel = o.Since.Add(24 * time.Hour).UTC().Format("15:04")
+	for h := 0; h < 24; h += 6 {
+		ch.Ticks = append(ch.Ticks, o.Since.Add(time.Duration(h)*time.Hour).UTC().Format("15:04"))
+	}
+	ch.Ticks = append(ch.Ticks, "now (UTC)")
 	return ch
 }
 

@@ -54,6 +54,7 @@ var funcs = template.FuncMap{
 	"duration": fmtDuration,
 	"query":    func(v url.Values) string { return v.Encode() },
 	"add":      func(a, b int) int { return a + b },
+	"words":    func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") },
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {
