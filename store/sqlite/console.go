@@ -98,7 +98,8 @@ func (s *Store) SearchCalls(ctx context.Context, q store.CallQuery) ([]*store.Ca
 			return nil, nil
 		case len(digits) >= 3:
 			rev := store.ReverseDigits(digits)
-			where = append(where, `(c.id = ? OR (c.phone_rev >= ? AND c.phone_rev < ?))`)
+			// phone_rev != '' lets SQLite use the partial index calls_phone.
+			where = append(where, `(c.id = ? OR (c.phone_rev >= ? AND c.phone_rev < ? AND c.phone_rev != ''))`)
 			args = append(args, idOf(digits), rev, store.DigitsUpperBound(rev))
 		default:
 			where, args = append(where, `c.id = ?`), append(args, idOf(digits))
@@ -204,6 +205,10 @@ func deliveryWhere(q store.DeliveryQuery, paging bool) (string, []any) {
 	}
 	if q.State != "" {
 		add(`state = ?`, string(q.State))
+		if q.State != store.Delivered {
+			// Lets SQLite use the partial index deliveries_unfinished (sink, state, ...).
+			where = append(where, `state != 'delivered'`)
+		}
 	}
 	if q.Sink != "" {
 		add(`sink = ?`, q.Sink)
@@ -279,20 +284,24 @@ func (s *Store) Overview(ctx context.Context, since time.Time) (*store.Overview,
 	o := &store.Overview{Since: since, CallsPerHour: make([]int, 24), RuleMatches: map[string]int{}, SinkStates: map[string]map[store.State]int{}}
 	lo, hi := nanos(since), nanos(since.Add(24*time.Hour))
 	fail := func(err error) (*store.Overview, error) { return nil, s.fail("overview", err) }
-	err := s.each(ctx, `SELECT (received_at - ?) / 3600000000000, count(*), sum(matched_any = 0) FROM calls
+	// Both read covering indexes only: calls_received_at, and calls_matched for the unmatched.
+	err := s.each(ctx, `SELECT (received_at - ?) / 3600000000000, count(*) FROM calls
 		WHERE received_at >= ? AND received_at < ? GROUP BY 1`, []any{lo, lo, hi}, func(r *sql.Rows) error {
-		var h, n, unmatched int
-		if err := r.Scan(&h, &n, &unmatched); err != nil {
+		var h, n int
+		if err := r.Scan(&h, &n); err != nil {
 			return err
 		}
 		if h >= 0 && h < 24 {
 			o.CallsPerHour[h] = n
 		}
 		o.Calls += n
-		o.Unmatched += unmatched
 		return nil
 	})
 	if err != nil {
+		return fail(err)
+	}
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM calls WHERE matched_any = 0 AND received_at >= ? AND received_at < ?`,
+		lo, hi).Scan(&o.Unmatched); err != nil {
 		return fail(err)
 	}
 	err = s.each(ctx, `SELECT rule, count(*) FROM call_rules WHERE received_at >= ? AND received_at < ? GROUP BY rule`,
