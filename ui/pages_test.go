@@ -305,6 +305,7 @@ func TestTypicalCallWeight(t *testing.T) {
 	}
 	e.ingest(body, t0)
 	r := e.get("/ui/calls/1", nil)
+	t.Logf("a %d-byte call's page weighs %d bytes (plus the %d-byte stylesheet)", len(body), len(r.body), len(css))
 	if len(r.body) >= 100<<10 {
 		t.Errorf("the page of a typical call weighs %d bytes, want < 100 KB", len(r.body))
 	}
