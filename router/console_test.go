@@ -3,6 +3,7 @@ package router
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -33,6 +34,40 @@ func TestConsoleMounted(t *testing.T) {
 			h.router.ServeHTTP(rec, req)
 			if rec.Code != tt.want {
 				t.Errorf("GET /ui/calls = %d, want %d (%s)", rec.Code, tt.want, rec.Body)
+			}
+		})
+	}
+}
+
+// TestConsoleRefusesCrossSite: a form posted from another site is refused before the console sees it.
+func TestConsoleRefusesCrossSite(t *testing.T) {
+	tests := []struct {
+		name   string
+		header map[string]string
+		want   int
+	}{
+		{"foreign origin", map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden},
+		{"cross-site fetch", map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"same-site fetch", map[string]string{"Sec-Fetch-Site": "same-site"}, http.StatusForbidden},
+		{"own origin, no form token", map[string]string{"Origin": "http://example.com", "Sec-Fetch-Site": "same-origin"}, http.StatusForbidden},
+		{"script without origin, no form token", nil, http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, "", nil)
+			req := httptest.NewRequest(http.MethodPost, "/ui/calls/1/retry", nil)
+			req.RemoteAddr = "127.0.0.1:5555"
+			for k, v := range tt.header {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			h.router.ServeHTTP(rec, req)
+			if rec.Code != tt.want {
+				t.Errorf("POST = %d, want %d", rec.Code, tt.want)
+			}
+			cross := strings.Contains(rec.Body.String(), "another site")
+			if wantCross := tt.name != "own origin, no form token" && tt.name != "script without origin, no form token"; cross != wantCross {
+				t.Errorf("refused as cross-site = %v, want %v (%s)", cross, wantCross, rec.Body)
 			}
 		})
 	}
