@@ -109,7 +109,11 @@ var migrations = []string{
 	END;
 
 	CREATE INDEX deliveries_sink ON deliveries (sink, id);
-	CREATE INDEX deliveries_rule ON deliveries (rule, id);`,
+	CREATE INDEX deliveries_rule ON deliveries (rule, id);
+	-- Dead letters by sink or rule, newest first: small, and changed only when a delivery dies or is
+	-- replayed.
+	CREATE INDEX deliveries_dead_sink ON deliveries (sink, id) WHERE state = 'dead';
+	CREATE INDEX deliveries_dead_rule ON deliveries (rule, id) WHERE state = 'dead';`,
 }
 
 // migrate brings the schema up to date on the writer connection.
