@@ -48,9 +48,6 @@ type rulesData struct {
 	Result  *tryResult
 }
 
-// maxTryPayload bounds a pasted payload.
-const maxTryPayload = 4 << 20
-
 func (c *Console) rulesPage(r *http.Request) (rulesData, error) {
 	rt := c.runtime()
 	d := rulesData{File: rt.Config.File}
@@ -129,7 +126,6 @@ func (c *Console) tryStored(r *http.Request, s string) *tryResult {
 
 // tryPayload is the dry run of a pasted payload or a stored call: nothing is stored or sent.
 func (c *Console) tryPayload(w http.ResponseWriter, r *http.Request, a access) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxTryPayload)
 	d, err := c.rulesPage(r)
 	if err != nil {
 		c.storeFailed(w, r, err)

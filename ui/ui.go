@@ -111,8 +111,14 @@ func securityHeaders(h http.Header) {
 	h.Set("Cache-Control", "no-store")
 }
 
+// maxForm bounds a posted form (a pasted payload is the largest).
+const maxForm = 5 << 20
+
 func (c *Console) serve(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w.Header())
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	}
 	c.mux.ServeHTTP(w, r)
 }
 
