@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboard-relay/switchboard/config"
+	"github.com/switchboard-relay/switchboard/rules"
 )
 
 // fixture stores a hot lead (three deliveries, the CRM one dead), a failed call and an unmatched call.
@@ -308,5 +311,32 @@ func TestTypicalCallWeight(t *testing.T) {
 	t.Logf("a %d-byte call's page weighs %d bytes (plus the %d-byte stylesheet)", len(body), len(r.body), len(css))
 	if len(r.body) >= 100<<10 {
 		t.Errorf("the page of a typical call weighs %d bytes, want < 100 KB", len(r.body))
+	}
+}
+
+// TestConfigChanged: when the rules in force decide differently from the stored decision, the call's
+// page says so and names what was acted on.
+func TestConfigChanged(t *testing.T) {
+	e := newEnv(t, nil)
+	e.ingest(payload(5, "+15551234567", "completed", "high", "x"), t0)
+	if r := e.get("/ui/calls/5", nil); strings.Contains(r.body, "configuration changed") {
+		t.Fatalf("the page says the configuration changed when it did not")
+	}
+	yml := strings.Replace(testConfig, `extracted_variables.lead_quality == "high"`, `extracted_variables.lead_quality == "top"`, 1)
+	cfg, err := config.Parse("test.yaml", []byte(yml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := rules.Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.rt = &Runtime{Config: cfg, Rules: rs}
+	r := e.get("/ui/calls/5", nil)
+	for _, w := range []string{"The configuration changed since this call was received: its rules then matched <strong>hot-leads</strong>",
+		`extracted_variables.lead_quality == &#34;top&#34; is false (extracted_variables.lead_quality is &#34;high&#34;)`} {
+		if !strings.Contains(r.body, w) {
+			t.Errorf("the call's page lacks %q", w)
+		}
 	}
 }
