@@ -113,6 +113,8 @@ func Open(path string, opts Options) (*Store, error) {
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"FULL"},
 		"_txlock":       {"immediate"},
+		// Savepoint sub-journals (one per call of a batch) stay in memory, not in temp files.
+		"_pragma": {"temp_store(memory)"},
 	}
 	write, err := sql.Open("sqlite", path+"?"+wq.Encode())
 	if err != nil {
