@@ -75,61 +75,10 @@ func (s *Store) SearchCalls(ctx context.Context, q store.CallQuery) ([]*store.Ca
 	if s.isClosed() {
 		return nil, store.ErrClosed
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = consoleLimit
+	query, args, ok := callSearchSQL(q)
+	if !ok {
+		return nil, nil
 	}
-	// With a rule, the rows of that rule come first from their index, already in order.
-	from, t := `calls c`, `c`
-	var where []string
-	var args []any
-	if q.Rule != "" {
-		from, t = `call_rules r JOIN calls c ON c.id = r.call_id`, `r`
-		where, args = append(where, `r.rule = ?`), append(args, q.Rule)
-	}
-	received, id := t+`.received_at`, `c.id`
-	if q.Rule != "" {
-		id = `r.call_id`
-	}
-	if q.Q != "" {
-		digits := store.QueryDigits(q.Q)
-		switch {
-		case digits == "":
-			return nil, nil
-		case len(digits) >= 3:
-			rev := store.ReverseDigits(digits)
-			// phone_rev != '' lets SQLite use the partial index calls_phone.
-			where = append(where, `(c.id = ? OR (c.phone_rev >= ? AND c.phone_rev < ? AND c.phone_rev != ''))`)
-			args = append(args, idOf(digits), rev, store.DigitsUpperBound(rev))
-		default:
-			where, args = append(where, `c.id = ?`), append(args, idOf(digits))
-		}
-	}
-	if q.Status != "" {
-		where, args = append(where, `c.status = ?`), append(args, q.Status)
-	}
-	switch q.Matched {
-	case store.MatchedYes:
-		where = append(where, `c.matched_any = 1`)
-	case store.MatchedNo:
-		where = append(where, `c.matched_any = 0`)
-	}
-	if !q.From.IsZero() {
-		where, args = append(where, received+` >= ?`), append(args, nanos(q.From))
-	}
-	if !q.To.IsZero() {
-		where, args = append(where, received+` < ?`), append(args, nanos(q.To))
-	}
-	if !q.BeforeTime.IsZero() {
-		where = append(where, `(`+received+`, `+id+`) < (?, ?)`)
-		args = append(args, nanos(q.BeforeTime), q.BeforeID)
-	}
-	query := `SELECT c.id, c.received_at, c.status, c.matched, c.customer_phone, c.duration FROM ` + from
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	query += ` ORDER BY ` + received + ` DESC, ` + id + ` DESC LIMIT ?`
-	args = append(args, limit)
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, s.fail("search calls", err)
@@ -181,6 +130,66 @@ func (s *Store) SearchCalls(ctx context.Context, q store.CallQuery) ([]*store.Ca
 		return nil, s.fail("search calls: count deliveries", err)
 	}
 	return out, nil
+}
+
+// callSearchSQL builds SearchCalls' query; ok is false when q can match nothing (a search term that is
+// neither a call id nor phone digits).
+func callSearchSQL(q store.CallQuery) (query string, args []any, ok bool) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = consoleLimit
+	}
+	// With a rule, the rows of that rule come first from their index, already in order.
+	from, t := `calls c`, `c`
+	var where []string
+	if q.Rule != "" {
+		from, t = `call_rules r JOIN calls c ON c.id = r.call_id`, `r`
+		where, args = append(where, `r.rule = ?`), append(args, q.Rule)
+	}
+	received, id := t+`.received_at`, `c.id`
+	if q.Rule != "" {
+		id = `r.call_id`
+	}
+	if q.Q != "" {
+		digits := store.QueryDigits(q.Q)
+		switch {
+		case digits == "":
+			return "", nil, false
+		case len(digits) >= 3:
+			rev := store.ReverseDigits(digits)
+			// phone_rev != '' lets SQLite use the partial index calls_phone.
+			where = append(where, `(c.id = ? OR (c.phone_rev >= ? AND c.phone_rev < ? AND c.phone_rev != ''))`)
+			args = append(args, idOf(digits), rev, store.DigitsUpperBound(rev))
+		default:
+			where, args = append(where, `c.id = ?`), append(args, idOf(digits))
+		}
+	}
+	if q.Status != "" {
+		where, args = append(where, `c.status = ?`), append(args, q.Status)
+	}
+	switch q.Matched {
+	case store.MatchedYes:
+		where = append(where, `c.matched_any = 1`)
+	case store.MatchedNo:
+		where = append(where, `c.matched_any = 0`)
+	}
+	if !q.From.IsZero() {
+		where, args = append(where, received+` >= ?`), append(args, nanos(q.From))
+	}
+	if !q.To.IsZero() {
+		where, args = append(where, received+` < ?`), append(args, nanos(q.To))
+	}
+	if !q.BeforeTime.IsZero() {
+		where = append(where, `(`+received+`, `+id+`) < (?, ?)`)
+		args = append(args, nanos(q.BeforeTime), q.BeforeID)
+	}
+	query = `SELECT c.id, c.received_at, c.status, c.matched, c.customer_phone, c.duration FROM ` + from
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	query += ` ORDER BY ` + received + ` DESC, ` + id + ` DESC LIMIT ?`
+	args = append(args, limit)
+	return query, args, true
 }
 
 // idOf parses a digit string as a call id; one too long to be an id matches none.
