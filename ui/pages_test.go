@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/rules"
@@ -338,5 +339,24 @@ func TestConfigChanged(t *testing.T) {
 		if !strings.Contains(r.body, w) {
 			t.Errorf("the call's page lacks %q", w)
 		}
+	}
+}
+
+// TestOddBytes: a call whose body holds invalid UTF-8 and escaped NULs, and one whose transcript is a
+// plain string, are shown, and every page stays valid UTF-8.
+func TestOddBytes(t *testing.T) {
+	e := newEnv(t, nil)
+	e.ingest("{\"id\":1,\"status\":\"comp\xffleted\",\"customer_phone\":\"+1555\\u00001234567\",\"transcript\":\"AI: hi\\nCustomer: \xfe\"}", t0)
+	for _, path := range []string{"/ui/calls/1", "/ui/calls/1/raw", "/ui/calls", "/ui/calls?q=4567"} {
+		r := e.get(path, nil)
+		if r.status != 200 {
+			t.Fatalf("GET %s = %d", path, r.status)
+		}
+		if !utf8.ValidString(r.body) {
+			t.Errorf("GET %s is not valid UTF-8", path)
+		}
+	}
+	if r := e.get("/ui/calls/1", nil); !strings.Contains(r.body, "Customer: ") || !strings.Contains(r.body, `class="plain"`) {
+		t.Errorf("a transcript sent as a string is not shown as one turn")
 	}
 }
