@@ -43,6 +43,11 @@ func backfillConsole(ctx context.Context, pool *pgxpool.Pool) error {
 				f := store.FieldsOf(&calls[i])
 				b.Queue(`UPDATE calls SET customer_phone = $1, phone_rev = $2, duration = $3, indexed = true WHERE id = $4`,
 					f.CustomerPhone, f.PhoneDigits, f.Duration, calls[i].ID)
+				// A replica still running the previous release during a rolling update stores calls
+				// without their rule rows: the next start of any replica adds them.
+				b.Queue(`INSERT INTO call_rules (call_id, rule, received_at)
+					SELECT id, m.rule, received_at FROM calls, unnest(matched) AS m(rule) WHERE id = $1
+					ON CONFLICT DO NOTHING`, calls[i].ID)
 			}
 			return tx.SendBatch(ctx, &b).Close()
 		})

@@ -67,3 +67,27 @@ func TestConsoleBackfill(t *testing.T) {
 		t.Errorf("unindexed calls = %d, %v; want 0", left, err)
 	}
 }
+
+// TestConsoleOldReplica: during a rolling update a replica of the previous release stores calls
+// without the console's columns and rule rows; the next start of any replica fills them in.
+func TestConsoleOldReplica(t *testing.T) {
+	dsn := newSchema(t)
+	open(t, dsn).Close()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As the previous release's insert does.
+	if _, err := conn.Exec(ctx, `INSERT INTO calls (id, received_at, status, matched, raw)
+		VALUES (7, now(), 'completed', ARRAY['hot'], '{"id":7,"customer_phone":"+15550104321"}')`); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	s := open(t, dsn)
+	for _, q := range []store.CallQuery{{Rule: "hot"}, {Q: "4321"}, {Matched: store.MatchedYes}} {
+		if got, err := s.SearchCalls(t.Context(), q); err != nil || len(got) != 1 {
+			t.Errorf("SearchCalls(%+v) = %d calls, %v; want call 7", q, len(got), err)
+		}
+	}
+}

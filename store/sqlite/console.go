@@ -59,8 +59,14 @@ func backfillOnce(ctx context.Context, db *sql.DB) (int, error) {
 		return 0, err
 	}
 	for _, it := range items {
-		if _, err := tx.ExecContext(ctx, `UPDATE calls SET customer_phone = ?, phone_rev = ?, duration = ?, indexed = 1 WHERE id = ?`,
+		if _, err := tx.ExecContext(ctx, `UPDATE calls SET customer_phone = ?, phone_rev = ?, duration = ?,
+			matched_any = (matched != '[]'), indexed = 1 WHERE id = ?`,
 			it.f.CustomerPhone, it.f.PhoneDigits, it.f.Duration, it.id); err != nil {
+			return 0, err
+		}
+		// A call inserted by a build without the trigger has no rule rows yet.
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO call_rules (call_id, rule, received_at)
+			SELECT c.id, j.value, c.received_at FROM calls c, json_each(c.matched) j WHERE c.id = ?`, it.id); err != nil {
 			return 0, err
 		}
 	}
