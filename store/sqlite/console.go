@@ -64,11 +64,6 @@ func backfillOnce(ctx context.Context, db *sql.DB) (int, error) {
 			it.f.CustomerPhone, it.f.PhoneDigits, it.f.Duration, it.id); err != nil {
 			return 0, err
 		}
-		// A call inserted by a build without the trigger has no rule rows yet.
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO call_rules (call_id, rule, received_at)
-			SELECT c.id, j.value, c.received_at FROM calls c, json_each(c.matched) j WHERE c.id = ?`, it.id); err != nil {
-			return 0, err
-		}
 	}
 	return len(items), tx.Commit()
 }

@@ -81,14 +81,14 @@ var migrations = []string{
 	// reversed, so that "ends with" is a prefix range), duration and matched_any, and a trigger the
 	// matched rules as rows; calls stored before are backfilled from their bodies by backfillConsole
 	// (in Go: a body may be anything that decoded, invalid UTF-8 included), which finds them by
-	// indexed = 0. Every index is one more B-tree each ingest writes, so those the console can do
-	// without (matched yes/no, the overview's counts per rule) are left out.
+	// indexed = 0 (it also sets their matched_any: one rewrite of each row, not two). Every index is
+	// one more B-tree each ingest writes, so those the console can do without (matched yes/no, the
+	// overview's counts per rule) are left out.
 	`ALTER TABLE calls ADD COLUMN customer_phone TEXT NOT NULL DEFAULT '';
 	ALTER TABLE calls ADD COLUMN phone_rev TEXT NOT NULL DEFAULT '';
 	ALTER TABLE calls ADD COLUMN duration INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE calls ADD COLUMN matched_any INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE calls ADD COLUMN indexed INTEGER NOT NULL DEFAULT 0;
-	UPDATE calls SET matched_any = (matched != '[]');
 	CREATE INDEX calls_unindexed ON calls (id) WHERE indexed = 0;
 	CREATE INDEX calls_phone ON calls (phone_rev) WHERE phone_rev != '';
 	CREATE INDEX calls_status ON calls (status, received_at);
