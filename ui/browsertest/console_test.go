@@ -77,8 +77,13 @@ func TestFindExplainAndRetry(t *testing.T) {
 
 	b.follow(chromedp.Click(chromedp.CSS(`nav a[href="/ui/calls"]`)))
 	b.screenshot("calls")
+	// By keyboard: the first Tab reaches the skip link, Enter on the search field submits it.
+	b.run(chromedp.KeyEvent("\t"))
+	if got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.activeElement.textContent`)); err != nil || got != "Skip to content" {
+		t.Errorf("the first Tab focuses %q (%v), want the skip link", got, err)
+	}
 	b.run(chromedp.SendKeys(chromedp.ID("q"), "4567"))
-	b.follow(chromedp.Submit(chromedp.ID("q")))
+	b.follow(chromedp.SendKeys(chromedp.ID("q"), "\r"))
 	if rows := b.text("table.list tbody"); !strings.Contains(rows, "12345") || strings.Contains(rows, "12346") {
 		t.Fatalf("searching 4567 listed %q, want only call 12345", rows)
 	}

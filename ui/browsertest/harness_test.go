@@ -146,11 +146,35 @@ func (b *browser) location() string {
 	return loc
 }
 
+// accessible checks what a keyboard or screen-reader user relies on: one h1, a label for every field,
+// and a name for every button and link.
+func (b *browser) accessible() {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, deadline)
+	defer cancel()
+	problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+		const p = [];
+		if (document.querySelectorAll('h1').length !== 1) p.push('not exactly one h1');
+		for (const e of document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+			if (!e.labels || e.labels.length === 0) p.push('field without a label: ' + (e.name || e.id));
+		for (const e of document.querySelectorAll('button, a'))
+			if (!(e.textContent.trim() || e.getAttribute('aria-label'))) p.push('unnamed ' + e.tagName + ' ' + e.outerHTML.slice(0, 80));
+		return p;
+	})()`))
+	if err != nil {
+		b.t.Fatalf("check accessibility: %v", err)
+	}
+	for _, p := range problems {
+		b.t.Errorf("%s: %s", b.location(), p)
+	}
+}
+
 // screenshot saves the whole page as name.png.
 func (b *browser) screenshot(name string) string {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, deadline)
 	defer cancel()
+	b.accessible()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("screenshot: %v", err)
