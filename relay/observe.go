@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-relay/switchboard/config"
+	"github.com/switchboard-relay/switchboard/phone"
 	"github.com/switchboard-relay/switchboard/store"
 )
 
@@ -216,25 +217,8 @@ func anyText(v any) (text string) {
 }
 
 // MaskPhone keeps a phone number's leading + and last four digits and replaces the other digits
-// with '*'.
-func MaskPhone(p string) string {
-	digits := 0
-	for _, r := range p {
-		if r >= '0' && r <= '9' {
-			digits++
-		}
-	}
-	b := []rune(p)
-	for i := range b {
-		if b[i] >= '0' && b[i] <= '9' {
-			if digits > 4 {
-				b[i] = '*'
-			}
-			digits--
-		}
-	}
-	return string(b)
-}
+// with '*' (phone.Mask, shared with the web console).
+func MaskPhone(p string) string { return phone.Mask(p) }
 
 // trackingRegisterer remembers what it registered, to unregister it all at the end of a run.
 type trackingRegisterer struct {

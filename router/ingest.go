@@ -77,7 +77,10 @@ func (r *Router) ingest(w http.ResponseWriter, req *http.Request) {
 	}
 
 	res := rt.Rules.Evaluate(c)
-	sc := &store.Call{ID: c.ID, ReceivedAt: r.opts.Now(), Status: c.Status, Matched: res.Matched, Raw: body}
+	sc := &store.Call{ID: c.ID, ReceivedAt: r.opts.Now(), Status: c.Status, Matched: res.Matched, Raw: body, Duration: c.Duration}
+	if c.CustomerPhone != nil {
+		sc.CustomerPhone = *c.CustomerPhone
+	}
 	deliveries := make([]store.NewDelivery, 0, len(res.Actions))
 	for _, a := range res.Actions {
 		d := store.NewDelivery{Rule: a.Rule, Action: a.Index, Sink: a.Sink}

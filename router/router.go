@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-relay/switchboard/router/guard"
 	"github.com/switchboard-relay/switchboard/rules"
 	"github.com/switchboard-relay/switchboard/store"
+	"github.com/switchboard-relay/switchboard/ui"
 )
 
 // Runtime is one loaded configuration with its compiled rules. A reload swaps it as a whole, so a
@@ -98,6 +99,7 @@ func New(opts Options) *Router {
 	r.mux.HandleFunc("GET /debug/pprof/profile", r.admin(pprof.Profile))
 	r.mux.HandleFunc("GET /debug/pprof/symbol", r.admin(pprof.Symbol))
 	r.mux.HandleFunc("GET /debug/pprof/trace", r.admin(pprof.Trace))
+	r.mux.Handle(ui.Prefix, r.console())
 	r.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route")
 	})

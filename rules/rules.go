@@ -34,10 +34,13 @@ type Ruleset struct {
 
 // rule is one compiled rule.
 type rule struct {
-	name    string
-	when    *vm.Program // nil matches every call
-	stop    bool
-	actions []*action
+	name string
+	when *vm.Program // nil matches every call
+	stop bool
+	// whenText and explain serve Explain.
+	whenText string
+	explain  *explainer
+	actions  []*action
 }
 
 // Result is what a call does under a Ruleset.
@@ -193,7 +196,7 @@ func Compile(cfg *config.Config) (*Ruleset, error) {
 		c.file = cmp.Or(r.File, cfg.File)
 		path := fmt.Sprintf("rules[%d]", inFile[c.file])
 		inFile[c.file]++
-		cr := &rule{name: r.Name, stop: r.Stop}
+		cr := &rule{name: r.Name, stop: r.Stop, whenText: r.When.Text, explain: &explainer{}}
 		if r.When.Text != "" {
 			cr.when = c.compileWhen(r.When, path+".when")
 		}

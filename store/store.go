@@ -57,6 +57,10 @@ type Call struct {
 	Matched []string
 	// Raw is the body exactly as received.
 	Raw []byte
+	// CustomerPhone and Duration are indexed for the console (see Console); when both are zero the
+	// store reads them from Raw.
+	CustomerPhone string
+	Duration      int64
 }
 
 // NewDelivery is a delivery to create with its call.
@@ -186,6 +190,9 @@ type SinkStats struct {
 
 // Store is the durable queue. All methods are safe for concurrent use.
 type Store interface {
+	// Console holds the web console's searches and rollups.
+	Console
+
 	// Ingest stores a call and its deliveries in one durable transaction, returning the deliveries'
 	// ids in order. It returns only after the commit is durable (fsync), and ErrDuplicate when a call
 	// with the same id exists (then nothing is stored), or ErrConflict when that call's raw body has

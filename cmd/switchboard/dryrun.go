@@ -32,7 +32,10 @@ type dryRunResult struct {
 	// RuleErrors are `when` conditions that failed on this payload (counted as not matched, as the
 	// server does), keyed by rule.
 	RuleErrors map[string]string `json:"rule_errors,omitempty"`
-	Error      string            `json:"error,omitempty"`
+	// Why says, for each rule, whether it matched and, when not, which part of its condition was
+	// false (rules.Verdict), in file order.
+	Why   []string `json:"why,omitempty"`
+	Error string   `json:"error,omitempty"`
 }
 
 // testCmd is the dry run: for each payload, which rules match and exactly what each action would send,
@@ -107,6 +110,9 @@ func dryRun(loaded *relay.Loaded, payload string, stdin io.Reader) dryRunResult 
 		return res
 	}
 	res.CallID = c.ID
+	for _, v := range loaded.Runtime.Rules.Explain(c) {
+		res.Why = append(res.Why, v.Rule+": "+v.String())
+	}
 	out := loaded.Runtime.Rules.Evaluate(c)
 	if out.Matched != nil {
 		res.Matched = out.Matched
@@ -140,12 +146,12 @@ func printDryRun(w io.Writer, loaded *relay.Loaded, res dryRunResult) {
 		return
 	}
 	fmt.Fprintf(w, "%s: call %d\n", res.Payload, res.CallID)
-	for _, r := range loaded.Runtime.Config.Rules {
+	for i, r := range loaded.Runtime.Config.Rules {
 		verdict := "not matched"
-		if slices.Contains(res.Matched, r.Name) {
+		if i < len(res.Why) {
+			verdict = strings.TrimPrefix(res.Why[i], r.Name+": ")
+		} else if slices.Contains(res.Matched, r.Name) {
 			verdict = "matched"
-		} else if msg, ok := res.RuleErrors[r.Name]; ok {
-			verdict = "not matched: its condition failed: " + msg
 		}
 		fmt.Fprintf(w, "  rule %-20s %s\n", r.Name, verdict)
 	}

@@ -105,10 +105,26 @@ func (g *Guard) Wrap(h http.Handler) http.Handler {
 // WrapFunc is Wrap for a handler function.
 func (g *Guard) WrapFunc(h http.HandlerFunc) http.Handler { return g.Wrap(h) }
 
+// WrapSession is Wrap for a handler that authenticates requests itself when an admin token is set
+// (the web console's login session): it applies every rule but the bearer token check.
+func (g *Guard) WrapSession(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if ref := g.logged(req, g.check(req, false)); ref != nil {
+			ref.Write(w)
+			return
+		}
+		h.ServeHTTP(w, req)
+	})
+}
+
 // Check applies every rule of the package documentation to req and returns nil when it may pass, or
 // why not. It logs each refusal.
 func (g *Guard) Check(req *http.Request) *Refusal {
-	ref := g.check(req)
+	return g.logged(req, g.check(req, true))
+}
+
+// logged logs ref, a refusal of req, and returns it; nil passes through.
+func (g *Guard) logged(req *http.Request, ref *Refusal) *Refusal {
 	if ref != nil {
 		g.log.Warn("admin request refused", "reason", ref.Reason, "status", ref.Status, "method", req.Method,
 			"path", req.URL.Path, "remote", req.RemoteAddr)
@@ -116,7 +132,9 @@ func (g *Guard) Check(req *http.Request) *Refusal {
 	return ref
 }
 
-func (g *Guard) check(req *http.Request) *Refusal {
+// check applies the rules to req; withToken false leaves the token check, when a token is set, to
+// the handler.
+func (g *Guard) check(req *http.Request, withToken bool) *Refusal {
 	if ref := g.CheckCrossSite(req); ref != nil {
 		return ref
 	}
@@ -125,7 +143,7 @@ func (g *Guard) check(req *http.Request) *Refusal {
 		token = g.opts.Token()
 	}
 	if token != "" {
-		if !TokenMatches(Bearer(req), token) {
+		if withToken && !TokenMatches(Bearer(req), token) {
 			return &Refusal{Status: http.StatusUnauthorized, Reason: "unauthorized",
 				Message: "missing or wrong admin token: send Authorization: Bearer <server.admin_token>"}
 		}

@@ -162,3 +162,50 @@ func TestStateChanging(t *testing.T) {
 		})
 	}
 }
+
+// TestWrapSession: the console's wrapper leaves the token to the console, and keeps every other rule.
+func TestWrapSession(t *testing.T) {
+	tests := []struct {
+		name    string
+		token   string
+		method  string
+		host    string
+		remote  string
+		headers map[string]string
+		want    int
+	}{
+		{name: "token set, no bearer: left to the handler", token: adminToken, host: "relay.example.com", remote: "203.0.113.5:1234", want: 200},
+		{name: "token set, cross-site POST", token: adminToken, method: "POST", host: "relay.example.com",
+			headers: map[string]string{"Origin": "https://evil.example"}, want: 403},
+		{name: "token set, same-site fetch POST", token: adminToken, method: "POST", host: "relay.example.com",
+			headers: map[string]string{"Sec-Fetch-Site": "same-site"}, want: 403},
+		{name: "no token, local", host: "localhost:8080", want: 200},
+		{name: "no token, hostile Host", host: "attacker.example", want: 403},
+		{name: "no token, proxied", host: "localhost:8080", headers: map[string]string{"X-Real-IP": "1.2.3.4"}, want: 403},
+		{name: "no token, remote client", host: "localhost:8080", remote: "203.0.113.5:1234", want: 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := New(Options{Token: func() string { return tt.token }})
+			h := g.WrapSession(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) }))
+			req := httptest.NewRequest(cmpOr(tt.method, "GET"), "/ui/", nil)
+			req.Host = tt.host
+			req.RemoteAddr = cmpOr(tt.remote, "127.0.0.1:5555")
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.want {
+				t.Errorf("status = %d, want %d (%s)", rec.Code, tt.want, rec.Body)
+			}
+		})
+	}
+}
+
+func cmpOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

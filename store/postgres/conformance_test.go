@@ -19,3 +19,8 @@ func TestConformanceReopen(t *testing.T) {
 		return open(t, dsn), func(t *testing.T) store.Store { return open(t, dsn) }
 	})
 }
+
+func TestConsoleConformance(t *testing.T) {
+	baseDSN(t)
+	storetest.RunConsole(t, func(t *testing.T) store.Store { return newStore(t) })
+}

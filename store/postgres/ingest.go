@@ -40,9 +40,14 @@ func (s *Store) Ingest(ctx context.Context, c *store.Call, ds []store.NewDeliver
 // new and the deliveries' ids. Identity values are drawn in insertion order, which follows the
 // ordinality, so sorting the ids restores the order of ds.
 const insertCall = `WITH c AS (
-	INSERT INTO calls (id, received_at, status, matched, raw) VALUES ($1, $2, $3, $4, $5)
+	INSERT INTO calls (id, received_at, status, matched, raw, customer_phone, phone_rev, duration, indexed)
+	VALUES ($1, $2, $3, $4, $5, $13, $14, $15, true)
 	ON CONFLICT (id) DO NOTHING
 	RETURNING id, received_at
+), r AS (
+	INSERT INTO call_rules (call_id, rule, received_at)
+	SELECT c.id, m.rule, c.received_at FROM c, unnest($4::text[]) AS m(rule)
+	ON CONFLICT DO NOTHING
 ), d AS (
 	INSERT INTO deliveries (call_id, rule, action, sink, message, state, next_attempt_at, due_at,
 		received_at, queued_at, last_reason, last_error, updated_at)
@@ -85,8 +90,9 @@ func (s *Store) commitBatch(ctx context.Context, batch []*ingestReq) error {
 			rules[i], actions[i], sinks[i], messages[i] = d.Rule, int32(d.Action), d.Sink, d.Message
 			dead[i], reasons[i], errs[i] = d.Dead, store.CleanText(d.Reason), store.CleanText(d.Error)
 		}
+		f := store.FieldsOf(c)
 		b.Queue(insertCall, c.ID, received, store.CleanText(c.Status), matched, c.Raw,
-			rules, actions, sinks, messages, dead, reasons, errs)
+			rules, actions, sinks, messages, dead, reasons, errs, store.CleanText(f.CustomerPhone), f.PhoneDigits, f.Duration)
 	}
 
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {

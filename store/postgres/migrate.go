@@ -79,6 +79,40 @@ var migrations = []string{
 	// 3: ListCalls pages by arrival, newest first: (received_at, id). Purge reads it too.
 	`DROP INDEX calls_received_at;
 	CREATE INDEX calls_received ON calls (received_at, id);`,
+
+	// 4: the console's indexed columns, as in the SQLite store. Ingest fills customer_phone,
+	// phone_rev (the phone's digits reversed, so that "ends with" is a prefix range), duration and
+	// the matched rules as rows; calls stored before are backfilled from their bodies by
+	// backfillConsole (in Go: a body may be anything that decoded), which finds them by NOT indexed.
+	`ALTER TABLE calls
+		ADD COLUMN customer_phone text    NOT NULL DEFAULT '',
+		ADD COLUMN phone_rev      text    COLLATE "C" NOT NULL DEFAULT '',
+		ADD COLUMN duration       bigint  NOT NULL DEFAULT 0,
+		ADD COLUMN indexed        boolean NOT NULL DEFAULT false;
+	CREATE INDEX calls_unindexed ON calls (id) WHERE NOT indexed;
+	CREATE INDEX calls_phone ON calls (phone_rev) WHERE phone_rev <> '';
+	CREATE INDEX calls_status ON calls (status, received_at);
+	CREATE INDEX calls_matched ON calls ((cardinality(matched) > 0), received_at);
+
+	CREATE TABLE call_rules (
+		call_id     bigint      NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+		rule        text        NOT NULL,
+		received_at timestamptz NOT NULL,
+		PRIMARY KEY (call_id, rule)
+	);
+	INSERT INTO call_rules (call_id, rule, received_at)
+		SELECT c.id, m.rule, c.received_at FROM calls c, unnest(c.matched) AS m(rule)
+		ON CONFLICT DO NOTHING;
+	CREATE INDEX call_rules_rule ON call_rules (rule, received_at, call_id);
+	CREATE INDEX call_rules_received ON call_rules (received_at, rule);
+
+	CREATE INDEX deliveries_state ON deliveries (state, id);
+	CREATE INDEX deliveries_sink ON deliveries (sink, id);
+	CREATE INDEX deliveries_rule ON deliveries (rule, id);
+	-- Dead letters by sink or rule, newest first: small, and changed only when a delivery dies or is
+	-- replayed.
+	CREATE INDEX deliveries_dead_sink ON deliveries (sink, id) WHERE state = 'dead';
+	CREATE INDEX deliveries_dead_rule ON deliveries (rule, id) WHERE state = 'dead';`,
 }
 
 // migrationLock is the first key of the advisory lock taken while migrating; the second is a hash of

@@ -35,7 +35,8 @@ func (s *Store) Ingest(ctx context.Context, c *store.Call, ds []store.NewDeliver
 }
 
 const (
-	insertCallSQL = `INSERT INTO calls (id, received_at, status, matched, raw) VALUES (?, ?, ?, ?, ?)
+	insertCallSQL = `INSERT INTO calls (id, received_at, status, matched, raw,
+		customer_phone, phone_rev, duration, matched_any, indexed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 		ON CONFLICT (id) DO NOTHING`
 	insertDeliverySQL = `INSERT INTO deliveries (call_id, rule, action, sink, message, state, attempts,
 		next_attempt_at, due_at, received_at, queued_at, last_error, last_reason, updated_at)
@@ -112,7 +113,9 @@ func insertOne(ctx context.Context, tx *sql.Tx, insCall, insDelivery *sql.Stmt, 
 	if err != nil {
 		return nil, fmt.Errorf("ingest call %d: encode matched rules: %w", c.ID, err)
 	}
-	res, err := insCall.ExecContext(ctx, c.ID, nanos(received), store.CleanText(c.Status), string(mj), c.Raw)
+	f := store.FieldsOf(c)
+	res, err := insCall.ExecContext(ctx, c.ID, nanos(received), store.CleanText(c.Status), string(mj), c.Raw,
+		store.CleanText(f.CustomerPhone), f.PhoneDigits, f.Duration, len(matched) > 0)
 	if err != nil {
 		return nil, fmt.Errorf("ingest call %d: %w", c.ID, err)
 	}

@@ -88,6 +88,43 @@ var migrations = []string{
 	// 3: ListCalls pages by arrival, newest first: (received_at, id). Purge reads it too.
 	`DROP INDEX calls_received_at;
 	CREATE INDEX calls_received ON calls (received_at, id);`,
+
+	// 4: the console's indexed columns. Ingest fills customer_phone, phone_rev (the phone's digits
+	// reversed, so that "ends with" is a prefix range), duration and matched_any, and a trigger the
+	// matched rules as rows; calls stored before are backfilled from their bodies by backfillConsole
+	// (in Go: a body may be anything that decoded, invalid UTF-8 included), which finds them by
+	// indexed = 0 (it also sets their matched_any: one rewrite of each row, not two). Every index is
+	// one more B-tree each ingest writes, so those the console can do without (matched yes/no, the
+	// overview's counts per rule) are left out.
+	`ALTER TABLE calls ADD COLUMN customer_phone TEXT NOT NULL DEFAULT '';
+	ALTER TABLE calls ADD COLUMN phone_rev TEXT NOT NULL DEFAULT '';
+	ALTER TABLE calls ADD COLUMN duration INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE calls ADD COLUMN matched_any INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE calls ADD COLUMN indexed INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX calls_unindexed ON calls (id) WHERE indexed = 0;
+	CREATE INDEX calls_phone ON calls (phone_rev) WHERE phone_rev != '';
+	CREATE INDEX calls_status ON calls (status, received_at);
+
+	CREATE TABLE call_rules (
+		call_id     INTEGER NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+		rule        TEXT    NOT NULL,
+		received_at INTEGER NOT NULL,
+		PRIMARY KEY (call_id, rule)
+	) WITHOUT ROWID;
+	INSERT OR IGNORE INTO call_rules (call_id, rule, received_at)
+		SELECT c.id, j.value, c.received_at FROM calls c, json_each(c.matched) j;
+	CREATE INDEX call_rules_rule ON call_rules (rule, received_at, call_id);
+	CREATE TRIGGER calls_rules AFTER INSERT ON calls BEGIN
+		INSERT OR IGNORE INTO call_rules (call_id, rule, received_at)
+			SELECT NEW.id, j.value, NEW.received_at FROM json_each(NEW.matched) j;
+	END;
+
+	CREATE INDEX deliveries_sink ON deliveries (sink, id);
+	CREATE INDEX deliveries_rule ON deliveries (rule, id);
+	-- Dead letters by sink or rule, newest first: small, and changed only when a delivery dies or is
+	-- replayed.
+	CREATE INDEX deliveries_dead_sink ON deliveries (sink, id) WHERE state = 'dead';
+	CREATE INDEX deliveries_dead_rule ON deliveries (rule, id) WHERE state = 'dead';`,
 }
 
 // migrate brings the schema up to date on the writer connection.

@@ -121,6 +121,8 @@ func Open(path string, opts Options) (*Store, error) {
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"FULL"},
 		"_txlock":       {"immediate"},
+		// Savepoint sub-journals (one per call of a batch) stay in memory, not in temp files.
+		"_pragma": {"temp_store(memory)"},
 	}
 	write, err := sql.Open("sqlite", path+"?"+wq.Encode())
 	if err != nil {
@@ -133,6 +135,10 @@ func Open(path string, opts Options) (*Store, error) {
 
 	ctx := context.Background()
 	if err := migrate(ctx, write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open sqlite store %q: %w", path, err)
+	}
+	if err := backfillConsole(ctx, write); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open sqlite store %q: %w", path, err)
 	}

@@ -121,3 +121,10 @@ func TestClosedReturnsErrClosed(t *testing.T) {
 		t.Errorf("Watch after Close error = %v, want ErrClosed", err)
 	}
 }
+
+func TestConsoleConformance(t *testing.T) {
+	storetest.RunConsole(t, func(t *testing.T) store.Store {
+		s, _ := openTemp(t, Options{})
+		return s
+	})
+}
