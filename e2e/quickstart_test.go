@@ -59,7 +59,7 @@ func TestQuickStart(t *testing.T) {
 		got.CallID != 12345 || strings.Join(got.Matched, ",") != "hot-leads" || got.Deliveries != 3 {
 		t.Fatalf("POST example: %d %s, want 202 {\"call_id\":12345,\"matched\":[\"hot-leads\"],\"deliveries\":3}", resp.StatusCode, raw)
 	}
-	r.waitLog(`Hot lead John Doe: Customer interested in product demo`, 1)
+	r.waitLog(`Hot lead: John Doe (+******7890)`, 1) // the phone masked, as log.show_phone_numbers is false
 	r.waitLog("msg=delivered", 3)
 	r.stop()
 }

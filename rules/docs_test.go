@@ -63,6 +63,7 @@ var docTexts = []struct{ text, inDoc, want string }{
 	{text: `Customer said: {{ join(map(filter(transcript, .sender == "human"), .text), " / ") }}`,
 		want: "Customer said: What is the price?"},
 	{text: `{{ {"a": 1}["a"] }}`, want: "1"},
+	{text: `{{ let s = formatted_transcript ?? ""; len(s) > 10 ? join(split(s, "")[:10], "") + "…" : s }}`, want: "Customer: …"},
 	{text: `:fire: Hot lead {{ input_variables.customer_name ?? customer_phone }}: {{ extracted_variables.summary }}`,
 		want: ":fire: Hot lead +447700900123: "},
 	{text: `test call {{ id }}`, want: "test call 1"},

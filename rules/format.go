@@ -321,3 +321,48 @@ func appendJSONString(dst []byte, s string, esc escaper) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
+
+// appendJSONURLs is appendJSON for a value an expression built inside Slack blocks (say
+// `{{ recording_url != nil ? {"type": "button", "url": recording_url, …} : … }}`): the value of a URL
+// key (urlKey) in its maps is escaped by urlEsc, like a URL key written in the YAML, and every other
+// string by esc.
+func appendJSONURLs(dst []byte, v any, esc, urlEsc escaper) ([]byte, error) {
+	var err error
+	switch v := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		dst = append(dst, '{')
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, k, esc)
+			dst = append(dst, ':')
+			if urlKey(k) {
+				dst, err = appendJSON(dst, v[k], urlEsc)
+			} else {
+				dst, err = appendJSONURLs(dst, v[k], esc, urlEsc)
+			}
+			if err != nil {
+				return dst, err
+			}
+		}
+		return append(dst, '}'), nil
+	case []any:
+		dst = append(dst, '[')
+		for i, e := range v {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			if dst, err = appendJSONURLs(dst, e, esc, urlEsc); err != nil {
+				return dst, err
+			}
+		}
+		return append(dst, ']'), nil
+	}
+	return appendJSON(dst, v, esc)
+}

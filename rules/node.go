@@ -166,7 +166,13 @@ func (n *node) appendJSON(st *state, dst []byte, esc, urlEsc escaper) ([]byte, e
 			if err != nil {
 				return dst, &templateError{src: "{{ " + s.src + " }}", msg: runtimeMessage(err)}
 			}
-			if dst, err = appendJSON(dst, v, esc); err != nil {
+			if urlEsc != nil && !n.url {
+				// A map built by the expression (a conditional block) keeps the URL rule for its URL keys.
+				dst, err = appendJSONURLs(dst, v, esc, urlEsc)
+			} else {
+				dst, err = appendJSON(dst, v, esc)
+			}
+			if err != nil {
 				return dst, &templateError{src: "{{ " + s.src + " }}", msg: err.Error()}
 			}
 			return dst, nil

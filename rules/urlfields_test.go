@@ -28,6 +28,7 @@ func TestSlackURLFieldsAreNotEntityEscaped(t *testing.T) {
     - { type: button, text: { type: plain_text, text: Odd }, url: "{{ input_variables.odd }}" }
 - { type: image, image_url: "{{ recording_url }}", alt_text: "{{ recording_url }}" }
 - { title_link: "{{ recording_url }}" }
+- '{{ {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": recording_url}, "url": recording_url}]} }}'
 `)
 	a := evalAction(t, "slack", &config.Action{Text: tmpl("<{{ recording_url }}|Listen>"), Blocks: blocks}, urlPayload)
 	if a.Err != nil {
@@ -51,6 +52,8 @@ func TestSlackURLFieldsAreNotEntityEscaped(t *testing.T) {
 		{"mrkdwn text in blocks is still escaped", got[0]["text"].(map[string]any)["text"].(string), "<" + entity + "|Listen>"},
 		{"alt_text is still escaped", got[2]["alt_text"].(string), entity},
 		{"text is still escaped", a.Message.Text, "<" + entity + "|Listen>"},
+		{"button url in a block an expression builds", get(got[4], "elements", 0, "url"), signedURL},
+		{"button text in a block an expression builds is still escaped", get(got[4], "elements", 0, "text", "text"), entity},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,4 +78,23 @@ func TestWebhookURLKeysAreAsGiven(t *testing.T) {
 	if want := "https://x.example/a b\"<c>|{d}\n"; got["url"] != want {
 		t.Errorf("url = %q, want %q", got["url"], want)
 	}
+}
+
+// get walks decoded JSON by map keys (string) and list indexes (int) to a string; "" when absent.
+func get(v any, path ...any) string {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[k]
+		case int:
+			l, _ := v.([]any)
+			if k >= len(l) {
+				return ""
+			}
+			v = l[k]
+		}
+	}
+	s, _ := v.(string)
+	return s
 }

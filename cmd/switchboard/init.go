@@ -19,6 +19,7 @@ import (
 
 	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/rules"
+	"github.com/switchboard-relay/switchboard/ruletest"
 	"github.com/switchboard-relay/switchboard/sinks/registry"
 )
 
@@ -128,7 +129,8 @@ func renderEnv(env [][2]string) []byte {
 	return []byte(b.String())
 }
 
-// validateInit runs the generated config through what check runs (parse, compile, build the sinks),
+// validateInit runs the generated config through what check runs (parse, compile, run its tests, build
+// the sinks),
 // with the environment file's values (and the process environment, which wins).
 func validateInit(path, text string, env [][2]string) error {
 	vars := map[string]string{}
@@ -146,8 +148,13 @@ func validateInit(path, text string, env [][2]string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := rules.Compile(cfg); err != nil {
+	rs, err := rules.Compile(cfg)
+	if err != nil {
 		return err
+	}
+	// Its own tests, as relay.Load runs them for check and serve.
+	if problems := ruletest.Problems(ruletest.Run(cfg, rs)); len(problems) > 0 {
+		return problems
 	}
 	for _, sc := range cfg.Sinks {
 		if _, err := registry.New(sc, registry.Options{}); err != nil {
@@ -189,7 +196,7 @@ func printNextSteps(w io.Writer, out, envPath string, env [][2]string) {
 	fmt.Fprintf(w, "wrote %s\nwrote %s (secrets, mode 0600)\n\n", out, envPath)
 	fmt.Fprintf(w, "In Intellixent (assistant → Post-Call Actions → webhook URL), paste:\n  https://<your host>%s?token=%s\n\n",
 		config.DefaultWebhookPath, token)
-	fmt.Fprintf(w, "Next:\n  switchboard check --config %s\n  switchboard serve --config %s\n", out, out)
+	fmt.Fprintf(w, "Next:\n  switchboard test --config %s      # runs its tests: what each rule sends\n  switchboard serve --config %s\n", out, out)
 }
 
 // parseSMTPURL reads smtp://user[:password]@host[:port] (STARTTLS, port 587 by default) or smtps://

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -96,40 +97,94 @@ rules:
   - name: hot-leads
     when: status == "completed" && extracted_variables.lead_quality in [%s]
     actions:
-      - sink: sales-slack
-        # The plain text is the notification and the fallback; the blocks are what Slack shows.
-        text: ":fire: Hot lead {{ input_variables.customer_name ?? \"(no name)\" }} {{ customer_phone ?? \"\" }}: {{ extracted_variables.summary ?? \"no summary\" }} Next: {{ extracted_variables.next_action ?? \"none\" }}. Recording: {{ recording_url ?? \"none\" }}"
-        blocks:
-%s
-      - sink: crm
-        body:
-          phone: "{{ customer_phone }}"
-          name: "{{ input_variables.customer_name }}"
-          summary: "{{ extracted_variables.summary }}"
-          next_action: "{{ extracted_variables.next_action }}"
-          lead_quality: "{{ extracted_variables.lead_quality }}"
-          duration_seconds: "{{ duration }}"
-          recording_url: "{{ recording_url }}"
-          source: intellixent
-      - sink: sales-email
-        to: [%s]
-        subject: "Hot lead: {{ input_variables.customer_name ?? customer_phone ?? \"unknown caller\" }}"
-        text: |
-%s
-        html: |
 %s
   - name: failed-calls
     when: status in ["failed", "busy"]
     actions:
-      - sink: ops-slack
-        text: ":warning: Call {{ id }} to {{ customer_phone ?? \"unknown\" }} ended {{ status }} after {{ duration }}s"
-        blocks:
-          - type: section
-            text:
-              type: mrkdwn
-              text: ":warning: Call *{{ id }}* to {{ customer_phone ?? \"an unknown number\" }} ended *{{ status }}* after {{ duration }}s."
-`, strings.Join(hot, ", "), indent(slackLeadBlocks, 10), yamlQuote(emailTo), indent(emailLeadText, 10), indent(emailLeadHTML, 10))
+%s
+`, strings.Join(hot, ", "), indent(hotLeadActions(yamlQuote(emailTo)), 6), indent(opsAlertActions, 6))
+	b.WriteString(initTests(a.HotValues))
 	return b.String()
+}
+
+// hotLeadActions are the hot-leads rule's actions: Slack, the CRM and email, to emailTo (YAML-quoted).
+func hotLeadActions(emailTo string) string {
+	return `- sink: sales-slack
+  # The text is the notification, and the fallback where blocks cannot show; the blocks are what
+  # Slack shows.
+  text: |-
+` + indent(slackLeadText, 4) + `
+  # Values that can be long are cut ("let s = …; len(s) > 590 ? … + "…" : s"), so Slack never refuses
+  # the message: it takes 150 characters in a header, 3,000 in a text, and & counts as &amp;.
+  blocks:
+` + indent(slackLeadBlocks, 4) + `
+- sink: crm                          # without body, the call is forwarded as received
+  body:
+    phone: "{{ customer_phone }}"
+    name: "{{ input_variables.customer_name }}"
+    summary: "{{ extracted_variables.summary }}"
+    next_action: "{{ extracted_variables.next_action }}"
+    lead_quality: "{{ extracted_variables.lead_quality }}"
+    duration_seconds: "{{ duration }}"   # a lone {{ }} keeps its type: 125, not "125"
+    recording_url: "{{ recording_url }}"
+    source: intellixent                  # no {{ }}: a literal
+- sink: sales-email
+  to: [` + emailTo + `]
+  subject: '` + emailLeadSubject + `'
+  text: |
+` + indent(emailLeadText, 4) + `
+  html: |
+` + indent(emailLeadHTML, 4)
+}
+
+// opsAlertActions are the failed-calls rule's action.
+var opsAlertActions = `- sink: ops-slack
+  text: '` + opsAlertText + `'
+  blocks:
+` + indent(opsAlertBlocks, 4)
+
+// initTests are the generated config's tests: a hot lead (with the first hot value) goes to sales, a
+// failed call to the alerts, and a lead that is not hot nowhere. check, serve and init's own
+// self-check run them.
+func initTests(hot []string) string {
+	cold := "low"
+	for i := 0; slices.Contains(hot, cold); i++ {
+		cold = "not-hot-" + strconv.Itoa(i)
+	}
+	return fmt.Sprintf(`
+# Tests of the rules above: "switchboard test --config <this file>" runs them, and check, serve and every
+# reload refuse the config while one fails. Add one for each rule you write.
+tests:
+  - name: a hot lead goes to sales in Slack, to the CRM and by email
+    call:
+      id: 1001
+      customer_phone: "+15551234567"
+      duration: 125
+      status: completed
+      extracted_variables: { lead_quality: %s, summary: Wants a demo of the Pro plan, next_action: schedule_demo }
+      input_variables: { customer_name: Jane Doe }
+      recording_url: https://example.com/recordings/1001.mp3
+    expect:
+      matched: [hot-leads]
+      actions:
+        - sink: sales-slack
+          contains: "Hot lead: Jane Doe (+15551234567)"
+        - sink: crm
+          equals: { phone: "+15551234567", duration_seconds: 125, source: intellixent }
+        - sink: sales-email
+          contains: "Hot lead: Jane Doe"
+  - name: a failed call goes to the alerts
+    call: { id: 1002, customer_phone: null, duration: 0, status: failed }
+    expect:
+      matched: [failed-calls]
+      actions:
+        - sink: ops-slack
+          contains: "Call 1002 to unknown ended failed after 0s"
+  - name: a lead that is not hot goes nowhere
+    call: { id: 1003, status: completed, extracted_variables: { lead_quality: %s } }
+    expect:
+      matched: []
+`, yamlQuote(hot[0]), yamlQuote(cold))
 }
 
 // fromAddress is the email sender: the SMTP user when it is an address, else switchboard@<host>.
@@ -151,31 +206,49 @@ func indent(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// slackLeadBlocks is the hot-lead Block Kit message: who (name, phone as a tel: link), the summary
-// (cut at 590 characters: escaped for Slack, & becomes &amp;, so it stays under 3,000 characters per text), the next action and duration, and a button to
-// the recording when the call has one. Values from the call are escaped for Slack by the rules engine.
+// The messages below are shared by `switchboard init` and config.example.yaml (TestExampleMessagesAreInit
+// keeps the two equal). Every value from the call that can be long is cut, counting characters (split
+// and join: a string slice would count bytes and could cut a letter in two), so the Slack message stays
+// within Block Kit's limits whatever the call holds (TestMessagesWithinSlackLimits): escaping for Slack
+// can make one character five (& is &amp;), so a cut at 590 characters stays under 3,000.
+
+// slackLeadText is the hot-lead Slack notification, and the fallback where blocks cannot show.
+const slackLeadText = `:fire: Hot lead: {{ input_variables.customer_name ?? "unknown caller" }} ({{ customer_phone ?? "no number" }})
+{{ let s = string(extracted_variables.summary ?? "No summary."); len(s) > 590 ? join(split(s, "")[:590], "") + "…" : s }}
+Next action: {{ extracted_variables.next_action ?? "none" }} · Duration: ` + durationText + `{{ (recording_url ?? "") != "" ? " · Recording: " + recording_url : "" }}`
+
+// durationText writes the call's duration as "2 min 5 s".
+const durationText = `{{ duration >= 60 ? string(int(duration / 60)) + " min " : "" }}{{ duration % 60 }} s`
+
+// slackLeadBlocks is the hot-lead Block Kit message: the name in the header, the phone as a tel:
+// link, the next action, the duration and the lead quality side by side, the summary, and a button to
+// the recording when the call has one. Values from the call are escaped for Slack by the rules engine
+// (a button's url as a URL, so a signed recording link survives).
 const slackLeadBlocks = `- type: header
-  text: {type: plain_text, text: ':fire: Hot lead: {{ input_variables.customer_name ?? "unknown caller" }}'}
+  text: {type: plain_text, text: ':fire: Hot lead: {{ let n = string(input_variables.customer_name ?? "unknown caller"); len(n) > 25 ? join(split(n, "")[:25], "") + "…" : n }}'}
 - type: section
   fields:
-    - {type: mrkdwn, text: '*Phone*{{ "\n" }}<tel:{{ customer_phone ?? "" }}|{{ customer_phone ?? "unknown" }}>'}
-    - {type: mrkdwn, text: '*Next action*{{ "\n" }}{{ extracted_variables.next_action ?? "none" }}'}
-    - {type: mrkdwn, text: '*Duration*{{ "\n" }}{{ duration / 60 >= 1 ? string(int(duration / 60)) + " min " : "" }}{{ duration % 60 }} s'}
-    - {type: mrkdwn, text: '*Lead quality*{{ "\n" }}{{ extracted_variables.lead_quality ?? "unknown" }}'}
+    - {type: mrkdwn, text: '*Phone*{{ "\n" }}<tel:{{ let p = string(customer_phone ?? ""); len(p) > 100 ? join(split(p, "")[:100], "") : p }}|{{ let p = string(customer_phone ?? "unknown"); len(p) > 100 ? join(split(p, "")[:100], "") + "…" : p }}>'}
+    - {type: mrkdwn, text: '*Next action*{{ "\n" }}{{ let a = string(extracted_variables.next_action ?? "none"); len(a) > 300 ? join(split(a, "")[:300], "") + "…" : a }}'}
+    - {type: mrkdwn, text: '*Duration*{{ "\n" }}` + durationText + `'}
+    - {type: mrkdwn, text: '*Lead quality*{{ "\n" }}{{ extracted_variables.lead_quality }}'}
 - type: section
-  text: {type: mrkdwn, text: '{{ len(extracted_variables.summary ?? "") > 590 ? extracted_variables.summary[:590] + "…" : extracted_variables.summary ?? "No summary." }}'}
-- '{{ (recording_url ?? "") != "" ? {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Listen to the recording"}, "url": recording_url}]} : {"type": "context", "elements": [{"type": "mrkdwn", "text": "No recording for this call."}]} }}'
+  text: {type: mrkdwn, text: '{{ let s = string(extracted_variables.summary ?? ""); s == "" ? "No summary." : len(s) > 590 ? join(split(s, "")[:590], "") + "…" : s }}'}
+- '{{ let url = recording_url ?? ""; url matches "^https?://" && len(url) <= 990 ? {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Listen to the recording"}, "url": url}]} : {"type": "context", "elements": [{"type": "mrkdwn", "text": url == "" ? "No recording for this call." : "The recording link does not fit in Slack: it is in the email."}]} }}'
 - type: context
   elements:
-    - {type: mrkdwn, text: 'Call {{ id }} · {{ status }} · {{ finished_at ?? created_at ?? "" }}'}
+    - {type: mrkdwn, text: 'Intellixent call {{ id }}'}
 `
+
+// emailLeadSubject is the hot-lead email's subject.
+const emailLeadSubject = `Hot lead: {{ let n = string(input_variables.customer_name ?? customer_phone ?? "unknown caller"); len(n) > 100 ? join(split(n, "")[:100], "") + "…" : n }}`
 
 // emailLeadText and emailLeadHTML are the hot-lead email, the same content in both forms.
 const emailLeadText = `Hot lead: {{ input_variables.customer_name ?? "unknown caller" }}
 Phone: {{ customer_phone ?? "unknown" }}
 Next action: {{ extracted_variables.next_action ?? "none" }}
-Duration: {{ duration }} s
-Lead quality: {{ extracted_variables.lead_quality ?? "unknown" }}
+Duration: ` + durationText + `
+Lead quality: {{ extracted_variables.lead_quality }}
 
 {{ extracted_variables.summary ?? "No summary." }}
 
@@ -185,14 +258,25 @@ Transcript:
 {{ formatted_transcript ?? "" }}
 `
 
+// In the HTML, the recording's link is kept only when it is an http(s) URL: a value from the call in an
+// href could otherwise be a javascript: URL.
 const emailLeadHTML = `<h2>Hot lead: {{ input_variables.customer_name ?? "unknown caller" }}</h2>
 <table>
   <tr><th align="left">Phone</th><td><a href="tel:{{ customer_phone ?? "" }}">{{ customer_phone ?? "unknown" }}</a></td></tr>
   <tr><th align="left">Next action</th><td>{{ extracted_variables.next_action ?? "none" }}</td></tr>
-  <tr><th align="left">Duration</th><td>{{ duration }} s</td></tr>
-  <tr><th align="left">Lead quality</th><td>{{ extracted_variables.lead_quality ?? "unknown" }}</td></tr>
+  <tr><th align="left">Duration</th><td>` + durationText + `</td></tr>
+  <tr><th align="left">Lead quality</th><td>{{ extracted_variables.lead_quality }}</td></tr>
 </table>
 <p>{{ extracted_variables.summary ?? "No summary." }}</p>
-<p>Recording: <a href="{{ recording_url ?? "" }}">{{ (recording_url ?? "") != "" ? "Listen to the recording" : "none" }}</a></p>
+<p>{{ (recording_url ?? "") matches "^https?://" ? "" : "No recording for this call." }}<a href="{{ (recording_url ?? "") matches "^https?://" ? recording_url : "" }}">{{ (recording_url ?? "") matches "^https?://" ? "Listen to the recording" : "" }}</a></p>
 <pre>{{ formatted_transcript ?? "" }}</pre>
+`
+
+// opsAlertText and opsAlertBlocks are the failed-call alert.
+const opsAlertText = `:warning: Call {{ id }} to {{ customer_phone ?? "unknown" }} ended {{ status }} after {{ duration }}s`
+
+const opsAlertBlocks = `- type: section
+  text:
+    type: mrkdwn
+    text: ':warning: Call *{{ id }}* to {{ let p = string(customer_phone ?? "an unknown number"); len(p) > 100 ? join(split(p, "")[:100], "") + "…" : p }}{{ let n = string(input_variables.customer_name ?? ""); n == "" ? "" : " (" + (len(n) > 100 ? join(split(n, "")[:100], "") + "…" : n) + ")" }} ended *{{ status }}* after ` + durationText + `.'
 `

@@ -112,9 +112,18 @@ func TestDryRunJSON(t *testing.T) {
 	}
 	slack := hot.Actions[0]
 	msg, _ := json.Marshal(slack.Message)
-	if slack.Sink != "sales-slack" || slack.Type != "slack" ||
-		string(msg) != `{"text":":fire: Hot lead John Doe: Customer interested in product demo"}` {
-		t.Errorf("slack action = %+v %s, want the exact Slack body", slack, msg)
+	var body struct {
+		Text   string `json:"text"`
+		Blocks []struct {
+			Type string `json:"type"`
+			Text struct{ Text string }
+		} `json:"blocks"`
+	}
+	const text = ":fire: Hot lead: John Doe (+1234567890)\nCustomer interested in product demo\n" +
+		"Next action: schedule_demo · Duration: 2 min 5 s · Recording: https://portal.intellixent.ai/storage/recordings/call-12345.mp4"
+	if err := json.Unmarshal(msg, &body); err != nil || slack.Sink != "sales-slack" || slack.Type != "slack" ||
+		body.Text != text || len(body.Blocks) == 0 || body.Blocks[0].Text.Text != ":fire: Hot lead: John Doe" {
+		t.Errorf("slack action = %+v %s, want the exact Slack text and a header naming the lead", slack, msg)
 	}
 	if stdin.Payload != "-" || strings.Join(stdin.Matched, ",") != "failed-calls" {
 		t.Errorf("stdin payload: got %+v, want failed-calls matched", stdin)
