@@ -38,9 +38,7 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	d := &decoder{file: file, lookup: lookupEnv, aliasBudget: maxTreeNodes}
 	root, err := parseYAML(data)
 	if err != nil {
-		e := syntaxError(file, err)
-		e.Line = problemLine(data, err, e.Line)
-		d.errs = append(d.errs, e)
+		d.errs = append(d.errs, yamlError(file, data, err))
 		return nil, d.errs
 	}
 	cfg := &Config{File: file}
