@@ -52,6 +52,7 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	d.checkLease(storage, cfg)
 	cfg.Rules = d.rules(top, cfg)
 	cfg.Schema = d.schema(top)
+	d.warnCommentValues(root, "", 0)
 	sort.SliceStable(d.errs, func(i, j int) bool { return d.errs[i].Line < d.errs[j].Line })
 	sort.SliceStable(d.warns, func(i, j int) bool { return d.warns[i].Line < d.warns[j].Line })
 	cfg.Warnings = d.warns

@@ -380,3 +380,29 @@ func (x *yamlText) dashNoSpace(line int, msg string) (int, string) {
 	}
 	return line, fmt.Sprintf("a list item needs a space after its \"-\": write \"- %s\"", t[1:])
 }
+
+// warnCommentValues warns about each key whose intended value YAML read as a comment
+// (channel: #sales): a "#" right after ": " starts a comment, so the value is empty.
+func (d *decoder) warnCommentValues(n *yaml.Node, path string, depth int) {
+	if n == nil || depth > 100 {
+		return
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := join(path, k.Value)
+			c := strings.TrimSpace(v.LineComment + k.LineComment)
+			if v.Kind == yaml.ScalarNode && v.Tag == "!!null" && v.Value == "" && v.Line == k.Line &&
+				len(c) > 1 && c[0] == '#' && c[1] != ' ' && c[1] != '#' {
+				word := strings.Fields(c)[0]
+				d.warnf(k.Line, p, "the value is empty, because YAML reads %s as a comment: put the value in quotes, %s: \"%s\"", word, k.Value, word)
+			}
+			d.warnCommentValues(v, p, depth+1)
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			d.warnCommentValues(item, fmt.Sprintf("%s[%d]", path, i), depth+1)
+		}
+	}
+}

@@ -73,3 +73,35 @@ func itoa(i int) string {
 	}
 	return itoa(i/10) + string(rune('0'+i%10))
 }
+
+// TestCommentValueWarning checks the warning for a value that YAML reads as a comment, and that an
+// ordinary comment after a key does not warn.
+func TestCommentValueWarning(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{name: "slack channel", src: "sinks:\n  ops:\n    type: log\n    channel: #alerts\n",
+			want: []string{`f.yaml:4: sinks.ops.channel: warning: the value is empty, because YAML reads #alerts as a comment: put the value in quotes, channel: "#alerts"`}},
+		{name: "in a list", src: "sinks:\n  ops: {type: log}\nrules:\n  - name: a\n    actions:\n      - sink: ops\n        text: #42 called\n",
+			want: []string{`f.yaml:7: rules[0].actions[0].text: warning: the value is empty, because YAML reads #42 as a comment: put the value in quotes, text: "#42"`}},
+		{name: "ordinary comments", src: "sinks:\n  ops:\n    type: log # the log\n    channel: # none yet\n    token:\n    #x\n"},
+		{name: "quoted", src: "sinks:\n  ops:\n    type: log\n    channel: \"#alerts\"\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("f.yaml", []byte(tt.src), nil)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			var got []string
+			for _, w := range cfg.Warnings {
+				got = append(got, w.Error())
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("warnings:\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
