@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -148,8 +149,16 @@ func (f *Field) fits(v any) bool {
 		_, ok := v.(bool)
 		return ok
 	case TypeEnum:
-		s, ok := v.(string)
-		return ok && contains(f.Enum, s)
+		switch x := v.(type) {
+		case string:
+			return contains(f.Enum, x)
+		case float64:
+			// An enum of numbers is written [1, 2, 3]: compare the number as it reads.
+			return contains(f.Enum, strconv.FormatFloat(x, 'f', -1, 64))
+		case bool:
+			return contains(f.Enum, strconv.FormatBool(x))
+		}
+		return false
 	}
 	return true
 }

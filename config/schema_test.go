@@ -105,6 +105,7 @@ schema:
     n: number
     s: string
     b: boolean
+    level: { enum: [1, 2, 3] }
 `), nil)
 	if err != nil {
 		t.Fatalf("parse: %v", err)
@@ -116,6 +117,9 @@ schema:
 		want []Mismatch
 	}{
 		{name: "fits", map_: "extracted_variables", vars: map[string]any{"q": "high", "n": 2.5, "s": "x", "b": false}},
+		{name: "numbers in a number enum", map_: "extracted_variables", vars: map[string]any{"level": 2.0}},
+		{name: "number outside a number enum", map_: "extracted_variables", vars: map[string]any{"level": 2.5},
+			want: []Mismatch{{Field: "extracted_variables.level", Problem: `must be one of "1", "2" or "3", got a number`}}},
 		{name: "nulls fit", map_: "extracted_variables", vars: map[string]any{"q": nil, "n": nil}},
 		{name: "undeclared map is not checked", map_: "input_variables", vars: map[string]any{"x": 1}},
 		{name: "each problem", map_: "extracted_variables", vars: map[string]any{"q": "High", "n": "2", "s": 1.0, "b": "true", "z": []any{}},

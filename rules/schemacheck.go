@@ -198,7 +198,9 @@ func (sc *schemaChecker) compare(ref operand, op string, lit ast.Node) {
 		}
 		s, ok := lit.(*ast.StringNode)
 		if !ok {
-			sc.add(lit, false, "%s is %s (schema.%s), but is compared with %s", ref.name, f.Describe(), ref.name, literalWord(lit))
+			if !contains(f.Enum, lit.String()) {
+				sc.add(lit, false, "%s is never %s: schema.%s allows only %s", ref.name, literalWord(lit), ref.name, orList(f.Enum))
+			}
 			return
 		}
 		if contains(f.Enum, s.Value) {
