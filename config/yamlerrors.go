@@ -291,11 +291,31 @@ func (x *yamlText) missingColon(line int, msg string) (int, string) {
 
 func indentOf(line string) int { return len(line) - len(strings.TrimLeft(line, " ")) }
 
+// keyCol is the column of a line's first key: its indentation, plus that of any "- " before it.
+func keyCol(line string) int {
+	t := strings.TrimLeft(line, " ")
+	for strings.HasPrefix(t, "- ") {
+		t = strings.TrimLeft(t[2:], " ")
+	}
+	return len(line) - len(t)
+}
+
 // specialStart finds a plain value starting with a character YAML reserves.
 func (x *yamlText) specialStart(line int, msg string) (int, string) {
 	v, _, ok := value(x.line(line))
 	if !ok {
 		return 0, ""
+	}
+	if v[0] == '[' || v[0] == '{' {
+		if end := flowEnd(v); end > 0 {
+			if rest := strings.TrimSpace(v[end:]); rest != "" && rest[0] != '#' {
+				what := "list"
+				if v[0] == '{' {
+					what = "mapping"
+				}
+				return line, fmt.Sprintf("a value starting with %c is read as a YAML %s, and the text after its %c cannot be read: put the whole value in quotes, \"%s\"", v[0], what, v[end-1], strings.ReplaceAll(v, `"`, `\"`))
+			}
+		}
 	}
 	switch v[0] {
 	case '*':
@@ -321,7 +341,7 @@ func (x *yamlText) indentation(line int, msg string) (int, string) {
 		return line, "this line is not lined up with the list items above it: start it at the same column as their \"-\", or indent it under one of them"
 	case strings.Contains(msg, "mapping values are not allowed"), strings.Contains(msg, "did not find expected key"),
 		strings.Contains(msg, "could not find expected ':'"):
-		if prev >= 1 && indentOf(x.line(line)) > indentOf(x.line(prev)) && !strings.HasSuffix(strings.TrimSpace(x.line(prev)), ":") {
+		if prev >= 1 && indentOf(x.line(line)) > keyCol(x.line(prev)) && !strings.HasSuffix(strings.TrimSpace(x.line(prev)), ":") {
 			return line, fmt.Sprintf("this line is indented more than line %d, which does not end with \":\": line it up with the key it belongs beside", prev)
 		}
 		return line, "this line's indentation does not match the lines around it: indent it with spaces to the same column as the keys it belongs beside"
@@ -353,13 +373,16 @@ func (x *yamlText) blockIndent(line int, msg string) (int, string) {
 	return 0, ""
 }
 
-// shapeHint explains a value that YAML read as another shape than the text the user meant: a
-// template written without quotes ({{ id }} is a YAML mapping) or a key without the space after
+// shapeHint explains a value at path that YAML read as another shape than the text the user meant:
+// a template written without quotes ({{ id }} is a YAML mapping) or a key without the space after
 // its colon (type:log is one word). It returns "" when neither applies.
-func shapeHint(n *yaml.Node) string {
+func shapeHint(n *yaml.Node, path string) string {
 	n = resolve(n)
 	switch {
 	case n.Kind == yaml.MappingNode && n.Style&yaml.FlowStyle != 0 && len(n.Content) > 0 && resolve(n.Content[0]).Kind == yaml.MappingNode:
+		if strings.HasSuffix(path, ".when") {
+			return ` (when is already an expression: write it without {{ }}, e.g. when: status == "completed")`
+		}
 		return ` (a value starting with "{" is read as a YAML mapping: put a template in quotes, "{{ … }}")`
 	case n.Kind == yaml.ScalarNode && n.Style == 0 && keyNoSpace.MatchString(n.Value):
 		k, v, _ := strings.Cut(n.Value, ":")
@@ -405,4 +428,27 @@ func (d *decoder) warnCommentValues(n *yaml.Node, path string, depth int) {
 			d.warnCommentValues(item, fmt.Sprintf("%s[%d]", path, i), depth+1)
 		}
 	}
+}
+
+// flowEnd returns the index just after the bracket that closes the one v starts with, skipping
+// quoted text, or -1 when it is not closed on this line.
+func flowEnd(v string) int {
+	depth := 0
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '"', '\'':
+			end := quoteEnd(v[i:])
+			if end < 0 {
+				return -1
+			}
+			i += end - 1
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
 }
