@@ -27,7 +27,6 @@ func GenerateJSONSchema(configDoc []byte) ([]byte, error) {
 	g := &schemaGen{docs: docDescriptions(configDoc)}
 	root := g.object("")
 	root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-	root["$id"] = "https://github.com/switchboard-relay/switchboard/docs/config.schema.json"
 	root["title"] = "Switchboard configuration"
 	root["description"] = "The YAML configuration of Switchboard, the relay for Intellixent's post-call webhook. Reference: docs/config.md. Every value may also be a ${VAR} or ${VAR:-default} reference to an environment variable."
 	root["$defs"] = map[string]any{
