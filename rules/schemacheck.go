@@ -13,10 +13,10 @@ import (
 	"github.com/switchboard-relay/switchboard/config"
 )
 
-// KnownStatuses are the call statuses Intellixent documents. A rule comparing status with a value
+// knownStatuses are the call statuses Intellixent documents. A rule comparing status with a value
 // that differs from one of them only in case never matches (an error); one comparing it with any
 // other value gets a warning, since Intellixent may send statuses it does not document.
-var KnownStatuses = []string{"completed", "busy", "failed"}
+var knownStatuses = []string{"completed", "busy", "failed"}
 
 // finding is one problem or warning found in an expression by the schema checks.
 type finding struct {
@@ -221,21 +221,21 @@ func (sc *schemaChecker) status(lit ast.Node) {
 		sc.add(lit, false, "status is a string such as \"completed\", but is compared with %s", literalWord(lit))
 		return
 	}
-	if contains(KnownStatuses, s.Value) {
+	if contains(knownStatuses, s.Value) {
 		return
 	}
-	for _, k := range KnownStatuses {
+	for _, k := range knownStatuses {
 		if strings.EqualFold(k, s.Value) {
 			sc.add(lit, false, "status is never %q: statuses are lower case, write %q", s.Value, k)
 			return
 		}
 	}
 	hint := ""
-	if near := nearestValue(s.Value, KnownStatuses); near != "" {
+	if near := nearestValue(s.Value, knownStatuses); near != "" {
 		hint = fmt.Sprintf(" (did you mean %q?)", near)
 	}
 	sc.add(lit, true, "status %q is not one of the statuses Intellixent documents (%s)%s",
-		s.Value, orList(KnownStatuses), hint)
+		s.Value, orList(knownStatuses), hint)
 }
 
 // nearestValue returns the allowed value closest to got: one equal but for case, or a likely typo.
