@@ -120,7 +120,7 @@ func (d *decoder) object(n *yaml.Node, path string, line int, known []string) *o
 		return o
 	}
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n.Line, path, "must be a mapping of keys to values, got %s", kindName(n))
+		d.errorf(n.Line, path, "must be a mapping of keys to values, got %s%s", kindName(n), shapeHint(n, path))
 		o.bad = true
 		return o
 	}
@@ -197,7 +197,7 @@ func (d *decoder) scalarNode(n *yaml.Node, path string) (string, bool) {
 		return "", false
 	}
 	if n.Kind != yaml.ScalarNode {
-		d.errorf(n.Line, path, "must be a single value, got %s", kindName(n))
+		d.errorf(n.Line, path, "must be a single value, got %s%s", kindName(n), shapeHint(n, path))
 		return "", false
 	}
 	v := d.expandNode(n, path)

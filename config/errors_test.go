@@ -23,7 +23,7 @@ func TestParseErrors(t *testing.T) {
 			`6: sinks.crm.ulr: unknown key (did you mean "url"?)`,
 		}},
 		{name: "unknown_key_far", want: []string{
-			`1: colour: unknown key (known keys: "defaults", "include", "log", "rules", "server", "sinks", "storage", "tests")`,
+			`1: colour: unknown key (known keys: "defaults", "include", "log", "rules", "schema", "server", "sinks", "storage", "tests")`,
 		}},
 		{name: "unset_env", want: []string{
 			`4: sinks.crm.url: environment variable "CRM_WEBHOOK_URL" is not set (set it, or write ${CRM_WEBHOOK_URL:-default})`,
@@ -71,7 +71,7 @@ func TestParseErrors(t *testing.T) {
 			`16: rules[0].when: must be a single value, got a mapping`,
 		}},
 		{name: "yaml_syntax", syntax: true, want: []string{
-			`3: invalid YAML: did not find expected key`,
+			`3: invalid YAML: this line is indented more than line 2, which does not end with ":": line it up with the key it belongs beside`,
 		}},
 		{name: "two_documents", syntax: true, want: []string{
 			`3: invalid YAML: a config file holds one YAML document; remove the second "---"`,

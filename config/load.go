@@ -14,7 +14,7 @@ import (
 )
 
 // topKeys are the sections of a config file.
-var topKeys = []string{"server", "storage", "log", "defaults", "sinks", "rules", "tests", "include"}
+var topKeys = []string{"server", "storage", "log", "defaults", "sinks", "rules", "tests", "include", "schema"}
 
 // Load reads the config file at path and parses it with the process environment; see Parse.
 // A file that cannot be read is an error wrapping the os error, not an Errors.
@@ -38,9 +38,7 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	d := &decoder{file: file, lookup: lookupEnv, aliasBudget: maxTreeNodes}
 	root, err := parseYAML(data)
 	if err != nil {
-		e := syntaxError(file, err)
-		e.Line = problemLine(data, err, e.Line)
-		d.errs = append(d.errs, e)
+		d.errs = append(d.errs, yamlError(file, data, err))
 		return nil, d.errs
 	}
 	cfg := &Config{File: file, Files: []string{file}}
@@ -53,10 +51,12 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	cfg.Sinks = d.sinks(top, cfg.Defaults)
 	d.checkLease(storage, cfg)
 	cfg.Rules = d.rules(top, cfg)
+	cfg.Schema = d.schema(top)
 	cfg.Tests = d.tests(top)
 	d.includes(top, cfg)
 	d.checkRuleNames(cfg)
 	d.checkTests(cfg)
+	d.warnCommentValues(root, "", 0)
 	sortByPlace(d.errs, cfg.Files)
 	sortByPlace(d.warns, cfg.Files)
 	cfg.Warnings = d.warns

@@ -50,7 +50,7 @@ func (d *decoder) server(o *object) Server {
 func (d *decoder) storage(o *object) Storage {
 	s := Storage{Driver: "sqlite", Path: ResolvePath(d.file, DefaultStoragePath), Retention: DefaultRetention,
 		DeadLetterRetention: DefaultDeadLetterRetention, Lease: DefaultLease}
-	d.enum(o, "driver", &s.Driver, "sqlite", "postgres")
+	d.enum(o, "driver", &s.Driver, storageDrivers...)
 	d.path(o, "path", &s.Path)
 	d.secret(o, "dsn", &s.DSN)
 	d.duration(o, "retention", &s.Retention, true)
@@ -91,8 +91,8 @@ func (d *decoder) checkLease(o *object, cfg *Config) {
 
 func (d *decoder) log(o *object) Log {
 	l := Log{Format: "text", Level: "info"}
-	d.enum(o, "format", &l.Format, "text", "json")
-	d.enum(o, "level", &l.Level, "debug", "info", "warn", "error")
+	d.enum(o, "format", &l.Format, logFormats...)
+	d.enum(o, "level", &l.Level, logLevels...)
 	d.boolean(o, "show_phone_numbers", &l.ShowPhoneNumbers)
 	return l
 }

@@ -237,7 +237,7 @@ func (d *decoder) emailSink(o *object, s *Sink) {
 	if !d.str(m, "host", &c.SMTP.Host) {
 		d.missing(m, "host", "")
 	}
-	d.enum(m, "tls", &c.SMTP.TLS, "starttls", "implicit", "none")
+	d.enum(m, "tls", &c.SMTP.TLS, smtpTLSModes...)
 	c.SMTP.Port = 587
 	if c.SMTP.TLS == "implicit" {
 		c.SMTP.Port = 465

@@ -43,6 +43,8 @@ type Config struct {
 	Tests []*Test
 	// Files are the config file, then every file `include:` read, in the order read.
 	Files []string
+	// Schema is the declared call schema (`schema:`); nil when there is none.
+	Schema *Schema
 	// Warnings are what loads but is probably a mistake (a ${VAR} that makes a secret empty), sorted
 	// by line, each with Warning set. They never make a config invalid: `check` prints them like
 	// problems and still exits 0, and `serve` logs them at warn level at start and on each reload.

@@ -116,6 +116,7 @@ func (r *Router) ingest(w http.ResponseWriter, req *http.Request) {
 
 	m := r.opts.Metrics
 	m.Received.WithLabelValues(outcomeAccepted).Inc()
+	r.checkSchema(rt.Config.Schema, c)
 	for _, name := range res.Matched {
 		m.RuleMatches.WithLabelValues(name).Inc()
 	}

@@ -24,6 +24,9 @@ type Metrics struct {
 	Unmatched      prometheus.Counter
 	RuleErrors     *prometheus.CounterVec // rule: a when that failed at run time
 	RenderErrors   *prometheus.CounterVec // rule, sink: an action that failed to render
+	// SchemaMismatches counts call variables that do not fit the declared schema, by field: a
+	// declared "map.key", or "undeclared".
+	SchemaMismatches *prometheus.CounterVec
 }
 
 // NewMetrics creates the ingest metrics and registers them with reg (nil registers nothing).
@@ -58,9 +61,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Namespace: namespace, Name: "render_errors_total",
 			Help: "Actions whose message failed to render (stored as dead letters).",
 		}, []string{"rule", "sink"}),
+		SchemaMismatches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "schema_mismatches_total",
+			Help: "Call variables that do not fit the declared schema, by field (a declared map.key, or undeclared); the call is accepted.",
+		}, []string{"field"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Received, m.Rejections, m.IngestDuration, m.RuleMatches, m.Unmatched, m.RuleErrors, m.RenderErrors)
+		reg.MustRegister(m.Received, m.Rejections, m.IngestDuration, m.RuleMatches, m.Unmatched, m.RuleErrors, m.RenderErrors, m.SchemaMismatches)
 	}
 	for _, o := range []string{outcomeAccepted, outcomeDuplicate, outcomeConflict, outcomeRejected} {
 		m.Received.WithLabelValues(o)
@@ -71,8 +78,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// InitializeFor starts the series of every rule and action sink at zero.
+// InitializeFor starts the series of every rule and action sink, and of every declared schema
+// field, at zero.
 func (m *Metrics) InitializeFor(rt *Runtime) {
+	for _, f := range schemaFields(rt.Config.Schema) {
+		m.SchemaMismatches.WithLabelValues(f)
+	}
 	for _, r := range rt.Config.Rules {
 		m.RuleMatches.WithLabelValues(r.Name)
 		m.RuleErrors.WithLabelValues(r.Name)

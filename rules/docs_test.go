@@ -100,6 +100,11 @@ func TestDocExamples(t *testing.T) {
 				}
 			case "body:":
 				checkDocBody(t, b)
+			case "schema:":
+				cfg, err := config.Parse(rulesDoc, []byte(b.text), nil)
+				if err != nil || cfg.Schema == nil {
+					t.Errorf("%s:%d: the schema example does not load: %v", rulesDoc, b.line, err)
+				}
 			case "when:", "text:", "subject:":
 				for i, line := range strings.Split(strings.TrimSpace(b.text), "\n") {
 					var kv map[string]string

@@ -94,10 +94,15 @@ var (
 	unexpectedToken = regexp.MustCompile(`^unexpected token \w+\("(.*)"\)$`)
 )
 
-// compileMessage turns an expr compile error into a config message, with a suggestion for a
-// misspelled name.
-func compileMessage(err error) string {
+// compileMessage turns an expr compile error of the expression src into a config message, with a
+// suggestion for a misspelled name, or the hint to quote a bare word compared as if it were text.
+func compileMessage(src string, err error) string {
 	msg := suggestName(err)
+	if m := unknownName.FindStringSubmatch(msg); m != nil {
+		if hint := bareWordHint(src, m[1]); hint != "" {
+			msg = m[0] + hint
+		}
+	}
 	var fe *file.Error
 	if errors.As(err, &fe) && fe.Line > 1 {
 		msg += fmt.Sprintf(" (line %d of the expression)", fe.Line)

@@ -175,9 +175,11 @@ func (st *state) match(p *vm.Program) (bool, error) {
 
 // compiler collects every problem of one config.
 type compiler struct {
-	file string
-	errs config.Errors
-	opts []expr.Option
+	file   string
+	errs   config.Errors
+	warns  config.Errors
+	opts   []expr.Option
+	schema *config.Schema
 }
 
 func (c *compiler) errorf(line int, path, format string, args ...any) {
@@ -189,7 +191,8 @@ func (c *compiler) errorf(line int, path, format string, args ...any) {
 // Ruleset is returned only when there is none. An action whose sink is not defined is skipped without
 // an error: config validation reports it.
 func Compile(cfg *config.Config) (*Ruleset, error) {
-	c := &compiler{file: cfg.File, opts: []expr.Option{expr.Env(envTypes)}}
+	c := &compiler{file: cfg.File, opts: []expr.Option{expr.Env(envTypes)}, schema: cfg.Schema}
+	defer c.addWarnings(cfg)
 	rs := &Ruleset{}
 	inFile := map[string]int{} // rules seen so far in each file: paths count from 0 in every file
 	for _, r := range cfg.Rules {
@@ -228,9 +231,10 @@ func (c *compiler) compileWhen(t config.Template, path string) *vm.Program {
 	}
 	p, err := expr.Compile(t.Text, c.opts...)
 	if err != nil {
-		c.errorf(t.Line, path, "%s", compileMessage(err))
+		c.errorf(t.Line, path, "%s", compileMessage(t.Text, err))
 		return nil
 	}
+	c.checkSchema(t.Text, t.Line, path, "")
 	if typ := p.Node().Type(); typ != nil && typ.Kind() != reflect.Bool && typ.Kind() != reflect.Interface {
 		c.errorf(t.Line, path, "must be true or false, but gives a %s: compare it, e.g. with ==", typeWord(typ))
 		return nil
@@ -256,16 +260,17 @@ func (c *compiler) compileTemplate(text string, line int, block bool, path strin
 		if k := strings.Index(text[pos:], s.src); k >= 0 {
 			pos += k
 		}
+		errLine := line
+		if block {
+			errLine = line + 1 + strings.Count(text[:pos], "\n")
+		}
 		p, err := expr.Compile(s.src, c.opts...)
 		if err != nil {
-			errLine := line
-			if block {
-				errLine = line + 1 + strings.Count(text[:pos], "\n")
-			}
-			c.errorf(errLine, path, "%s", (&templateError{src: "{{ " + s.src + " }}", msg: compileMessage(err)}).Error())
+			c.errorf(errLine, path, "%s", (&templateError{src: "{{ " + s.src + " }}", msg: compileMessage(s.src, err)}).Error())
 			ok = false
 			continue
 		}
+		c.checkSchema(s.src, errLine, path, "{{ "+s.src+" }}")
 		s.prog = p
 	}
 	if !ok {
