@@ -179,6 +179,7 @@ type SinkStats struct {
 	Sink     string
 	Pending  int // pending, never attempted
 	Retrying int // pending after at least one attempt, or in flight
+	InFlight int // in flight (also counted in Retrying)
 	Dead     int
 	// OldestPending is the QueuedAt of the oldest pending or in-flight delivery; zero when none.
 	OldestPending time.Time
@@ -186,6 +187,8 @@ type SinkStats struct {
 
 // Store is the durable queue. All methods are safe for concurrent use.
 type Store interface {
+	SinkStateStore
+
 	// Ingest stores a call and its deliveries in one durable transaction, returning the deliveries'
 	// ids in order. It returns only after the commit is durable (fsync), and ErrDuplicate when a call
 	// with the same id exists (then nothing is stored), or ErrConflict when that call's raw body has

@@ -79,6 +79,20 @@ var migrations = []string{
 	// 3: ListCalls pages by arrival, newest first: (received_at, id). Purge reads it too.
 	`DROP INDEX calls_received_at;
 	CREATE INDEX calls_received ON calls (received_at, id);`,
+
+	// 4: sink states (pause, hold), shared by every replica. A sink without a row is active.
+	// failing_since is the first retryable failure after the last success (NULL: none).
+	`CREATE TABLE sink_states (
+		sink          text        PRIMARY KEY,
+		state         text        NOT NULL CHECK (state IN ('active', 'paused', 'held')),
+		changed_at    timestamptz,
+		changed_by    text        NOT NULL DEFAULT '',
+		failing_since timestamptz,
+		last_error    text        NOT NULL DEFAULT '',
+		last_error_at timestamptz,
+		probe_owner   text        NOT NULL DEFAULT '',
+		probe_expires timestamptz
+	);`,
 }
 
 // migrationLock is the first key of the advisory lock taken while migrating; the second is a hash of
