@@ -139,7 +139,11 @@ func (d *Dispatcher) refreshStates(ctx context.Context) {
 			st = store.SinkStatus{Sink: name, State: store.SinkActive}
 		}
 		w.failing.Store(!st.FailingSince.IsZero())
-		if w.setState(st.State) {
+		known := w.sinkState.Load() != nil
+		if from := w.state(); w.setState(st.State) {
+			if known {
+				d.log.Info("sink state changed by another process", "sink", name, "from", from, "to", st.State, "by", st.ChangedBy)
+			}
 			w.signal()
 		}
 		d.setGauge(name, st.State)

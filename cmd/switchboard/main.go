@@ -1,7 +1,7 @@
 // Command switchboard is a self-hosted relay for Intellixent's post-call webhooks: it stores every call
 // durably and delivers what its YAML rules choose to Slack, CRM webhooks and email.
 //
-// Subcommands: serve, check, test, replay, version. Run `switchboard help` for usage.
+// Subcommands: serve, check, test, replay, sinks, pause, resume, version. Run `switchboard help` for usage.
 package main
 
 import (
@@ -13,6 +13,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/switchboard-relay/switchboard/store"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.commit=...".
@@ -40,12 +42,15 @@ Usage:
   switchboard check   [--config FILE]
   switchboard test    [--config FILE] [--json] PAYLOAD.json... (or - for stdin)
   switchboard replay  [--config FILE] (--dead | --call ID | --delivery ID)
+  switchboard sinks   [--config FILE] [--json]
+  switchboard pause   [--config FILE] SINK
+  switchboard resume  [--config FILE] SINK
   switchboard version
 
 FILE defaults to $SWITCHBOARD_CONFIG, or switchboard.yaml. Relative paths inside it are relative
 to its folder.
 
-Exit status: 0 success, 1 failure (invalid config or payload, storage, unknown id), 2 usage error.
+Exit status: 0 success, 1 failure (invalid config or payload, storage, unknown id or sink), 2 usage error.
 `
 
 // run executes one command line and returns the exit status, the same for every command: 0 success,
@@ -65,6 +70,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = testCmd(args[1:], stdin, stdout, stderr)
 	case "replay":
 		err = replayCmd(args[1:], stdout, stderr)
+	case "sinks":
+		err = sinksCmd(args[1:], stdout, stderr)
+	case "pause":
+		err = sinkStateCmd("pause", store.SinkPaused, args[1:], stdout, stderr)
+	case "resume":
+		err = sinkStateCmd("resume", store.SinkActive, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "switchboard version: takes no arguments\n\n%s", usage)
