@@ -3,8 +3,8 @@ package e2e
 import (
 	"context"
 	"net/http"
-	"strings"
 	"strconv"
+	"strings"
 	"testing"
 )
 
