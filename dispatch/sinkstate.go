@@ -189,6 +189,7 @@ func (w *worker) probe(ctx, sendCtx context.Context) {
 		}
 	}
 	w.sleep(ctx, wait)
+	w.d.refreshStates(ctx) // a resume from another process wakes the worker through Watch
 }
 
 // track records an attempt's result in the sink's state and returns the outcome to store: a

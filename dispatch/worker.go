@@ -78,7 +78,10 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 	for ctx.Err() == nil {
 		switch w.state() {
 		case store.SinkPaused:
-			w.sleep(ctx, w.d.opts.Poll) // a resume wakes the worker
+			// A resume wakes the worker (here, or through Watch from another process); look
+			// at the stored state then.
+			w.sleep(ctx, w.d.opts.Poll)
+			w.d.refreshStates(ctx)
 			continue
 		case store.SinkHeld:
 			w.probe(ctx, sendCtx)
@@ -132,8 +135,12 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 		if free > 0 {
 			if next, ok, err := st.NextDue(ctx, w.name); err == nil && ok {
 				// A delivery that is due but was not claimed belongs to someone else's live
-				// lease race; look again shortly rather than spinning.
+				// lease race, or to a sink paused or held since this worker last looked; look
+				// again shortly rather than spinning.
 				wait = min(wait, max(next.Sub(w.d.opts.Now()), 10*time.Millisecond))
+				if !next.After(w.d.opts.Now()) {
+					w.d.refreshStates(ctx)
+				}
 			}
 		}
 		w.sleep(ctx, wait)
