@@ -136,5 +136,13 @@ func (d *decoder) delivery(o *object, base Delivery) Delivery {
 	d.integer(o, "concurrency", &out.Concurrency, 1)
 	d.duration(o, "hold_after", &out.HoldAfter, true)
 	d.duration(o, "probe_interval", &out.ProbeInterval, false)
+	if (o.has("hold_after") || r.has("max_age")) && out.HoldAfter > 0 && out.Retry.MaxAge > 0 && out.HoldAfter >= out.Retry.MaxAge {
+		key, at := "hold_after", o
+		if !o.has(key) {
+			key, at = "max_age", r
+		}
+		d.warnf(at.lineOf(key), at.at(key), "hold_after (%s) is not shorter than retry.max_age (%s): deliveries die of max_age before the sink can be held",
+			out.HoldAfter, out.Retry.MaxAge)
+	}
 	return out
 }
