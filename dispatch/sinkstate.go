@@ -23,33 +23,33 @@ type SinkStateEvent struct {
 }
 
 // SetSinkState pauses (to = store.SinkPaused) or resumes (store.SinkActive) sink in st on behalf of
-// by. With a dispatcher d, it logs the change with who asked, calls Options.SinkStateChanged, and
-// wakes the sink's worker; without one (the CLI), it calls hook, when not nil, if the state changed.
-// Resuming a held sink makes it active too.
-func SetSinkState(ctx context.Context, st store.Store, sink string, to store.SinkState, by string, now time.Time, d *Dispatcher, hook func(SinkStateEvent)) (store.SinkChange, error) {
+// by, for a process without a dispatcher (the CLI), and calls hook, when not nil, if the state
+// changed. Resuming a held sink makes it active too. Running relays follow the stored state.
+func SetSinkState(ctx context.Context, st store.Store, sink string, to store.SinkState, by string, now time.Time, hook func(SinkStateEvent)) (store.SinkChange, error) {
 	ch, err := st.SetSinkState(ctx, sink, to, by, now)
+	if err == nil && ch.Changed() && hook != nil {
+		hook(event(ch, by, now))
+	}
+	return ch, err
+}
+
+// SetSinkState pauses or resumes sink (see the package function SetSinkState) on behalf of by: it
+// logs the change with who asked, calls Options.SinkStateChanged if the state changed, and wakes
+// the sink's worker at once.
+func (d *Dispatcher) SetSinkState(ctx context.Context, sink string, to store.SinkState, by string) (store.SinkChange, error) {
+	ch, err := d.opts.Store.SetSinkState(ctx, sink, to, by, d.opts.Now())
 	if err != nil {
 		return ch, err
 	}
-	if d != nil {
-		if !ch.Changed() {
-			d.log.Info("sink state unchanged", "sink", sink, "state", ch.To, "by", by)
-		}
-		d.announce(ch, by)
-		if w := d.worker(sink); w != nil {
-			w.setState(ch.To)
-			w.signal()
-		}
-	} else if ch.Changed() && hook != nil {
-		hook(event(ch, by, now))
+	if !ch.Changed() {
+		d.log.Info("sink state unchanged", "sink", sink, "state", ch.To, "by", by)
+	}
+	d.announce(ch, by)
+	if w := d.worker(sink); w != nil {
+		w.setState(ch.To)
+		w.signal()
 	}
 	return ch, nil
-}
-
-// SetSinkState pauses or resumes sink (see the package function SetSinkState), calling
-// Options.SinkStateChanged on a change, and wakes the sink's worker at once.
-func (d *Dispatcher) SetSinkState(ctx context.Context, sink string, to store.SinkState, by string) (store.SinkChange, error) {
-	return SetSinkState(ctx, d.opts.Store, sink, to, by, d.opts.Now(), d, nil)
 }
 
 func event(ch store.SinkChange, by string, now time.Time) SinkStateEvent {

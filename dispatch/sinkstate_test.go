@@ -228,3 +228,19 @@ func TestPauseResume(t *testing.T) {
 		}
 	})
 }
+
+// TestSinkStateGaugeSeries: every configured sink has all three state series from Apply on, at
+// zero until its state is known; a removed sink's series go away.
+func TestSinkStateGaugeSeries(t *testing.T) {
+	st := openStore(t)
+	d, m := newDispatcher(st, Options{})
+	d.Apply(map[string]*Target{"a": target("a", &fakeSink{}, 1), "b": target("b", &fakeSink{}, 1)})
+	if got := testutil.CollectAndCount(m.SinkState); got != 6 {
+		t.Errorf("sink_state series after Apply = %d, want 6 (2 sinks x 3 states)", got)
+	}
+	wantGauge(t, m, "a", "") // all zero
+	d.Apply(map[string]*Target{"a": target("a", &fakeSink{}, 1)})
+	if got := testutil.CollectAndCount(m.SinkState); got != 3 {
+		t.Errorf("sink_state series after removing b = %d, want 3", got)
+	}
+}

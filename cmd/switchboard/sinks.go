@@ -117,7 +117,7 @@ func sinkStateCmd(name string, to store.SinkState, args []string, stdout, stderr
 		return err
 	}
 	defer st.Close()
-	ch, err := dispatch.SetSinkState(ctx, st, sink, to, "cli", time.Now(), nil, nil)
+	ch, err := dispatch.SetSinkState(ctx, st, sink, to, "cli", time.Now(), nil)
 	if err != nil {
 		return err
 	}
