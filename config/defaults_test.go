@@ -22,7 +22,7 @@ func TestDefaults(t *testing.T) {
 		Files:   []string{"f.yaml"},
 		Defaults: Delivery{
 			Retry:       Retry{MaxAttempts: 12, InitialBackoff: 2 * time.Second, MaxBackoff: 10 * time.Minute, MaxAge: 48 * time.Hour},
-			Concurrency: 4,
+			Concurrency: 4, HoldAfter: 15 * time.Minute, ProbeInterval: time.Minute,
 		},
 	}
 	tests := []struct {
@@ -52,6 +52,7 @@ func TestSinkDefaultsAndOverrides(t *testing.T) {
 	src := `defaults:
   retry: {max_attempts: 5, max_backoff: 1m}
   concurrency: 3
+  hold_after: 5m
 sinks:
   hook:
     type: slack
@@ -68,6 +69,8 @@ sinks:
     method: put
     retry: {max_attempts: 20}
     concurrency: 1
+    hold_after: 0
+    probe_interval: 10s
   plain-mail:
     type: email
     smtp: {host: localhost, tls: none}
@@ -96,13 +99,13 @@ sinks:
 	}{
 		{name: "slack webhook", got: cfg.Sink("hook").Slack, want: &SlackSink{WebhookURL: "https://hooks.slack.com/services/T/B/X", APIURL: DefaultSlackAPIURL, Timeout: 10 * time.Second}},
 		{name: "slack rate default", got: cfg.Sink("hook").RateLimit, want: &Rate{Events: 1, Per: time.Second}},
-		{name: "slack delivery from defaults", got: cfg.Sink("hook").Delivery, want: Delivery{Retry: base, Concurrency: 3}},
+		{name: "slack delivery from defaults", got: cfg.Sink("hook").Delivery, want: Delivery{Retry: base, Concurrency: 3, HoldAfter: 5 * time.Minute, ProbeInterval: time.Minute}},
 		{name: "slack api", got: cfg.Sink("api").Slack, want: &SlackSink{Token: "xoxb-1", Channel: "#ops", APIURL: DefaultSlackAPIURL, Timeout: 3 * time.Second}},
 		{name: "type case-insensitive", got: cfg.Sink("api").Type, want: "slack"},
 		{name: "rate with duration", got: cfg.Sink("api").RateLimit, want: &Rate{Events: 5, Per: 10 * time.Second}},
 		{name: "webhook", got: cfg.Sink("crm").Webhook, want: &WebhookSink{URL: "http://127.0.0.1:9/h", Method: "PUT", Timeout: 10 * time.Second}},
 		{name: "webhook unlimited", got: cfg.Sink("crm").RateLimit, want: (*Rate)(nil)},
-		{name: "override per key", got: cfg.Sink("crm").Delivery, want: Delivery{Retry: Retry{MaxAttempts: 20, InitialBackoff: 2 * time.Second, MaxBackoff: time.Minute, MaxAge: 48 * time.Hour}, Concurrency: 1}},
+		{name: "override per key", got: cfg.Sink("crm").Delivery, want: Delivery{Retry: Retry{MaxAttempts: 20, InitialBackoff: 2 * time.Second, MaxBackoff: time.Minute, MaxAge: 48 * time.Hour}, Concurrency: 1, ProbeInterval: 10 * time.Second}},
 		{name: "email none port", got: cfg.Sink("plain-mail").Email.SMTP.Port, want: 587},
 		{name: "email implicit", got: cfg.Sink("tls-mail").Email, want: &EmailSink{SMTP: SMTP{Host: "smtp.example.com", Port: 465, Username: "u", Password: "p", TLS: "implicit", Timeout: 30 * time.Second}, From: "Relay <relay@example.com>"}},
 		{name: "email explicit port", got: cfg.Sink("sub-mail").Email.SMTP, want: SMTP{Host: "smtp.example.com", Port: 2525, TLS: "starttls", Timeout: 30 * time.Second}},

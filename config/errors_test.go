@@ -148,8 +148,8 @@ func TestParseErrors(t *testing.T) {
 		}},
 		{name: "sink_type_keys", want: []string{
 			`2: sinks.ops: missing required key "webhook_url" (or token and channel to post with the Web API)`,
-			`4: sinks.ops.url: not used by slack sinks (they take: type, rate_limit, retry, concurrency, webhook_url, token, channel, api_url, timeout)`,
-			`10: sinks.ops-log.colour: unknown key (known keys: "api_url", "channel", "concurrency", "from", "headers", "method", "rate_limit", "retry", "signing_secret", "smtp", "timeout", "token", "type", "url", "webhook_url")`,
+			`4: sinks.ops.url: not used by slack sinks (they take: type, rate_limit, retry, concurrency, hold_after, probe_interval, webhook_url, token, channel, api_url, timeout)`,
+			`10: sinks.ops-log.colour: unknown key (known keys: "api_url", "channel", "concurrency", "from", "headers", "hold_after", "method", "probe_interval", "rate_limit", "retry", "signing_secret", "smtp", "timeout", "token", "type", "url", "webhook_url")`,
 		}},
 		{name: "rules_not_list", want: []string{
 			`2: rules: must be a list of rules (each item starting with "- name:"), got a mapping`,

@@ -130,6 +130,8 @@ var keySpecs = map[string]keySpec{
 	"defaults.retry.max_backoff":     {kind: kindDuration},
 	"defaults.retry.max_age":         {kind: kindDuration},
 	"defaults.concurrency":           {kind: kindInteger, min: 1},
+	"defaults.hold_after":            {kind: kindDuration, zero: true},
+	"defaults.probe_interval":        {kind: kindDuration},
 
 	"sinks":                  {kind: kindMap},
 	"sinks.*":                {kind: kindObject},
@@ -137,6 +139,8 @@ var keySpecs = map[string]keySpec{
 	"sinks.*.rate_limit":     {kind: kindRate},
 	"sinks.*.retry":          {kind: kindObject, like: "defaults.retry"},
 	"sinks.*.concurrency":    {kind: kindInteger, min: 1},
+	"sinks.*.hold_after":     {kind: kindDuration, zero: true},
+	"sinks.*.probe_interval": {kind: kindDuration},
 	"sinks.*.webhook_url":    {kind: kindSecret},
 	"sinks.*.token":          {kind: kindSecret},
 	"sinks.*.channel":        {kind: kindString},

@@ -10,7 +10,7 @@ var (
 	authKeys     = []string{"token"}
 	storageKeys  = []string{"driver", "path", "dsn", "retention", "dead_letter_retention", "lease"}
 	logKeys      = []string{"format", "level", "show_phone_numbers"}
-	deliveryKeys = []string{"retry", "concurrency"}
+	deliveryKeys = []string{"retry", "concurrency", "hold_after", "probe_interval"}
 	retryKeys    = []string{"max_attempts", "initial_backoff", "max_backoff", "max_age"}
 )
 
@@ -105,9 +105,18 @@ func defaultDelivery() Delivery {
 			MaxBackoff:     10 * time.Minute,
 			MaxAge:         48 * time.Hour,
 		},
-		Concurrency: 4,
+		Concurrency:   4,
+		HoldAfter:     DefaultHoldAfter,
+		ProbeInterval: DefaultProbeInterval,
 	}
 }
+
+// Defaults of a sink's hold: a sink whose every attempt failed with a retryable error for
+// DefaultHoldAfter is held, and probed every DefaultProbeInterval.
+const (
+	DefaultHoldAfter     = 15 * time.Minute
+	DefaultProbeInterval = time.Minute
+)
 
 // delivery reads retry and concurrency from o, each key overriding base individually.
 func (d *decoder) delivery(o *object, base Delivery) Delivery {
@@ -126,5 +135,15 @@ func (d *decoder) delivery(o *object, base Delivery) Delivery {
 			out.Retry.InitialBackoff, out.Retry.MaxBackoff)
 	}
 	d.integer(o, "concurrency", &out.Concurrency, 1)
+	d.duration(o, "hold_after", &out.HoldAfter, true)
+	d.duration(o, "probe_interval", &out.ProbeInterval, false)
+	if (o.has("hold_after") || r.has("max_age")) && out.HoldAfter > 0 && out.Retry.MaxAge > 0 && out.HoldAfter >= out.Retry.MaxAge {
+		key, at := "hold_after", o
+		if !o.has(key) {
+			key, at = "max_age", r
+		}
+		d.warnf(at.lineOf(key), at.at(key), "hold_after (%s) is not shorter than retry.max_age (%s): deliveries die of max_age before the sink can be held",
+			out.HoldAfter, out.Retry.MaxAge)
+	}
 	return out
 }

@@ -24,7 +24,7 @@ type sinkType struct {
 	checkAction func(d *decoder, o *object, a *Action)
 }
 
-var commonSinkKeys = []string{"type", "rate_limit", "retry", "concurrency"}
+var commonSinkKeys = []string{"type", "rate_limit", "retry", "concurrency", "hold_after", "probe_interval"}
 
 var sinkTypes = []*sinkType{
 	{

@@ -105,6 +105,11 @@ type Log struct {
 type Delivery struct {
 	Retry       Retry
 	Concurrency int // default 4
+	// HoldAfter is how long every attempt to a sink must have failed with a retryable error before
+	// the sink is held: its deliveries stop aging and one probe is tried every ProbeInterval. Default
+	// 15m; zero never holds.
+	HoldAfter     time.Duration
+	ProbeInterval time.Duration // default 1m
 }
 
 // Retry bounds the retries of one delivery; after any bound it becomes a dead letter.

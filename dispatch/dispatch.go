@@ -48,6 +48,11 @@ type Options struct {
 	Grace time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// SinkStateChanged, when set, is called once per change of a sink's state made by this process:
+	// a pause or resume asked through SetSinkState, a sink held after failing for its hold_after, a
+	// held sink made active by a successful probe. Changes made by another process are not reported
+	// here (that process reports them). It must not block for long.
+	SinkStateChanged func(ev SinkStateEvent)
 }
 
 // Dispatcher runs the workers of every configured sink.
@@ -100,6 +105,7 @@ func (d *Dispatcher) Apply(targets map[string]*Target) {
 		if _, ok := targets[name]; !ok {
 			w.stop()
 			delete(d.workers, name)
+			d.opts.Metrics.forget(name)
 		}
 	}
 	for name, t := range targets {
@@ -143,6 +149,11 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	go func() {
 		defer d.wg.Done()
 		d.reapOrphans(ctx)
+	}()
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		d.followStates(ctx)
 	}()
 
 	<-ctx.Done()

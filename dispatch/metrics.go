@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-relay/switchboard/sinks"
+	"github.com/switchboard-relay/switchboard/store"
 )
 
 const namespace = "switchboard"
@@ -15,6 +16,8 @@ type Metrics struct {
 	Outcomes *prometheus.CounterVec   // sink, outcome
 	Duration *prometheus.HistogramVec // sink: one attempt
 	Latency  *prometheus.HistogramVec // sink: webhook received -> delivered
+	// SinkState is 1 for a sink's current state (active, paused, held) and 0 for the others.
+	SinkState *prometheus.GaugeVec // sink, state
 }
 
 // NewMetrics creates the delivery metrics and registers them with reg (nil registers nothing).
@@ -42,9 +45,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:      "Time from webhook receipt to successful delivery by sink.",
 			Buckets:   []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 6 * 3600, 24 * 3600},
 		}, []string{"sink"}),
+		SinkState: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace,
+			Name:      "sink_state",
+			Help:      "1 for the sink's current state (active, paused, held), 0 for the others.",
+		}, []string{"sink", "state"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Attempts, m.Outcomes, m.Duration, m.Latency)
+		reg.MustRegister(m.Attempts, m.Outcomes, m.Duration, m.Latency, m.SinkState)
 	}
 	return m
 }
@@ -61,6 +69,16 @@ func (m *Metrics) InitializeFor(sink string) {
 	m.Outcomes.WithLabelValues(sink, outcomeDead)
 	m.Duration.WithLabelValues(sink)
 	m.Latency.WithLabelValues(sink)
+	for _, s := range store.SinkStates {
+		m.SinkState.WithLabelValues(sink, string(s))
+	}
+}
+
+// forget drops the sink-state series of a sink that is no longer configured.
+func (m *Metrics) forget(sink string) {
+	for _, s := range store.SinkStates {
+		m.SinkState.DeleteLabelValues(sink, string(s))
+	}
 }
 
 const (

@@ -27,9 +27,11 @@ type worker struct {
 	target  *Target
 	limiter *rate.Limiter
 
-	inflight atomic.Int64
-	wake     chan struct{} // capacity 1: a pending wake-up is never lost, extra ones coalesce
-	cancel   context.CancelFunc
+	inflight  atomic.Int64
+	sinkState atomic.Value  // store.SinkState as last known
+	failing   atomic.Bool   // the sink's failing clock runs (a success must clear it)
+	wake      chan struct{} // capacity 1: a pending wake-up is never lost, extra ones coalesce
+	cancel    context.CancelFunc
 }
 
 func newWorker(d *Dispatcher, name string, t *Target) *worker {
@@ -74,6 +76,17 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 	defer sends.Wait()
 	st := w.d.opts.Store
 	for ctx.Err() == nil {
+		switch w.state() {
+		case store.SinkPaused:
+			// A resume wakes the worker (here, or through Watch from another process); look
+			// at the stored state then.
+			w.sleep(ctx, w.d.opts.Poll)
+			w.d.refreshStates(ctx)
+			continue
+		case store.SinkHeld:
+			w.probe(ctx, sendCtx)
+			continue
+		}
 		t, lim := w.current()
 		free := t.Conf.Delivery.Concurrency - int(w.inflight.Load())
 		if free > 0 {
@@ -109,7 +122,7 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 				sends.Add(1)
 				go func() {
 					defer sends.Done()
-					w.deliver(sendCtx, sd, owner)
+					w.deliver(sendCtx, sd, owner, false)
 					w.inflight.Add(-1)
 					w.signal()
 				}()
@@ -122,8 +135,12 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 		if free > 0 {
 			if next, ok, err := st.NextDue(ctx, w.name); err == nil && ok {
 				// A delivery that is due but was not claimed belongs to someone else's live
-				// lease race; look again shortly rather than spinning.
+				// lease race, or to a sink paused or held since this worker last looked; look
+				// again shortly rather than spinning.
 				wait = min(wait, max(next.Sub(w.d.opts.Now()), 10*time.Millisecond))
+				if !next.After(w.d.opts.Now()) {
+					w.d.refreshStates(ctx)
+				}
 			}
 		}
 		w.sleep(ctx, wait)
@@ -158,8 +175,8 @@ func (w *worker) sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// deliver makes one attempt at sd and records its outcome.
-func (w *worker) deliver(ctx context.Context, sd *store.Delivery, owner string) {
+// deliver makes one attempt at sd (a held sink's probe when probe is set) and records its outcome.
+func (w *worker) deliver(ctx context.Context, sd *store.Delivery, owner string, probe bool) {
 	t, _ := w.current()
 	now := w.d.opts.Now
 	var err error
@@ -189,6 +206,8 @@ func (w *worker) deliver(ctx context.Context, sd *store.Delivery, owner string) 
 		o = store.Outcome{State: store.Pending, NextAttemptAt: now(), Attempt: o.Attempt}
 		o.Attempt.Result = resultRetry
 		o.Attempt.Error = "interrupted by shutdown: " + o.Attempt.Error
+	} else {
+		o = w.track(context.WithoutCancel(ctx), sd, err, o, probe)
 	}
 
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

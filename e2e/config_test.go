@@ -39,6 +39,10 @@ type relayConfig struct {
 	// SlackText is the Slack action's text; default "call {{ id }} ended {{ status }}". The fake
 	// Slack finds the call id in it, so it must contain "call {{ id }}".
 	SlackText string
+	// HoldAfter and ProbeInterval, when set, are defaults.hold_after and defaults.probe_interval.
+	HoldAfter, ProbeInterval string
+	// MaxAge is defaults.retry.max_age; default 1h.
+	MaxAge string
 	// Broken, when set, is appended to the config to make it invalid.
 	Broken string
 }
@@ -70,8 +74,14 @@ sinks:
     url: "{{ .CRMURL }}"
     timeout: ` + testSinkTimeout + `
 defaults:
-  retry: { max_attempts: {{ .MaxAttempts }}, initial_backoff: 50ms, max_backoff: 500ms, max_age: 1h }
+  retry: { max_attempts: {{ .MaxAttempts }}, initial_backoff: 50ms, max_backoff: 500ms, max_age: {{ .MaxAge }} }
   concurrency: {{ .Concurrency }}
+{{- if .HoldAfter }}
+  hold_after: {{ .HoldAfter }}
+{{- end }}
+{{- if .ProbeInterval }}
+  probe_interval: {{ .ProbeInterval }}
+{{- end }}
 rules:
   - name: ` + ruleName + `
     when: id > 0
@@ -91,6 +101,9 @@ func (c relayConfig) render(t *testing.T) string {
 	t.Helper()
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = 50
+	}
+	if c.MaxAge == "" {
+		c.MaxAge = "1h"
 	}
 	if c.SlackText == "" {
 		c.SlackText = "call {{ id }} ended {{ status }}"

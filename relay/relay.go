@@ -162,6 +162,7 @@ func Run(ctx context.Context, opts Options) error {
 		MetricsHandler: promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{Registry: reg}),
 		Reload:         reload,
 		Readiness:      readiness,
+		SetSinkState:   disp.SetSinkState,
 	})
 	srv := &http.Server{
 		Handler:           handler,

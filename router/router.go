@@ -44,6 +44,9 @@ type Options struct {
 	// PublicURLs returns the URLs the server is reached under from outside (server.public_url); an
 	// admin request whose Origin is one of them is not cross-site. Nil means none.
 	PublicURLs func() []string
+	// SetSinkState pauses or resumes a sink on behalf of by (the dispatcher's, so that the change is
+	// announced and reaches the workers at once); nil changes it in Store directly.
+	SetSinkState func(ctx context.Context, sink string, to store.SinkState, by string) (store.SinkChange, error)
 }
 
 // Router serves Switchboard's routes.
@@ -92,6 +95,9 @@ func New(opts Options) *Router {
 	r.mux.HandleFunc("GET /api/deliveries/{id}", r.admin(r.getDelivery))
 	r.mux.HandleFunc("POST /api/deliveries/{id}/retry", r.admin(r.retryDelivery))
 	r.mux.HandleFunc("POST /api/calls/{id}/retry", r.admin(r.retryCall))
+	r.mux.HandleFunc("GET /api/sinks", r.admin(r.listSinks))
+	r.mux.HandleFunc("POST /api/sinks/{name}/pause", r.admin(r.pauseSink))
+	r.mux.HandleFunc("POST /api/sinks/{name}/resume", r.admin(r.resumeSink))
 	// Profiles for diagnosing performance (`go tool pprof http://host/debug/pprof/profile`), guarded
 	// like the admin API.
 	r.mux.HandleFunc("GET /debug/pprof/", r.admin(pprof.Index))

@@ -183,6 +183,7 @@ type SinkStats struct {
 	Sink     string
 	Pending  int // pending, never attempted
 	Retrying int // pending after at least one attempt, or in flight
+	InFlight int // in flight (also counted in Retrying)
 	Dead     int
 	// OldestPending is the QueuedAt of the oldest pending or in-flight delivery; zero when none.
 	OldestPending time.Time
@@ -192,6 +193,8 @@ type SinkStats struct {
 type Store interface {
 	// Console holds the web console's searches and rollups.
 	Console
+	// SinkStateStore holds each sink's state (active, paused, held).
+	SinkStateStore
 
 	// Ingest stores a call and its deliveries in one durable transaction, returning the deliveries'
 	// ids in order. It returns only after the commit is durable (fsync), and ErrDuplicate when a call

@@ -1,8 +1,8 @@
 // Command switchboard is a self-hosted relay for Intellixent's post-call webhooks: it stores every call
 // durably and delivers what its YAML rules choose to Slack, CRM webhooks and email.
 //
-// Subcommands: init, serve, check, test, send-test, replay, healthcheck, version. Run `switchboard help`
-// for usage.
+// Subcommands: init, serve, check, test, send-test, replay, sinks, pause, resume, healthcheck,
+// version. Run `switchboard help` for usage.
 package main
 
 import (
@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/switchboard-relay/switchboard/store"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.commit=...".
@@ -45,6 +47,9 @@ Usage:
   switchboard test    [--config FILE] [--json]       (runs the config's tests:)
   switchboard send-test [--config FILE] --sink NAME [--payload FILE]
   switchboard replay  [--config FILE] (--dead | --call ID | --delivery ID)
+  switchboard sinks   [--config FILE] [--json]
+  switchboard pause   [--config FILE] SINK
+  switchboard resume  [--config FILE] SINK
   switchboard healthcheck [--config FILE] [--url URL]
   switchboard version
 
@@ -52,7 +57,7 @@ FILE defaults to $SWITCHBOARD_CONFIG, or switchboard.yaml. Relative paths inside
 to its folder. Every command taking --config also loads switchboard.env from the
 config's folder when it exists (variables already set win), or --env-file ENV.
 
-Exit status: 0 success, 1 failure (invalid config or payload, storage, unknown id), 2 usage error.
+Exit status: 0 success, 1 failure (invalid config or payload, storage, unknown id or sink), 2 usage error.
 `
 
 // run executes one command line and returns the exit status, the same for every command: 0 success,
@@ -78,6 +83,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = healthcheckCmd(args[1:], stdout, stderr)
 	case "send-test":
 		err = sendTestCmd(args[1:], stdout, stderr)
+	case "sinks":
+		err = sinksCmd(args[1:], stdout, stderr)
+	case "pause":
+		err = sinkStateCmd("pause", store.SinkPaused, args[1:], stdout, stderr)
+	case "resume":
+		err = sinkStateCmd("resume", store.SinkActive, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "switchboard version: takes no arguments\n\n%s", usage)

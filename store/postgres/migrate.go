@@ -113,6 +113,20 @@ var migrations = []string{
 	-- replayed.
 	CREATE INDEX deliveries_dead_sink ON deliveries (sink, id) WHERE state = 'dead';
 	CREATE INDEX deliveries_dead_rule ON deliveries (rule, id) WHERE state = 'dead';`,
+
+	// 5: sink states (pause, hold), shared by every replica. A sink without a row is active.
+	// failing_since is the first retryable failure after the last success (NULL: none).
+	`CREATE TABLE sink_states (
+		sink          text        PRIMARY KEY,
+		state         text        NOT NULL CHECK (state IN ('active', 'paused', 'held')),
+		changed_at    timestamptz,
+		changed_by    text        NOT NULL DEFAULT '',
+		failing_since timestamptz,
+		last_error    text        NOT NULL DEFAULT '',
+		last_error_at timestamptz,
+		probe_owner   text        NOT NULL DEFAULT '',
+		probe_expires timestamptz
+	);`,
 }
 
 // migrationLock is the first key of the advisory lock taken while migrating; the second is a hash of

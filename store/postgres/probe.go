@@ -46,8 +46,9 @@ func (s *Store) Probe(ctx context.Context) error {
 }
 
 // createRace reports whether err is another replica creating the probe table at the same moment
-// (CREATE TABLE IF NOT EXISTS is not atomic across sessions): the table then exists.
+// (CREATE TABLE IF NOT EXISTS is not atomic across sessions): the table then exists. The loser sees a
+// unique violation in the catalog (23505), the table (42P07) or its row type (42710) already there.
 func createRace(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07")
+	return errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07" || pe.Code == "42710")
 }

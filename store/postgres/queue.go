@@ -35,7 +35,8 @@ func scanDelivery(row pgx.Row, extra ...any) (*store.Delivery, error) {
 	return &d, nil
 }
 
-// Claim leases up to limit deliveries of sink that are due at now, the longest due first. Rows
+// Claim leases up to limit deliveries of sink that are due at now, the longest due first, none while
+// the sink is paused or held. Rows
 // another transaction is claiming are skipped (FOR UPDATE SKIP LOCKED), so concurrent claims, on any
 // replica, never return the same delivery. A limit of zero or less claims nothing.
 func (s *Store) Claim(ctx context.Context, sink, owner string, limit int, lease time.Duration, now time.Time) ([]*store.Delivery, error) {
@@ -49,6 +50,7 @@ func (s *Store) Claim(ctx context.Context, sink, owner string, limit int, lease 
 	rows, err := s.pool.Query(ctx, `WITH picked AS (
 		SELECT id, due_at FROM deliveries
 		WHERE sink = $1 AND due_at <= $2
+			AND NOT EXISTS (SELECT 1 FROM sink_states WHERE sink_states.sink = $1 AND state <> 'active')
 		ORDER BY due_at, id
 		LIMIT $3
 		FOR UPDATE SKIP LOCKED

@@ -166,6 +166,7 @@ func (s *Store) Stats(ctx context.Context) ([]store.SinkStats, error) {
 			count(*) FILTER (WHERE state = 'pending' AND attempts = 0),
 			count(*) FILTER (WHERE (state = 'pending' AND attempts > 0) OR state = 'in_flight'),
 			count(*) FILTER (WHERE state = 'dead'),
+			count(*) FILTER (WHERE state = 'in_flight'),
 			min(queued_at) FILTER (WHERE state IN ('pending', 'in_flight'))
 		FROM deliveries WHERE state <> 'delivered'
 		GROUP BY sink ORDER BY sink`)
@@ -175,7 +176,7 @@ func (s *Store) Stats(ctx context.Context) ([]store.SinkStats, error) {
 	stats, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.SinkStats, error) {
 		var st store.SinkStats
 		var oldest *time.Time
-		err := r.Scan(&st.Sink, &st.Pending, &st.Retrying, &st.Dead, &oldest)
+		err := r.Scan(&st.Sink, &st.Pending, &st.Retrying, &st.Dead, &st.InFlight, &oldest)
 		st.OldestPending = utc(oldest)
 		return st, err
 	})

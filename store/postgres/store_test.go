@@ -309,7 +309,7 @@ func TestStatsQueuedSinksNextDue(t *testing.T) {
 	want := []store.SinkStats{
 		{Sink: "crm", Dead: 1},
 		{Sink: "email", Pending: 1, OldestPending: t0.Add(time.Minute)},
-		{Sink: "slack", Pending: 1, Retrying: 1, OldestPending: t0},
+		{Sink: "slack", Pending: 1, Retrying: 1, InFlight: 1, OldestPending: t0},
 	}
 	if !slices.Equal(stats, want) {
 		t.Errorf("Stats = %+v, want %+v", stats, want)

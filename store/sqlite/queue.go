@@ -17,11 +17,12 @@ const claimSQL = `UPDATE deliveries
 	SET state = 'in_flight', lease_owner = ?, lease_expires = ?, due_at = ?, attempts = attempts + 1,
 		attempt_number = attempt_number + 1, updated_at = ?
 	WHERE id IN (SELECT id FROM deliveries WHERE sink = ? AND due_at IS NOT NULL AND due_at <= ?
+		AND NOT EXISTS (SELECT 1 FROM sink_states WHERE sink_states.sink = deliveries.sink AND state != 'active')
 		ORDER BY due_at, id LIMIT ?)
 	RETURNING ` + deliveryCols
 
 // Claim leases up to limit due deliveries of sink to owner, earliest due first (a pending delivery is
-// due at NextAttemptAt, an in-flight one at LeaseExpires). It runs as one write transaction, so two
+// due at NextAttemptAt, an in-flight one at LeaseExpires), none while the sink is paused or held. It runs as one write transaction, so two
 // claims never overlap. A limit below 1 claims nothing.
 func (s *Store) Claim(ctx context.Context, sink, owner string, limit int, lease time.Duration, now time.Time) ([]*store.Delivery, error) {
 	if s.isClosed() {

@@ -238,6 +238,7 @@ func (s *Store) Stats(ctx context.Context) ([]store.SinkStats, error) {
 			}
 		case store.InFlight:
 			st.Retrying += count
+			st.InFlight += count
 		}
 		if t := fromNanos(oldest); !t.IsZero() && (st.OldestPending.IsZero() || t.Before(st.OldestPending)) {
 			st.OldestPending = t

@@ -125,6 +125,20 @@ var migrations = []string{
 	-- replayed.
 	CREATE INDEX deliveries_dead_sink ON deliveries (sink, id) WHERE state = 'dead';
 	CREATE INDEX deliveries_dead_rule ON deliveries (rule, id) WHERE state = 'dead';`,
+
+	// 5: sink states (pause, hold), shared by every process using the file. A sink without a row is
+	// active. failing_since is the first retryable failure after the last success (0: none).
+	`CREATE TABLE sink_states (
+		sink          TEXT    PRIMARY KEY,
+		state         TEXT    NOT NULL CHECK (state IN ('active', 'paused', 'held')),
+		changed_at    INTEGER NOT NULL DEFAULT 0,
+		changed_by    TEXT    NOT NULL DEFAULT '',
+		failing_since INTEGER NOT NULL DEFAULT 0,
+		last_error    TEXT    NOT NULL DEFAULT '',
+		last_error_at INTEGER NOT NULL DEFAULT 0,
+		probe_owner   TEXT    NOT NULL DEFAULT '',
+		probe_expires INTEGER NOT NULL DEFAULT 0
+	);`,
 }
 
 // migrate brings the schema up to date on the writer connection.

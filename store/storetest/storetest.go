@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Purge", testPurge},
 		{"Stats", testStats},
 		{"Close", testClose},
+		{"SinkPauseResume", testSinkPauseResume},
+		{"SinkHold", testSinkHold},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,156 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-relay/switchboard/store"
+)
+
+const sinkStateCols = `sink, state, changed_at, changed_by, failing_since, last_error, last_error_at,
+	probe_owner, probe_expires`
+
+func scanSinkStatus(row pgx.Row) (store.SinkStatus, error) {
+	var st store.SinkStatus
+	var state string
+	var changed, failing, lastAt, probe *time.Time
+	if err := row.Scan(&st.Sink, &state, &changed, &st.ChangedBy, &failing, &st.LastError, &lastAt,
+		&st.ProbeOwner, &probe); err != nil {
+		return st, err
+	}
+	st.State = store.SinkState(state)
+	st.ChangedAt, st.FailingSince, st.LastErrorAt, st.ProbeExpires = utc(changed), utc(failing), utc(lastAt), utc(probe)
+	return st, nil
+}
+
+// orNull is t, or NULL when t is zero.
+func orNull(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// SinkStatuses returns the stored state of every sink that has one, sorted by name.
+func (s *Store) SinkStatuses(ctx context.Context) ([]store.SinkStatus, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+sinkStateCols+` FROM sink_states ORDER BY sink`)
+	if err != nil {
+		return nil, fmt.Errorf("read sink states: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.SinkStatus, error) { return scanSinkStatus(r) })
+	if err != nil {
+		return nil, fmt.Errorf("read sink states: %w", err)
+	}
+	return out, nil
+}
+
+// SetSinkState moves sink to an operator's state; see store.SinkStateStore.
+func (s *Store) SetSinkState(ctx context.Context, sink string, to store.SinkState, by string, now time.Time) (store.SinkChange, error) {
+	if to != store.SinkActive && to != store.SinkPaused {
+		return store.SinkChange{}, fmt.Errorf("set state of sink %q: %q is not active or paused", sink, to)
+	}
+	return s.changeSink(ctx, sink, now, func(cur store.SinkStatus) store.SinkStatus {
+		return store.SetStatus(cur, to, by, now)
+	})
+}
+
+// SinkFailed records a retryable failure; see store.SinkStateStore.
+func (s *Store) SinkFailed(ctx context.Context, sink, errText string, holdAfter time.Duration, now time.Time) (store.SinkChange, error) {
+	return s.changeSink(ctx, sink, now, func(cur store.SinkStatus) store.SinkStatus {
+		return store.SinkFailedStatus(cur, errText, holdAfter, now)
+	})
+}
+
+// SinkSucceeded records a success; see store.SinkStateStore.
+func (s *Store) SinkSucceeded(ctx context.Context, sink string, now time.Time) (store.SinkChange, error) {
+	return s.changeSink(ctx, sink, now, func(cur store.SinkStatus) store.SinkStatus {
+		return store.SinkSucceededStatus(cur, now)
+	})
+}
+
+// changeSink reads sink's state under a row lock (creating the row when missing), applies fn and
+// writes the result in one transaction, so that replicas change a sink one at a time and exactly one
+// of them makes each transition. A transition to active restarts the sink's pending deliveries and
+// wakes every replica.
+func (s *Store) changeSink(ctx context.Context, sink string, now time.Time, fn func(store.SinkStatus) store.SinkStatus) (store.SinkChange, error) {
+	if err := s.check(); err != nil {
+		return store.SinkChange{}, err
+	}
+	var ch store.SinkChange
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO sink_states (sink, state) VALUES ($1, 'active')
+			ON CONFLICT (sink) DO NOTHING`, sink); err != nil {
+			return err
+		}
+		cur, err := scanSinkStatus(tx.QueryRow(ctx, `SELECT `+sinkStateCols+` FROM sink_states WHERE sink = $1 FOR UPDATE`, sink))
+		if err != nil {
+			return err
+		}
+		next := fn(cur)
+		if _, err := tx.Exec(ctx, `UPDATE sink_states SET state = $2, changed_at = $3, changed_by = $4,
+			failing_since = $5, last_error = $6, last_error_at = $7, probe_owner = $8, probe_expires = $9
+			WHERE sink = $1`, sink, string(next.State), orNull(next.ChangedAt), next.ChangedBy,
+			orNull(next.FailingSince), next.LastError, orNull(next.LastErrorAt), next.ProbeOwner,
+			orNull(next.ProbeExpires)); err != nil {
+			return err
+		}
+		if store.Restarts(cur, next) {
+			// Oldest first: every pending delivery is due at the same time, and Claim breaks ties by id.
+			if _, err := tx.Exec(ctx, `UPDATE deliveries SET next_attempt_at = $2, due_at = $2, queued_at = $2,
+				updated_at = $2 WHERE sink = $1 AND state = 'pending'`, sink, now); err != nil {
+				return err
+			}
+			if err := notify(ctx, tx, map[string]bool{sink: true}); err != nil {
+				return err
+			}
+		}
+		ch = store.Change(cur, next)
+		return nil
+	})
+	if err != nil {
+		return store.SinkChange{}, fmt.Errorf("change state of sink %q: %w", sink, err)
+	}
+	return ch, nil
+}
+
+// ClaimProbe claims a held sink's probe delivery; see store.SinkStateStore. The probe lease is taken
+// by a conditional update, so one replica at a time probes.
+func (s *Store) ClaimProbe(ctx context.Context, sink, owner string, every, lease time.Duration, now time.Time) (*store.Delivery, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if owner == "" {
+		return nil, errors.New("claim probe: owner is empty: name the worker")
+	}
+	var d *store.Delivery
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE sink_states SET probe_owner = $2, probe_expires = $3
+			WHERE sink = $1 AND state = 'held' AND (probe_expires IS NULL OR probe_expires <= $4)`,
+			sink, owner, now.Add(every), now)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		exp := now.Add(lease)
+		d, err = scanDelivery(tx.QueryRow(ctx, `UPDATE deliveries d
+			SET state = 'in_flight', lease_owner = $2, lease_expires = $3, due_at = $3,
+				attempt_number = d.attempt_number + 1, updated_at = $4
+			WHERE d.id = (SELECT id FROM deliveries WHERE sink = $1 AND due_at IS NOT NULL
+				AND (state = 'pending' OR due_at <= $4) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+			RETURNING `+deliveryCols, sink, owner, exp, now))
+		if errors.Is(err, pgx.ErrNoRows) {
+			d, err = nil, nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim probe of sink %q: %w", sink, err)
+	}
+	return d, nil
+}

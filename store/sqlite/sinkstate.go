@@ -1,0 +1,176 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchboard-relay/switchboard/store"
+)
+
+const sinkStateCols = `sink, state, changed_at, changed_by, failing_since, last_error, last_error_at,
+	probe_owner, probe_expires`
+
+func scanSinkStatus(row scanner) (store.SinkStatus, error) {
+	var st store.SinkStatus
+	var state string
+	var changed, failing, lastAt, probe int64
+	if err := row.Scan(&st.Sink, &state, &changed, &st.ChangedBy, &failing, &st.LastError, &lastAt,
+		&st.ProbeOwner, &probe); err != nil {
+		return st, err
+	}
+	st.State = store.SinkState(state)
+	st.ChangedAt, st.FailingSince, st.LastErrorAt, st.ProbeExpires = fromNanos(changed), fromNanos(failing), fromNanos(lastAt), fromNanos(probe)
+	return st, nil
+}
+
+// SinkStatuses returns the stored state of every sink that has one, sorted by name.
+func (s *Store) SinkStatuses(ctx context.Context) ([]store.SinkStatus, error) {
+	if s.isClosed() {
+		return nil, store.ErrClosed
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+sinkStateCols+` FROM sink_states ORDER BY sink`)
+	if err != nil {
+		return nil, s.fail("read sink states", err)
+	}
+	defer rows.Close()
+	var out []store.SinkStatus
+	for rows.Next() {
+		st, err := scanSinkStatus(rows)
+		if err != nil {
+			return nil, s.fail("read sink states", err)
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("read sink states", err)
+	}
+	return out, nil
+}
+
+// SetSinkState moves sink to an operator's state; see store.SinkStateStore.
+func (s *Store) SetSinkState(ctx context.Context, sink string, to store.SinkState, by string, now time.Time) (store.SinkChange, error) {
+	if to != store.SinkActive && to != store.SinkPaused {
+		return store.SinkChange{}, fmt.Errorf("set state of sink %q: %q is not active or paused", sink, to)
+	}
+	return s.changeSink(ctx, sink, now, func(cur store.SinkStatus) store.SinkStatus {
+		return store.SetStatus(cur, to, by, now)
+	})
+}
+
+// SinkFailed records a retryable failure; see store.SinkStateStore.
+func (s *Store) SinkFailed(ctx context.Context, sink, errText string, holdAfter time.Duration, now time.Time) (store.SinkChange, error) {
+	return s.changeSink(ctx, sink, now, func(cur store.SinkStatus) store.SinkStatus {
+		return store.SinkFailedStatus(cur, errText, holdAfter, now)
+	})
+}
+
+// SinkSucceeded records a success; see store.SinkStateStore.
+func (s *Store) SinkSucceeded(ctx context.Context, sink string, now time.Time) (store.SinkChange, error) {
+	return s.changeSink(ctx, sink, now, func(cur store.SinkStatus) store.SinkStatus {
+		return store.SinkSucceededStatus(cur, now)
+	})
+}
+
+// changeSink reads sink's state, applies fn and writes the result, in one write transaction; a
+// transition to active restarts the sink's pending deliveries and records a wakeup.
+func (s *Store) changeSink(ctx context.Context, sink string, now time.Time, fn func(store.SinkStatus) store.SinkStatus) (store.SinkChange, error) {
+	if s.isClosed() {
+		return store.SinkChange{}, store.ErrClosed
+	}
+	var ch store.SinkChange
+	var restarted bool
+	err := s.relaxed(ctx, func(conn *sql.Conn) error {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+		cur, err := scanSinkStatus(tx.QueryRowContext(ctx, `SELECT `+sinkStateCols+` FROM sink_states WHERE sink = ?`, sink))
+		if errors.Is(err, sql.ErrNoRows) {
+			cur, err = store.SinkStatus{Sink: sink, State: store.SinkActive}, nil
+		}
+		if err != nil {
+			return err
+		}
+		next := fn(cur)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sink_states (`+sinkStateCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (sink) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at,
+				changed_by = excluded.changed_by, failing_since = excluded.failing_since,
+				last_error = excluded.last_error, last_error_at = excluded.last_error_at,
+				probe_owner = excluded.probe_owner, probe_expires = excluded.probe_expires`,
+			sink, string(next.State), nanos(next.ChangedAt), next.ChangedBy, nanos(next.FailingSince),
+			next.LastError, nanos(next.LastErrorAt), next.ProbeOwner, nanos(next.ProbeExpires)); err != nil {
+			return err
+		}
+		if store.Restarts(cur, next) {
+			n := nanos(now)
+			// Oldest first: every pending delivery is due at the same time, and Claim breaks ties by id.
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, due_at = ?, queued_at = ?,
+				updated_at = ? WHERE sink = ? AND state = 'pending'`, n, n, n, n, sink); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO wakeups (sink, at) VALUES (?, ?)`, sink, n); err != nil {
+				return err
+			}
+			restarted = true
+		}
+		ch = store.Change(cur, next)
+		return tx.Commit()
+	})
+	if err != nil {
+		return store.SinkChange{}, s.fail(fmt.Sprintf("change state of sink %q", sink), err)
+	}
+	if restarted {
+		s.hub.Notify(sink)
+	}
+	return ch, nil
+}
+
+// ClaimProbe claims a held sink's probe delivery; see store.SinkStateStore.
+func (s *Store) ClaimProbe(ctx context.Context, sink, owner string, every, lease time.Duration, now time.Time) (*store.Delivery, error) {
+	if s.isClosed() {
+		return nil, store.ErrClosed
+	}
+	if owner == "" {
+		return nil, errors.New("claim probe: owner is empty: name the worker")
+	}
+	n := nanos(now)
+	var d *store.Delivery
+	err := s.relaxed(ctx, func(conn *sql.Conn) error {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+		res, err := tx.ExecContext(ctx, `UPDATE sink_states SET probe_owner = ?, probe_expires = ?
+			WHERE sink = ? AND state = 'held' AND probe_expires <= ?`, owner, nanos(now.Add(every)), sink, n)
+		if err != nil {
+			return err
+		}
+		if got, err := res.RowsAffected(); err != nil || got == 0 {
+			return err
+		}
+		exp := nanos(now.Add(lease))
+		d, err = scanDelivery(tx.QueryRowContext(ctx, `UPDATE deliveries
+			SET state = 'in_flight', lease_owner = ?, lease_expires = ?, due_at = ?,
+				attempt_number = attempt_number + 1, updated_at = ?
+			WHERE id = (SELECT id FROM deliveries WHERE sink = ? AND due_at IS NOT NULL
+				AND (state = 'pending' OR due_at <= ?) ORDER BY id LIMIT 1)
+			RETURNING `+deliveryCols, owner, exp, exp, n, sink, n))
+		if errors.Is(err, sql.ErrNoRows) {
+			d, err = nil, nil
+		}
+		if err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+	if err != nil {
+		return nil, s.fail(fmt.Sprintf("claim probe of sink %q", sink), err)
+	}
+	return d, nil
+}
