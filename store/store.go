@@ -125,6 +125,8 @@ type Selector struct {
 	AllDead    bool  // every dead delivery
 	CallID     int64 // every dead delivery of one call
 	DeliveryID int64 // one delivery, whatever its state unless in flight
+	// Dead selects the dead deliveries it matches (see DeadFilter); a zero filter is every one.
+	Dead *DeadFilter
 }
 
 // DeliveryFilter narrows ListDeliveries; zero fields match everything.
@@ -134,6 +136,8 @@ type DeliveryFilter struct {
 	Sink    string
 	AfterID int64 // for paging: only ids greater than this
 	Limit   int   // default 100
+	// Dead, when set, keeps only the dead deliveries it matches (State is then ignored).
+	Dead *DeadFilter
 }
 
 // CallFilter narrows ListCalls.
@@ -256,4 +260,7 @@ type Store interface {
 	// Close waits for in-progress commits and releases the store. Afterwards methods return ErrClosed,
 	// and Close again returns nil.
 	Close() error
+
+	// Notifier holds notifications and the dead deliveries waiting to be notified (notify.go).
+	Notifier
 }

@@ -79,6 +79,10 @@ var migrations = []string{
 	// 3: ListCalls pages by arrival, newest first: (received_at, id). Purge reads it too.
 	`DROP INDEX calls_received_at;
 	CREATE INDEX calls_received ON calls (received_at, id);`,
+
+	// 4: notifications: a delivery may have no call, and dead deliveries wait in notify_pending to
+	// be notified (notify.go).
+	notifyMigration,
 }
 
 // migrationLock is the first key of the advisory lock taken while migrating; the second is a hash of

@@ -88,6 +88,10 @@ var migrations = []string{
 	// 3: ListCalls pages by arrival, newest first: (received_at, id). Purge reads it too.
 	`DROP INDEX calls_received_at;
 	CREATE INDEX calls_received ON calls (received_at, id);`,
+
+	// 4: notifications: a delivery may have no call, and dead deliveries wait in notify_pending to
+	// be notified (notify.go).
+	notifyMigration,
 }
 
 // migrate brings the schema up to date on the writer connection.
@@ -128,6 +132,9 @@ func apply(ctx context.Context, db *sql.DB, version int, stmt string) error {
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, stmt); err != nil {
+		return fmt.Errorf("migrate to version %d: %w", version, err)
+	}
+	if err := bumpSchemaVersion(ctx, tx, stmt); err != nil {
 		return fmt.Errorf("migrate to version %d: %w", version, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
