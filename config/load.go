@@ -14,7 +14,7 @@ import (
 )
 
 // topKeys are the sections of a config file.
-var topKeys = []string{"server", "storage", "log", "defaults", "sinks", "rules"}
+var topKeys = []string{"server", "storage", "log", "defaults", "sinks", "rules", "notify"}
 
 // Load reads the config file at path and parses it with the process environment; see Parse.
 // A file that cannot be read is an error wrapping the os error, not an Errors.
@@ -53,6 +53,7 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	cfg.Sinks = d.sinks(top, cfg.Defaults)
 	d.checkLease(storage, cfg)
 	cfg.Rules = d.rules(top, cfg)
+	cfg.Notify = d.notify(top, cfg)
 	sort.SliceStable(d.errs, func(i, j int) bool { return d.errs[i].Line < d.errs[j].Line })
 	sort.SliceStable(d.warns, func(i, j int) bool { return d.warns[i].Line < d.warns[j].Line })
 	cfg.Warnings = d.warns

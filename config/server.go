@@ -6,7 +6,7 @@ import (
 )
 
 var (
-	serverKeys   = []string{"listen", "webhook_path", "auth", "max_body_bytes", "admin_token"}
+	serverKeys   = []string{"listen", "webhook_path", "auth", "max_body_bytes", "admin_token", "public_url"}
 	authKeys     = []string{"token"}
 	storageKeys  = []string{"driver", "path", "dsn", "retention", "dead_letter_retention", "lease"}
 	logKeys      = []string{"format", "level", "show_phone_numbers"}
@@ -43,6 +43,7 @@ func (d *decoder) server(o *object) Server {
 	d.secret(auth, "token", &s.AuthToken)
 	d.size(o, "max_body_bytes", &s.MaxBodyBytes)
 	d.secret(o, "admin_token", &s.AdminToken)
+	d.publicURL(o, &s.PublicURL)
 	return s
 }
 

@@ -38,6 +38,8 @@ type Config struct {
 	Sinks []*Sink
 	// Rules are in file order, the order in which they are evaluated.
 	Rules []*Rule
+	// Notify says who is told when deliveries fail.
+	Notify Notify
 	// Warnings are what loads but is probably a mistake (a ${VAR} that makes a secret empty), sorted
 	// by line, each with Warning set. They never make a config invalid: `check` prints them like
 	// problems and still exits 0, and `serve` logs them at warn level at start and on each reload.
@@ -65,6 +67,9 @@ type Server struct {
 	MaxBodyBytes Size // default 4 MiB
 	// AdminToken guards /api/* and /-/reload. Empty means those routes answer only on loopback.
 	AdminToken Secret
+	// PublicURL is the URL at which people reach this server, without a trailing slash; empty when
+	// unset. Notifications link to calls under it.
+	PublicURL string
 }
 
 // Storage is the `storage:` block.
