@@ -8,8 +8,8 @@ import (
 
 var (
 	notifyKeys      = []string{"dead_letters", "sink_down"}
-	deadLettersKeys = []string{"sink", "group_wait", "text"}
-	sinkDownKeys    = []string{"sink"}
+	deadLettersKeys = []string{"sink", "group_wait", "text", "to"}
+	sinkDownKeys    = []string{"sink", "to"}
 )
 
 // Defaults and bounds of the notify section.
@@ -32,12 +32,16 @@ type DeadLettersNotify struct {
 	GroupWait time.Duration
 	// Text, when set, replaces the default message; it is a template over the group (see docs/config.md).
 	Text Template
+	// To are the recipients when the sink is an email sink.
+	To []string
 }
 
 // SinkDownNotify tells a sink when another sink is held, and again when it recovers.
 type SinkDownNotify struct {
 	Sink string
 	Line int // of the sink_down key
+	// To are the recipients when the sink is an email sink.
+	To []string
 }
 
 // notify reads the notify section; sinks must be decoded first.
@@ -47,7 +51,7 @@ func (d *decoder) notify(top *object, cfg *Config) Notify {
 	if o.has("dead_letters") {
 		dl := d.sub(o, "dead_letters", deadLettersKeys)
 		n.DeadLetters = &DeadLettersNotify{Line: dl.line, GroupWait: DefaultGroupWait}
-		d.notifySink(dl, cfg, &n.DeadLetters.Sink)
+		d.notifySink(dl, cfg, &n.DeadLetters.Sink, &n.DeadLetters.To)
 		if d.duration(dl, "group_wait", &n.DeadLetters.GroupWait, false) && n.DeadLetters.GroupWait < MinGroupWait {
 			d.errorf(dl.lineOf("group_wait"), dl.at("group_wait"), "must be at least 1s, got %s", n.DeadLetters.GroupWait)
 		}
@@ -56,15 +60,23 @@ func (d *decoder) notify(top *object, cfg *Config) Notify {
 	if o.has("sink_down") {
 		sd := d.sub(o, "sink_down", sinkDownKeys)
 		n.SinkDown = &SinkDownNotify{Line: sd.line}
-		d.notifySink(sd, cfg, &n.SinkDown.Sink)
+		d.notifySink(sd, cfg, &n.SinkDown.Sink, &n.SinkDown.To)
 	}
 	return n
 }
 
-// notifySink reads a notification's sink, which must be defined.
-func (d *decoder) notifySink(o *object, cfg *Config, dst *string) {
+// notifySink reads a notification's sink, which must be defined, and its recipients (to), which an
+// email sink needs and only an email or log sink takes.
+func (d *decoder) notifySink(o *object, cfg *Config, dst *string, to *[]string) {
 	if o.bad {
 		return
+	}
+	for _, t := range d.addresses(o, "to") {
+		if strings.Contains(t.Text, "{{") {
+			d.errorf(t.Line, o.at("to"), "must be an email address: a notification has no call to take one from, got %q", t.Text)
+			continue
+		}
+		*to = append(*to, t.Text)
 	}
 	if !d.str(o, "sink", dst) {
 		d.missing(o, "sink", "name the sink that receives these notifications")
@@ -80,6 +92,13 @@ func (d *decoder) notifySink(o *object, cfg *Config, dst *string) {
 			defined = "defined: " + strings.Join(quoteAll(names), ", ")
 		}
 		d.errorf(o.lineOf("sink"), o.at("sink"), "undefined sink %q (%s)", *dst, defined)
+		return
+	}
+	switch typ := cfg.Sink(*dst).Type; {
+	case typ == "email" && len(*to) == 0:
+		d.missing(o, "to", "an email sink needs the addresses to notify")
+	case typ != "email" && typ != "log" && o.has("to"):
+		d.errorf(o.lineOf("to"), o.at("to"), "not used by %s sinks: only an email sink sends to addresses", typ)
 	}
 }
 
