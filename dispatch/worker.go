@@ -200,6 +200,9 @@ func (w *worker) deliver(ctx context.Context, sd *store.Delivery, owner string) 
 		}
 	}
 	w.observe(sd, o, elapsed)
+	if f := w.d.opts.Finished; f != nil && (o.State == store.Delivered || o.State == store.Dead) {
+		f(sd, o.State, o.Attempt.Error)
+	}
 }
 
 // observe updates metrics and logs one finished attempt.

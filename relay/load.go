@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/dispatch"
+	"github.com/switchboard-relay/switchboard/notify"
 	"github.com/switchboard-relay/switchboard/router"
 	"github.com/switchboard-relay/switchboard/rules"
 	"github.com/switchboard-relay/switchboard/sinks/registry"
@@ -24,6 +25,8 @@ import (
 type Loaded struct {
 	Runtime *router.Runtime
 	Targets map[string]*dispatch.Target
+	// Notify is the compiled notify section.
+	Notify *notify.Settings
 }
 
 // Load reads, validates and compiles the config at path and builds its sinks, which log to logger.
@@ -58,6 +61,14 @@ func load(path string, loggerFor func(*config.Config) (*slog.Logger, error)) (*L
 		}
 		problems = append(problems, es...)
 	}
+	ns, nerr := notify.Compile(cfg)
+	if nerr != nil {
+		es, ok := nerr.(config.Errors)
+		if !ok {
+			return nil, nil, nerr
+		}
+		problems = append(problems, es...)
+	}
 	targets := map[string]*dispatch.Target{}
 	var logger *slog.Logger
 	if len(problems) == 0 {
@@ -82,7 +93,7 @@ func load(path string, loggerFor func(*config.Config) (*slog.Logger, error)) (*L
 	for _, w := range cfg.Warnings {
 		logger.Warn("config warning", "warning", w.Error())
 	}
-	return &Loaded{Runtime: &router.Runtime{Config: cfg, Rules: rs}, Targets: targets}, logger, nil
+	return &Loaded{Runtime: &router.Runtime{Config: cfg, Rules: rs}, Targets: targets, Notify: ns}, logger, nil
 }
 
 // OpenStore opens the storage that cfg names, creating an SQLite database that does not exist yet.

@@ -120,9 +120,11 @@ func Run(ctx context.Context, opts Options) error {
 	routerMetrics := router.NewMetrics(reg)
 	routerMetrics.InitializeFor(loaded.Runtime)
 
+	notifier := newNotifier(st, cfg, log, reg)
+	notifier.Apply(loaded.Notify)
 	disp := dispatch.New(dispatch.Options{
 		Store: st, Logger: log.With("component", "dispatch"), Metrics: dispatch.NewMetrics(reg),
-		Lease: cfg.Storage.Lease, Grace: opts.ShutdownGrace,
+		Lease: cfg.Storage.Lease, Grace: opts.ShutdownGrace, Finished: notifier.DeliveryFinished,
 	})
 	disp.Apply(loaded.Targets)
 	reloadMetrics.succeeded(time.Now())
@@ -142,6 +144,7 @@ func Run(ctx context.Context, opts Options) error {
 		routerMetrics.InitializeFor(next.Runtime)
 		current.Store(next.Runtime)
 		disp.Apply(next.Targets)
+		notifier.Apply(next.Notify)
 		reloadMetrics.succeeded(time.Now())
 		log.Info("config reloaded", "rules", len(next.Runtime.Config.Rules), "sinks", len(next.Targets))
 		return nil
@@ -178,6 +181,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	bg.Go(func() { purgeLoop(workCtx, st, current.Load, log) })
 	bg.Go(func() { readiness.Run(workCtx) })
+	bg.Go(func() { notifier.Run(workCtx) })
 	bg.Go(func() {
 		for {
 			select {

@@ -90,6 +90,7 @@ func New(opts Options) *Router {
 	r.mux.HandleFunc("GET /api/deliveries", r.admin(r.listDeliveries))
 	r.mux.HandleFunc("GET /api/deliveries/{id}", r.admin(r.getDelivery))
 	r.mux.HandleFunc("POST /api/deliveries/{id}/retry", r.admin(r.retryDelivery))
+	r.mux.HandleFunc("POST /api/deliveries/retry", r.admin(r.retryFiltered))
 	r.mux.HandleFunc("POST /api/calls/{id}/retry", r.admin(r.retryCall))
 	// Profiles for diagnosing performance (`go tool pprof http://host/debug/pprof/profile`), guarded
 	// like the admin API.

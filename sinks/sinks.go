@@ -49,7 +49,10 @@ type Delivery struct {
 }
 
 // IdempotencyKey is "<call id>-<rule>-<action index>": the same for every attempt of a delivery, so a
-// receiver can drop a repeat.
+// receiver can drop a repeat. A notification (no call) has "notify-<delivery id>".
 func (d *Delivery) IdempotencyKey() string {
+	if d.CallID == 0 && d.ID != 0 {
+		return "notify-" + strconv.FormatInt(d.ID, 10)
+	}
 	return strconv.FormatInt(d.CallID, 10) + "-" + d.Rule + "-" + strconv.Itoa(d.Action)
 }
