@@ -41,6 +41,10 @@ type relayConfig struct {
 	SlackText string
 	// Broken, when set, is appended to the config to make it invalid.
 	Broken string
+	// OpsURL, when set, adds a third sink "ops" (a Slack incoming webhook at this URL) and a notify
+	// section telling it of dead deliveries, grouped for GroupWait (default 2s).
+	OpsURL    string
+	GroupWait string
 }
 
 var configTemplate = template.Must(template.New("config").Parse(`# Written by the e2e tests.
@@ -69,6 +73,17 @@ sinks:
     type: webhook
     url: "{{ .CRMURL }}"
     timeout: ` + testSinkTimeout + `
+{{- if .OpsURL }}
+  ops:
+    type: slack
+    webhook_url: "{{ .OpsURL }}"
+    rate_limit: 10000/s
+    timeout: ` + testSinkTimeout + `
+notify:
+  dead_letters:
+    sink: ops
+    group_wait: {{ .GroupWait }}
+{{- end }}
 defaults:
   retry: { max_attempts: {{ .MaxAttempts }}, initial_backoff: 50ms, max_backoff: 500ms, max_age: 1h }
   concurrency: {{ .Concurrency }}
@@ -91,6 +106,9 @@ func (c relayConfig) render(t *testing.T) string {
 	t.Helper()
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = 50
+	}
+	if c.GroupWait == "" {
+		c.GroupWait = "2s"
 	}
 	if c.SlackText == "" {
 		c.SlackText = "call {{ id }} ended {{ status }}"
