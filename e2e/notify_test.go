@@ -173,4 +173,3 @@ func postJSON(t *testing.T, r *relay, path, body string) (int, string) {
 	}
 	return resp.StatusCode, strings.TrimSpace(string(b))
 }
-
