@@ -11,6 +11,11 @@
 // attempt's Error and Reason) are stored through CleanText, so NUL and invalid UTF-8 there become
 // U+FFFD on every store alike: PostgreSQL's text type accepts neither, and these fields are for
 // reading, not for replaying (the raw body is the record of what was received).
+//
+// Notifications (notify.go) are deliveries without a call: CallID 0 (NULL in the database), Rule
+// "notify:<kind>", idempotency key "notify-<id>". Claim, Finish, Requeue, the listings, Purge and
+// Stats treat them like any delivery. Dead deliveries waiting to be notified are kept in a table of
+// their own (notify_pending), filled in the transaction that makes a delivery dead.
 package store
 
 import (
