@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -172,4 +174,46 @@ func postJSON(t *testing.T, r *relay, path, body string) (int, string) {
 		t.Fatalf("POST %s: answer %q is not JSON", path, b)
 	}
 	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+// TestPostgresReplicasNotifyOnce: three replicas share one PostgreSQL schema and the CRM answers 400;
+// ten calls spread over the replicas die within one group_wait, and ops hears of them in one
+// message, sent by one replica.
+func TestPostgresReplicasNotifyOnce(t *testing.T) {
+	base := os.Getenv(postgresDSNEnv)
+	if base == "" {
+		t.Skipf("%s is not set: set it to a PostgreSQL URL such as postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run the replica test", postgresDSNEnv)
+	}
+	const groupWait = 3 * time.Second
+	dsn := freshSchema(t, base)
+	slack, crm, ops := newSlack(t), newCRM(t), newSlack(t)
+	crm.setMode(modeBadRequest)
+	dir := t.TempDir()
+	rs := make([]*relay, 3)
+	for i := range rs {
+		cfg := relayConfig{Listen: freeAddr(t), PostgresDSN: dsn, SlackURL: slack.url(), CRMURL: crm.url(),
+			OpsURL: ops.url(), GroupWait: groupWait.String()}
+		path := filepath.Join(dir, "replica-"+strconv.Itoa(i)+".yaml")
+		cfg.write(t, path)
+		rs[i] = startRelay(t, "replica-"+strconv.Itoa(i), path, cfg.Listen)
+	}
+	ids := idRange(5_300_001, 10)
+	requireAllAccepted(t, newPoster(8).postAll(context.Background(), ids, 10, func(id int64) string { return rs[int(id)%len(rs)].base }, nil))
+	ops.waitRequests(notifyDeadline(groupWait), 1)
+	texts := opsTexts(ops, ids)
+	if len(texts) != 1 || !strings.Contains(texts[0], "10 deliveries to crm failed") {
+		t.Fatalf("ops messages: %q, want one saying \"10 deliveries to crm failed\"", texts)
+	}
+	queued := 0.0
+	for _, r := range rs {
+		m := r.metrics()
+		v, _ := metric(m, "switchboard_notifications_total", map[string]string{"kind": "dead_letters", "outcome": "queued"})
+		queued += v
+	}
+	if queued != 1 {
+		t.Errorf("dead_letters notifications queued by the three replicas: %v, want 1", queued)
+	}
+	for _, r := range rs {
+		r.stop()
+	}
 }
