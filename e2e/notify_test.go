@@ -103,6 +103,31 @@ func TestTenDeadOneMessage(t *testing.T) {
 	r.stop()
 }
 
+// TestDeadNotificationNotNotified: the ops webhook is revoked (404), so the notification of a CRM
+// death dies itself; it is counted, and never becomes a notification of its own. Once ops works, the
+// next CRM death is notified alone.
+func TestDeadNotificationNotNotified(t *testing.T) {
+	const groupWait = time.Second
+	s, ops := notifySetup(t, groupWait)
+	s.crm.setMode(modeBadRequest)
+	ops.setMode(modeNoService)
+	r := s.start(t, "relay")
+
+	const first, second = 5_400_001, 5_400_002
+	requireAllAccepted(t, newPoster(9).postAll(context.Background(), []int64{first}, 1, func(int64) string { return r.base }, nil))
+	r.waitMetric("switchboard_notifications_total", map[string]string{"kind": "dead_letters", "outcome": "dead"}, 1)
+
+	ops.setMode(modeOK)
+	requireAllAccepted(t, newPoster(9).postAll(context.Background(), []int64{second}, 1, func(int64) string { return r.base }, nil))
+	m := r.waitMetric("switchboard_notifications_total", map[string]string{"kind": "dead_letters", "outcome": "delivered"}, 1)
+	r.requireMetric(m, "switchboard_notifications_total", map[string]string{"kind": "dead_letters", "outcome": "queued"}, 2)
+	texts := ops.textsOf(slackKey(second))
+	if len(texts) != 1 || !strings.Contains(texts[0], "1 delivery to crm failed") || strings.Contains(texts[0], "sink ops") {
+		t.Errorf("ops messages about call %d: %q, want one about the CRM alone (the dead notification is not notified)", second, texts)
+	}
+	r.stop()
+}
+
 // TestFilteredReplay: the CRM rejects (400) and the Slack webhook is revoked (404), so every call's two
 // deliveries die. Once the CRM is fixed, a replay filtered to the CRM requeues only the CRM's; the
 // Slack ones stay dead until their own filtered retry through the API.
