@@ -23,7 +23,7 @@ func TestParseErrors(t *testing.T) {
 			`6: sinks.crm.ulr: unknown key (did you mean "url"?)`,
 		}},
 		{name: "unknown_key_far", want: []string{
-			`1: colour: unknown key (known keys: "defaults", "include", "log", "rules", "schema", "server", "sinks", "storage", "tests")`,
+			`1: colour: unknown key (known keys: "defaults", "include", "log", "notify", "rules", "schema", "server", "sinks", "storage", "tests")`,
 		}},
 		{name: "unset_env", want: []string{
 			`4: sinks.crm.url: environment variable "CRM_WEBHOOK_URL" is not set (set it, or write ${CRM_WEBHOOK_URL:-default})`,

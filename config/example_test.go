@@ -29,6 +29,9 @@ func TestExampleConfig(t *testing.T) {
 			t.Errorf("sink %s type = %q, want \"log\" when no environment is set", s.Name, s.Type)
 		}
 	}
+	if cfg.Notify.DeadLetters == nil || cfg.Notify.DeadLetters.Sink != "ops-slack" || cfg.Notify.SinkDown == nil {
+		t.Errorf("notify = %+v, want dead_letters and sink_down to ops-slack", cfg.Notify)
+	}
 	if got, want := len(cfg.Rules), 2; got != want {
 		t.Fatalf("rules = %d, want %d", got, want)
 	}

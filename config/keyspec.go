@@ -72,6 +72,9 @@ var objectTables = map[string]func() []string{
 	"tests[]":                  func() []string { return testKeys },
 	"tests[].expect":           func() []string { return expectKeys },
 	"tests[].expect.actions[]": func() []string { return expectActionKeys },
+	"notify":                   func() []string { return notifyKeys },
+	"notify.dead_letters":      func() []string { return deadLettersKeys },
+	"notify.sink_down":         func() []string { return sinkDownKeys },
 }
 
 // keySpecs describe every key of the tables by path.
@@ -92,6 +95,18 @@ var keySpecs = map[string]keySpec{
 	"server.tls.acme.email":         {kind: kindString},
 	"server.tls.acme.cache_dir":     {kind: kindString},
 	"server.tls.acme.directory_url": {kind: kindString},
+
+	"server.public_url": {kind: kindString},
+
+	"notify":                         {kind: kindObject},
+	"notify.dead_letters":            {kind: kindObject},
+	"notify.dead_letters.sink":       {kind: kindIdent},
+	"notify.dead_letters.group_wait": {kind: kindDuration},
+	"notify.dead_letters.text":       {kind: kindTemplate},
+	"notify.dead_letters.to":         {kind: kindAddresses},
+	"notify.sink_down":               {kind: kindObject},
+	"notify.sink_down.sink":          {kind: kindIdent},
+	"notify.sink_down.to":            {kind: kindAddresses},
 
 	"include":   {kind: kindList},
 	"include[]": {kind: kindString},

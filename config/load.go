@@ -14,7 +14,7 @@ import (
 )
 
 // topKeys are the sections of a config file.
-var topKeys = []string{"server", "storage", "log", "defaults", "sinks", "rules", "tests", "include", "schema"}
+var topKeys = []string{"server", "storage", "log", "defaults", "sinks", "rules", "tests", "include", "schema", "notify"}
 
 // Load reads the config file at path and parses it with the process environment; see Parse.
 // A file that cannot be read is an error wrapping the os error, not an Errors.
@@ -52,6 +52,7 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	d.checkLease(storage, cfg)
 	cfg.Rules = d.rules(top, cfg)
 	cfg.Schema = d.schema(top)
+	cfg.Notify = d.notify(top, cfg)
 	cfg.Tests = d.tests(top)
 	d.includes(top, cfg)
 	d.checkRuleNames(cfg)

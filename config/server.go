@@ -6,7 +6,7 @@ import (
 )
 
 var (
-	serverKeys   = []string{"listen", "webhook_path", "auth", "max_body_bytes", "admin_token", "tls"}
+	serverKeys   = []string{"listen", "webhook_path", "auth", "max_body_bytes", "admin_token", "tls", "public_url"}
 	authKeys     = []string{"token"}
 	storageKeys  = []string{"driver", "path", "dsn", "retention", "dead_letter_retention", "lease"}
 	logKeys      = []string{"format", "level", "show_phone_numbers"}
@@ -44,6 +44,7 @@ func (d *decoder) server(o *object) Server {
 	d.size(o, "max_body_bytes", &s.MaxBodyBytes)
 	d.secret(o, "admin_token", &s.AdminToken)
 	s.TLS = d.tls(o)
+	d.publicURL(o, &s.PublicURL)
 	return s
 }
 

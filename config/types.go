@@ -45,6 +45,8 @@ type Config struct {
 	Files []string
 	// Schema is the declared call schema (`schema:`); nil when there is none.
 	Schema *Schema
+	// Notify says who is told when deliveries fail.
+	Notify Notify
 	// Warnings are what loads but is probably a mistake (a ${VAR} that makes a secret empty), sorted
 	// by line, each with Warning set. They never make a config invalid: `check` prints them like
 	// problems and still exits 0, and `serve` logs them at warn level at start and on each reload.
@@ -74,6 +76,9 @@ type Server struct {
 	AdminToken Secret
 	// TLS, when set, makes the server speak HTTPS (see tls.go).
 	TLS *TLS
+	// PublicURL is the URL at which people reach this server, without a trailing slash; empty when
+	// unset. Notifications link to calls under it.
+	PublicURL string
 }
 
 // Storage is the `storage:` block.

@@ -53,6 +53,9 @@ type Options struct {
 	// held sink made active by a successful probe. Changes made by another process are not reported
 	// here (that process reports them). It must not block for long.
 	SinkStateChanged func(ev SinkStateEvent)
+	// Finished, when set, is called after each delivery reached its final state (delivered or dead)
+	// and the store recorded it, with the last attempt's error. Notifications use it.
+	Finished func(d *store.Delivery, state store.State, lastError string)
 }
 
 // Dispatcher runs the workers of every configured sink.
@@ -226,6 +229,9 @@ func (d *Dispatcher) reapSink(ctx context.Context, sink string) {
 			d.opts.Metrics.Outcomes.WithLabelValues(sink, outcomeDead).Inc()
 			d.log.Error("delivery dead", "delivery_id", sd.ID, "call_id", sd.CallID, "rule", sd.Rule,
 				"sink", sink, "reason", sinks.ReasonConfig, "err", o.Attempt.Error)
+			if f := d.opts.Finished; f != nil {
+				f(sd, store.Dead, o.Attempt.Error)
+			}
 		}
 	}
 }

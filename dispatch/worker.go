@@ -217,6 +217,9 @@ func (w *worker) deliver(ctx context.Context, sd *store.Delivery, owner string, 
 		return
 	}
 	w.observe(sd, o, elapsed)
+	if f := w.d.opts.Finished; f != nil && (o.State == store.Delivered || o.State == store.Dead) {
+		f(sd, o.State, o.Attempt.Error)
+	}
 }
 
 // notRecorded logs an attempt whose outcome the store did not commit. Only what was committed is

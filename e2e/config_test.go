@@ -45,6 +45,10 @@ type relayConfig struct {
 	MaxAge string
 	// Broken, when set, is appended to the config to make it invalid.
 	Broken string
+	// OpsURL, when set, adds a third sink "ops" (a Slack incoming webhook at this URL) and a notify
+	// section telling it of dead deliveries, grouped for GroupWait (default 2s).
+	OpsURL    string
+	GroupWait string
 }
 
 var configTemplate = template.Must(template.New("config").Parse(`# Written by the e2e tests.
@@ -73,6 +77,17 @@ sinks:
     type: webhook
     url: "{{ .CRMURL }}"
     timeout: ` + testSinkTimeout + `
+{{- if .OpsURL }}
+  ops:
+    type: slack
+    webhook_url: "{{ .OpsURL }}"
+    rate_limit: 10000/s
+    timeout: ` + testSinkTimeout + `
+notify:
+  dead_letters:
+    sink: ops
+    group_wait: {{ .GroupWait }}
+{{- end }}
 defaults:
   retry: { max_attempts: {{ .MaxAttempts }}, initial_backoff: 50ms, max_backoff: 500ms, max_age: {{ .MaxAge }} }
   concurrency: {{ .Concurrency }}
@@ -104,6 +119,9 @@ func (c relayConfig) render(t *testing.T) string {
 	}
 	if c.MaxAge == "" {
 		c.MaxAge = "1h"
+	}
+	if c.GroupWait == "" {
+		c.GroupWait = "2s"
 	}
 	if c.SlackText == "" {
 		c.SlackText = "call {{ id }} ended {{ status }}"

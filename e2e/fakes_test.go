@@ -27,6 +27,8 @@ const (
 	modeNoService
 	// modeArchived answers 410 "channel_is_archived".
 	modeArchived
+	// modeBadRequest answers 400, as a CRM that rejects the lead it is sent.
+	modeBadRequest
 )
 
 // slackCallID finds the call id in the text the tests' rules send to Slack ("call 123 ...").
@@ -166,6 +168,8 @@ func (r *receiver) answer(w http.ResponseWriter, m mode) int {
 		return text(http.StatusNotFound, "no_service")
 	case modeArchived:
 		return text(http.StatusGone, "channel_is_archived")
+	case modeBadRequest:
+		return text(http.StatusBadRequest, `{"error":"invalid lead"}`)
 	}
 	if r.kind == "slack" {
 		return text(http.StatusOK, "ok")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/dispatch"
+	"github.com/switchboard-relay/switchboard/notify"
 	"github.com/switchboard-relay/switchboard/router"
 	"github.com/switchboard-relay/switchboard/rules"
 	"github.com/switchboard-relay/switchboard/ruletest"
@@ -23,6 +24,8 @@ import (
 type Loaded struct {
 	Runtime *router.Runtime
 	Targets map[string]*dispatch.Target
+	// Notify is the compiled notify section.
+	Notify *notify.Settings
 }
 
 // Load reads, validates and compiles the config at path and builds its sinks, which log to logger.
@@ -67,6 +70,14 @@ func load(path string, runTests bool, loggerFor func(*config.Config) (*slog.Logg
 		}
 		problems = append(problems, es...)
 	}
+	ns, nerr := notify.Compile(cfg)
+	if nerr != nil {
+		es, ok := nerr.(config.Errors)
+		if !ok {
+			return nil, nil, nerr
+		}
+		problems = append(problems, es...)
+	}
 	if rerr == nil && runTests && len(problems) == 0 {
 		problems = append(problems, ruletest.Problems(ruletest.Run(cfg, rs))...)
 	}
@@ -94,7 +105,7 @@ func load(path string, runTests bool, loggerFor func(*config.Config) (*slog.Logg
 	for _, w := range cfg.Warnings {
 		logger.Warn("config warning", "warning", w.Error())
 	}
-	return &Loaded{Runtime: &router.Runtime{Config: cfg, Rules: rs}, Targets: targets}, logger, nil
+	return &Loaded{Runtime: &router.Runtime{Config: cfg, Rules: rs}, Targets: targets, Notify: ns}, logger, nil
 }
 
 // OpenStore opens the storage that cfg names, creating an SQLite database that does not exist yet.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/dispatch"
+	"github.com/switchboard-relay/switchboard/notify"
 	"github.com/switchboard-relay/switchboard/router"
 	"github.com/switchboard-relay/switchboard/store"
 )
@@ -128,9 +129,17 @@ func Run(ctx context.Context, opts Options) error {
 	routerMetrics := router.NewMetrics(reg)
 	routerMetrics.InitializeFor(loaded.Runtime)
 
+	notifier := newNotifier(st, cfg, log, reg)
+	notifier.Apply(loaded.Notify)
 	disp := dispatch.New(dispatch.Options{
 		Store: st, Logger: log.With("component", "dispatch"), Metrics: dispatch.NewMetrics(reg),
-		Lease: cfg.Storage.Lease, Grace: opts.ShutdownGrace,
+		Lease: cfg.Storage.Lease, Grace: opts.ShutdownGrace, Finished: notifier.DeliveryFinished,
+		// A sink held or recovered is told to notify.sink_down.
+		SinkStateChanged: func(ev dispatch.SinkStateEvent) {
+			notifier.SinkStateChanged(notify.SinkStateEvent{
+				Sink: ev.Sink, From: string(ev.From), To: string(ev.To), LastError: ev.LastError, At: ev.At,
+			})
+		},
 	})
 	disp.Apply(loaded.Targets)
 	reloadMetrics.succeeded(time.Now())
@@ -152,6 +161,7 @@ func Run(ctx context.Context, opts Options) error {
 		routerMetrics.InitializeFor(next.Runtime)
 		current.Store(next.Runtime)
 		disp.Apply(next.Targets)
+		notifier.Apply(next.Notify)
 		reloadMetrics.succeeded(time.Now())
 		log.Info("config reloaded", "rules", len(next.Runtime.Config.Rules), "sinks", len(next.Targets))
 		return nil
@@ -197,6 +207,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	bg.Go(func() { purgeLoop(workCtx, st, current.Load, log) })
 	bg.Go(func() { readiness.Run(workCtx) })
+	bg.Go(func() { notifier.Run(workCtx) })
 	bg.Go(func() {
 		for {
 			select {

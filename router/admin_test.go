@@ -74,6 +74,7 @@ func TestEveryAdminRouteGuarded(t *testing.T) {
 		{http.MethodGet, "/api/deliveries"},
 		{http.MethodGet, "/api/deliveries/1"},
 		{http.MethodPost, "/api/deliveries/1/retry"},
+		{http.MethodPost, "/api/deliveries/retry"},
 		{http.MethodPost, "/api/calls/1/retry"},
 		{http.MethodGet, "/api/sinks"},
 		{http.MethodPost, "/api/sinks/chat/pause"},

@@ -19,5 +19,8 @@ func (r *Router) console() http.Handler {
 		Logger: r.log,
 		Now:    r.opts.Now,
 		Guard:  r.guard.WrapSession,
+		PublicURL: func() string {
+			return r.opts.Runtime().Config.Server.PublicURL
+		},
 	})
 }

@@ -41,8 +41,8 @@ type Options struct {
 	Now func() time.Time
 	// Readiness, when set, makes /readyz answer 503 while the store cannot commit.
 	Readiness *Readiness
-	// PublicURLs returns the URLs the server is reached under from outside (server.public_url); an
-	// admin request whose Origin is one of them is not cross-site. Nil means none.
+	// PublicURLs returns the URLs the server is reached under from outside; an admin request whose
+	// Origin is one of them is not cross-site. Nil means the runtime's server.public_url.
 	PublicURLs func() []string
 	// SetSinkState pauses or resumes a sink on behalf of by (the dispatcher's, so that the change is
 	// announced and reaches the workers at once); nil changes it in Store directly.
@@ -70,6 +70,14 @@ func New(opts Options) *Router {
 		opts.Now = time.Now
 	}
 	r := &Router{opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	if opts.PublicURLs == nil {
+		opts.PublicURLs = func() []string {
+			if u := opts.Runtime().Config.Server.PublicURL; u != "" {
+				return []string{u}
+			}
+			return nil
+		}
+	}
 	r.guard = guard.New(guard.Options{
 		Token:      func() string { return string(opts.Runtime().Config.Server.AdminToken) },
 		PublicURLs: opts.PublicURLs,
@@ -94,6 +102,7 @@ func New(opts Options) *Router {
 	r.mux.HandleFunc("GET /api/deliveries", r.admin(r.listDeliveries))
 	r.mux.HandleFunc("GET /api/deliveries/{id}", r.admin(r.getDelivery))
 	r.mux.HandleFunc("POST /api/deliveries/{id}/retry", r.admin(r.retryDelivery))
+	r.mux.HandleFunc("POST /api/deliveries/retry", r.admin(r.retryFiltered))
 	r.mux.HandleFunc("POST /api/calls/{id}/retry", r.admin(r.retryCall))
 	r.mux.HandleFunc("GET /api/sinks", r.admin(r.listSinks))
 	r.mux.HandleFunc("POST /api/sinks/{name}/pause", r.admin(r.pauseSink))

@@ -52,9 +52,13 @@ type Delivery struct {
 }
 
 // IdempotencyKey is "<call id>-<rule>-<action index>": the same for every attempt of a delivery, so a
-// receiver can drop a repeat. A test message's key ends in "-test-<unix time>".
+// receiver can drop a repeat. A notification (no call) has "notify-<delivery id>". A test message's
+// key ends in "-test-<unix time>".
 func (d *Delivery) IdempotencyKey() string {
 	key := strconv.FormatInt(d.CallID, 10) + "-" + d.Rule + "-" + strconv.Itoa(d.Action)
+	if d.CallID == 0 && d.ID != 0 {
+		key = "notify-" + strconv.FormatInt(d.ID, 10)
+	}
 	if d.TestAt != 0 {
 		key += "-test-" + strconv.FormatInt(d.TestAt, 10)
 	}

@@ -11,6 +11,11 @@
 // attempt's Error and Reason) are stored through CleanText, so NUL and invalid UTF-8 there become
 // U+FFFD on every store alike: PostgreSQL's text type accepts neither, and these fields are for
 // reading, not for replaying (the raw body is the record of what was received).
+//
+// Notifications (notify.go) are deliveries without a call: CallID 0 (NULL in the database), Rule
+// "notify:<kind>", idempotency key "notify-<id>". Claim, Finish, Requeue, the listings, Purge and
+// Stats treat them like any delivery. Dead deliveries waiting to be notified are kept in a table of
+// their own (notify_pending), filled in the transaction that makes a delivery dead.
 package store
 
 import (
@@ -129,6 +134,8 @@ type Selector struct {
 	AllDead    bool  // every dead delivery
 	CallID     int64 // every dead delivery of one call
 	DeliveryID int64 // one delivery, whatever its state unless in flight
+	// Dead selects the dead deliveries it matches (see DeadFilter); a zero filter is every one.
+	Dead *DeadFilter
 }
 
 // DeliveryFilter narrows ListDeliveries; zero fields match everything.
@@ -138,6 +145,8 @@ type DeliveryFilter struct {
 	Sink    string
 	AfterID int64 // for paging: only ids greater than this
 	Limit   int   // default 100
+	// Dead, when set, keeps only the dead deliveries it matches (State is then ignored).
+	Dead *DeadFilter
 }
 
 // CallFilter narrows ListCalls.
@@ -266,4 +275,7 @@ type Store interface {
 	// Close waits for in-progress commits and releases the store. Afterwards methods return ErrClosed,
 	// and Close again returns nil.
 	Close() error
+
+	// Notifier holds notifications and the dead deliveries waiting to be notified (notify.go).
+	Notifier
 }

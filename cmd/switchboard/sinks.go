@@ -22,13 +22,17 @@ import (
 // when it could read them, 1 when not (invalid config, missing database), 2 on a usage error.
 func sinksCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sinks", stderr)
-	configPath := fs.String("config", defaultConfig(), "config file")
+	cf := addConfigFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON, as GET /api/sinks answers")
 	if pos, err := parseInterleaved(fs, args); err != nil || len(pos) > 0 {
 		fs.Usage()
 		return errUsage
 	}
-	loaded, err := relay.Load(*configPath, slog.New(slog.DiscardHandler))
+	configPath, err := cf.resolve()
+	if err != nil {
+		return err
+	}
+	loaded, err := relay.Load(configPath, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return fmt.Errorf("load config:\n%w", err)
 	}
@@ -87,7 +91,7 @@ func oneLine(s string, n int) string {
 // is not configured), 2 on a usage error.
 func sinkStateCmd(name string, to store.SinkState, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(name, stderr)
-	configPath := fs.String("config", defaultConfig(), "config file")
+	cf := addConfigFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: switchboard %s [--config FILE] SINK\n", name)
 		fs.PrintDefaults()
@@ -98,7 +102,11 @@ func sinkStateCmd(name string, to store.SinkState, args []string, stdout, stderr
 		return errUsage
 	}
 	sink := pos[0]
-	loaded, err := relay.Load(*configPath, slog.New(slog.DiscardHandler))
+	configPath, err := cf.resolve()
+	if err != nil {
+		return err
+	}
+	loaded, err := relay.Load(configPath, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return fmt.Errorf("load config:\n%w", err)
 	}

@@ -37,7 +37,11 @@ const finishSQL = `WITH u AS (
 		lease_owner = '', lease_expires = NULL,
 		last_error = $5, last_reason = $6, last_status = $7, updated_at = $8
 	WHERE id = $1 AND state = 'in_flight' AND lease_owner = $2
-	RETURNING id, attempt_number
+	RETURNING id, attempt_number, state, call_id
+), p AS (
+	INSERT INTO notify_pending (delivery_id, died_at)
+	SELECT id, $8 FROM u WHERE state = 'dead' AND call_id IS NOT NULL
+	ON CONFLICT (delivery_id) DO NOTHING
 )
 INSERT INTO delivery_attempts (delivery_id, number, started_at, duration_ns, result, status_code, reason, error)
 SELECT id, attempt_number, $9, $10, $11, $7, $6, $5 FROM u`

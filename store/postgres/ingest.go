@@ -58,7 +58,9 @@ const insertCall = `WITH c AS (
 	FROM c, unnest($6::text[], $7::integer[], $8::text[], $9::bytea[], $10::boolean[], $11::text[], $12::text[])
 		WITH ORDINALITY AS x(rule, action, sink, message, dead, reason, error, ord)
 	ORDER BY x.ord
-	RETURNING id
+	RETURNING id, state, updated_at
+), p AS (
+	INSERT INTO notify_pending (delivery_id, died_at) SELECT id, updated_at FROM d WHERE state = 'dead'
 )
 SELECT (SELECT count(*) FROM c), array(SELECT id FROM d ORDER BY id)`
 

@@ -127,6 +127,10 @@ var migrations = []string{
 		probe_owner   text        NOT NULL DEFAULT '',
 		probe_expires timestamptz
 	);`,
+
+	// 6: notifications: a delivery may have no call, and dead deliveries wait in notify_pending to
+	// be notified (notify.go).
+	notifyMigration,
 }
 
 // migrationLock is the first key of the advisory lock taken while migrating; the second is a hash of

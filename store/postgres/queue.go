@@ -13,7 +13,7 @@ import (
 )
 
 // deliveryCols are the columns scanDelivery reads, for a table aliased d.
-const deliveryCols = `d.id, d.call_id, d.rule, d.action, d.sink, d.message, d.state, d.attempts,
+const deliveryCols = `d.id, coalesce(d.call_id, 0), d.rule, d.action, d.sink, d.message, d.state, d.attempts,
 	d.next_attempt_at, d.received_at, d.queued_at, d.lease_owner, d.lease_expires,
 	d.last_error, d.last_reason, d.last_status, d.updated_at, d.attempt_number`
 
@@ -138,13 +138,19 @@ func (s *Store) Requeue(ctx context.Context, sel store.Selector, now time.Time) 
 	if sel.DeliveryID != 0 {
 		where, arg, set = `id = $2 AND state <> 'in_flight'`, sel.DeliveryID, set+1
 	}
+	var filterArgs []any
+	if sel.Dead != nil {
+		where, filterArgs = deadWhere(*sel.Dead, 2)
+		set++
+	}
 	if set != 1 {
-		return 0, fmt.Errorf("requeue deliveries: select all dead deliveries, one call or one delivery")
+		return 0, fmt.Errorf("requeue deliveries: select all dead deliveries, one call, one delivery or a dead filter")
 	}
 	args := []any{now}
 	if arg != 0 {
 		args = append(args, arg)
 	}
+	args = append(args, filterArgs...)
 	n := 0
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `UPDATE deliveries SET state = 'pending', attempts = 0,

@@ -117,6 +117,17 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 	if f.AfterID != 0 {
 		add(`d.id > ?`, f.AfterID)
 	}
+	if f.Dead != nil {
+		conds, cargs := deadConds(*f.Dead)
+		for i, c := range conds {
+			if strings.Contains(c, "?") {
+				add(c, cargs[0])
+				cargs = cargs[1:]
+				continue
+			}
+			where = append(where, conds[i])
+		}
+	}
 	q := `SELECT ` + deliveryCols + ` FROM deliveries d`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)

@@ -142,5 +142,8 @@ func (s *Store) finishOne(ctx context.Context, tx *sql.Tx, update, attempt *sql.
 		a.StatusCode, a.Reason, a.Error); err != nil {
 		return s.fail(fmt.Sprintf("finish delivery %d: record attempt", r.id), err)
 	}
+	if r.o.State == store.Dead {
+		return recordDeath(ctx, tx, r.id, now)
+	}
 	return nil
 }

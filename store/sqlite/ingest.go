@@ -140,6 +140,11 @@ func insertOne(ctx context.Context, tx *sql.Tx, insCall, insDelivery *sql.Stmt, 
 		if err != nil {
 			return nil, fmt.Errorf("ingest call %d: delivery %d: %w", c.ID, i, err)
 		}
+		if d.Dead {
+			if err := recordDeath(ctx, tx, id, rn); err != nil {
+				return nil, fmt.Errorf("ingest call %d: %w", c.ID, err)
+			}
+		}
 		ids = append(ids, id)
 	}
 	return ids, nil

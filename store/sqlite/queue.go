@@ -145,8 +145,12 @@ func (s *Store) Requeue(ctx context.Context, sel store.Selector, now time.Time) 
 		set++
 		where, arg = `id = ? AND state != 'in_flight'`, []any{sel.DeliveryID}
 	}
+	if sel.Dead != nil {
+		set++
+		where, arg = deadWhere(*sel.Dead)
+	}
 	if set != 1 {
-		return 0, errors.New("requeue: choose exactly one of all dead, a call id or a delivery id")
+		return 0, errors.New("requeue: choose exactly one of all dead, a call id, a delivery id or a dead filter")
 	}
 	n := nanos(now)
 	sinks, err := s.requeue(ctx, where, arg, n)

@@ -15,7 +15,7 @@ import (
 const defaultLimit = 100
 
 // deliveryCols are the columns scanDelivery reads, in order.
-const deliveryCols = `id, call_id, rule, action, sink, message, state, attempts, next_attempt_at,
+const deliveryCols = `id, coalesce(call_id, 0), rule, action, sink, message, state, attempts, next_attempt_at,
 	received_at, queued_at, lease_owner, lease_expires, last_error, last_reason, last_status, updated_at,
 	attempt_number`
 
@@ -143,6 +143,10 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 	}
 	if f.AfterID > 0 {
 		where, args = append(where, `id > ?`), append(args, f.AfterID)
+	}
+	if f.Dead != nil {
+		w, a := deadWhere(*f.Dead)
+		where, args = append(where, w), append(args, a...)
 	}
 	q := `SELECT ` + deliveryCols + ` FROM deliveries`
 	if len(where) > 0 {

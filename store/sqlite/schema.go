@@ -139,6 +139,10 @@ var migrations = []string{
 		probe_owner   TEXT    NOT NULL DEFAULT '',
 		probe_expires INTEGER NOT NULL DEFAULT 0
 	);`,
+
+	// 6: notifications: a delivery may have no call, and dead deliveries wait in notify_pending to
+	// be notified (notify.go).
+	notifyMigration,
 }
 
 // migrate brings the schema up to date on the writer connection.
@@ -179,6 +183,9 @@ func apply(ctx context.Context, db *sql.DB, version int, stmt string) error {
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, stmt); err != nil {
+		return fmt.Errorf("migrate to version %d: %w", version, err)
+	}
+	if err := bumpSchemaVersion(ctx, tx, stmt); err != nil {
 		return fmt.Errorf("migrate to version %d: %w", version, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,

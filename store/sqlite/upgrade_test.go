@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-relay/switchboard/store"
 	"github.com/switchboard-relay/switchboard/store/storetest"
 )
 
@@ -69,4 +70,25 @@ func TestUpgradeKeepsWorking(t *testing.T) {
 	}
 	t.Cleanup(func() { s.Close() })
 	storetest.UpgradeChecks(t, s)
+}
+
+// TestUpgradeAllowsNotifications checks that version 4's edit of the deliveries table (call_id no
+// longer NOT NULL) takes effect on a database that existed before, on the connection that migrated.
+func TestUpgradeAllowsNotifications(t *testing.T) {
+	s, err := Open(openV1(t), Options{})
+	if err != nil {
+		t.Fatalf("Open(version 1 database) error = %v, want nil", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	id, err := s.AddNotification(t.Context(), store.Notification{Kind: "sink_down", Sink: "ops", Message: []byte(`{}`)}, time.Unix(3000, 0))
+	if err != nil {
+		t.Fatalf("AddNotification error = %v, want nil", err)
+	}
+	if d, err := s.GetDelivery(t.Context(), id); err != nil || d.CallID != 0 || d.Rule != "notify:sink_down" {
+		t.Errorf("GetDelivery(%d) = %+v, %v; want a notification without a call", id, d, err)
+	}
+	var check string
+	if err := s.write.QueryRowContext(t.Context(), `PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		t.Errorf("integrity_check = %q, %v; want ok", check, err)
+	}
 }

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		})
 	}
 	t.Run("Requeue", func(t *testing.T) { requeueSelectors(t, open) })
+	t.Run("Notify", func(t *testing.T) { runNotify(t, open) })
 }
 
 // t0 is the suite's reference time: in the past, so that the wall-clock UpdatedAt of Finish is

@@ -1,0 +1,134 @@
+package notify
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/switchboard-relay/switchboard/sinks"
+	"github.com/switchboard-relay/switchboard/store"
+)
+
+// maxShown is how many dead deliveries a default message lists before "and N more".
+const maxShown = 20
+
+// Dead is one dead delivery as a notification shows it. Its JSON is the webhook body's entry, and
+// its fields are the template variables of `deliveries`.
+type Dead struct {
+	CallID int64  `json:"call_id"`
+	Rule   string `json:"rule"`
+	Sink   string `json:"sink"`
+	Reason string `json:"reason"`
+	Error  string `json:"error"`
+	URL    string `json:"url,omitempty"`
+}
+
+// group is a dead_letters notification before it takes its sink's form.
+type group struct {
+	count int
+	dead  []Dead // up to store.MaxListed
+	sinks []string
+}
+
+// newGroup turns what FlushDead hands over into what a message shows: errors with phone numbers
+// masked, and a link to each call when publicURL is set.
+func newGroup(g store.DeadGroup, publicURL string, mask func(string) string) group {
+	out := group{count: g.Total}
+	for _, d := range g.Deliveries {
+		e := Dead{CallID: d.CallID, Rule: d.Rule, Sink: d.Sink, Reason: d.LastReason, Error: mask(d.LastError)}
+		if publicURL != "" && d.CallID != 0 {
+			e.URL = publicURL + CallPath + strconv.FormatInt(d.CallID, 10)
+		}
+		out.dead = append(out.dead, e)
+		if !slices.Contains(out.sinks, d.Sink) {
+			out.sinks = append(out.sinks, d.Sink)
+		}
+	}
+	return out
+}
+
+// subject is the email subject: "Switchboard: 3 deliveries to crm failed".
+func (g group) subject() string {
+	return fmt.Sprintf("Switchboard: %s to %s failed", plural(g.count, "delivery", "deliveries"), strings.Join(g.sinks, ", "))
+}
+
+// text is the default text: a headline, one line per delivery (up to maxShown), then "and N more".
+func (g group) text(slack bool) string {
+	esc := func(s string) string { return s }
+	if slack {
+		esc = func(s string) string { return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s) }
+	}
+	var b strings.Builder
+	b.WriteString(esc(g.subject()))
+	b.WriteString("\n")
+	for i, d := range g.dead {
+		if i == maxShown {
+			break
+		}
+		fmt.Fprintf(&b, "• call %d, rule %s, sink %s: %s: %s", d.CallID, esc(d.Rule), esc(d.Sink), esc(d.Reason), esc(d.Error))
+		if d.URL != "" {
+			b.WriteString(" " + d.URL)
+		}
+		b.WriteString("\n")
+	}
+	if more := g.count - min(len(g.dead), maxShown); more > 0 {
+		fmt.Fprintf(&b, "and %d more\n", more)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// env is the template environment of the group.
+func (g group) env() map[string]any {
+	ds := make([]map[string]any, len(g.dead))
+	for i, d := range g.dead {
+		ds[i] = map[string]any{"call_id": d.CallID, "rule": d.Rule, "sink": d.Sink, "reason": d.Reason, "error": d.Error, "url": d.URL}
+	}
+	return map[string]any{"kind": KindDeadLetters, "sink": strings.Join(g.sinks, ", "), "count": g.count, "deliveries": ds}
+}
+
+// message renders the group for t's sink type.
+func (g group) message(t *Target) (*sinks.Message, error) {
+	text := ""
+	if t.Text != nil {
+		var err error
+		if text, err = t.Text.Render(g.env(), t.SinkType == "slack"); err != nil {
+			return nil, fmt.Errorf("notify.dead_letters.text: %w", err)
+		}
+	}
+	switch t.SinkType {
+	case "webhook":
+		shown := g.dead[:min(len(g.dead), maxShown)]
+		body := struct {
+			Event      string `json:"event"`
+			Count      int    `json:"count"`
+			Text       string `json:"text,omitempty"`
+			Deliveries []Dead `json:"deliveries"`
+			More       int    `json:"more,omitempty"`
+		}{KindDeadLetters, g.count, text, shown, g.count - len(shown)}
+		js, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		return &sinks.Message{Body: js}, nil
+	case "email":
+		if text == "" {
+			text = g.text(false)
+		}
+		return &sinks.Message{To: t.To, Subject: g.subject(), Text: text}, nil
+	default: // slack, log
+		if text == "" {
+			text = g.text(t.SinkType == "slack")
+		}
+		return &sinks.Message{Text: text, To: t.To}, nil
+	}
+}
+
+// plural says "1 delivery" or "3 deliveries".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
