@@ -49,6 +49,8 @@ type relayConfig struct {
 	// section telling it of dead deliveries, grouped for GroupWait (default 2s).
 	OpsURL    string
 	GroupWait string
+	// SinkDown, with OpsURL, also tells "ops" when a sink is held and when it recovers.
+	SinkDown bool
 }
 
 var configTemplate = template.Must(template.New("config").Parse(`# Written by the e2e tests.
@@ -87,6 +89,10 @@ notify:
   dead_letters:
     sink: ops
     group_wait: {{ .GroupWait }}
+{{- if .SinkDown }}
+  sink_down:
+    sink: ops
+{{- end }}
 {{- end }}
 defaults:
   retry: { max_attempts: {{ .MaxAttempts }}, initial_backoff: 50ms, max_backoff: 500ms, max_age: {{ .MaxAge }} }

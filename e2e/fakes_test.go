@@ -113,6 +113,10 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.requests++
 	if key == "" {
 		r.noKey++
+		var p struct{ Text string }
+		if r.kind == "slack" && json.Unmarshal(body, &p) == nil {
+			r.texts[""] = append(r.texts[""], p.Text) // a message about no call (a notification)
+		}
 	} else {
 		r.arrivals[key] = append(r.arrivals[key], now)
 		if status/100 == 2 {

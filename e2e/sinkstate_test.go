@@ -128,3 +128,44 @@ func TestHeldSinkKeepsItsDeliveries(t *testing.T) {
 	r.stop()
 	r.assertNoSecrets(s.secrets()...)
 }
+
+// TestHeldSinkNotified: with notify.sink_down, ops hears once that the CRM is held, and once that it
+// recovered, in messages naming the sink.
+func TestHeldSinkNotified(t *testing.T) {
+	s := newSQLiteSetup(t)
+	ops := newSlack(t)
+	s.cfg.OpsURL, s.cfg.SinkDown = ops.url(), true
+	s.cfg.HoldAfter, s.cfg.ProbeInterval = "1s", "300ms"
+	s.cfg.write(t, s.configPath)
+	s.crm.setMode(modeUnavailable)
+	r := s.start(t, "relay")
+
+	ids := idRange(6_100_001, 2)
+	requireAllAccepted(t, newPoster(6).postAll(context.Background(), ids, 1, func(int64) string { return r.base }, nil))
+	_, crmKeys := keysOf(ids)
+	notified := func(want string) func(*receiver) bool {
+		return func(r *receiver) bool {
+			for _, text := range r.texts[""] {
+				if strings.Contains(text, want) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	ops.waitFor(deliveryDeadline, "a sink_down message saying crm is held", notified("sink crm is held"))
+	s.crm.setMode(modeOK)
+	s.crm.waitDelivered(deliveryDeadline, crmKeys)
+	ops.waitFor(deliveryDeadline, "a sink_down message saying crm recovered", notified("sink crm is active again"))
+	r.waitMetric("switchboard_notifications_total", map[string]string{"kind": "sink_down", "outcome": "delivered"}, 2)
+	var held, recovered int
+	for _, text := range ops.textsOf("") {
+		held += strings.Count(text, "sink crm is held")
+		recovered += strings.Count(text, "sink crm is active again")
+	}
+	if held != 1 || recovered != 1 {
+		t.Errorf("sink_down messages: %d held, %d recovered, want 1 each (%q)", held, recovered, ops.textsOf(""))
+	}
+	r.stop()
+	r.assertNoSecrets(s.secrets()...)
+}
