@@ -103,9 +103,9 @@ func appendFormatted(dst []byte, v any, esc escaper) ([]byte, error) {
 		return strconv.AppendUint(dst, u, 10), nil
 	}
 	if esc == nil {
-		return appendJSON(dst, v, nil)
+		return appendJSON(dst, v, nil, nil)
 	}
-	js, err := appendJSON(nil, v, nil)
+	js, err := appendJSON(nil, v, nil, nil)
 	if err != nil {
 		return dst, err
 	}
@@ -157,8 +157,11 @@ var errNotFinite = errors.New("a number that is not finite (NaN or infinity) can
 
 // appendJSON appends v as compact JSON, passing every string in it through esc first. Object keys are
 // sorted. Types it does not know are marshalled by encoding/json and then re-encoded, so esc still
-// reaches their strings.
-func appendJSON(dst []byte, v any, esc escaper) ([]byte, error) {
+// reaches their strings. With urlEsc set (a value an expression built inside Slack blocks, say
+// `{{ recording_url != nil ? {"type": "button", "url": recording_url, …} : … }}`), the value of a URL
+// key (urlKey) in its maps and lists of maps is escaped by urlEsc instead, like a URL key written in
+// the YAML.
+func appendJSON(dst []byte, v any, esc, urlEsc escaper) ([]byte, error) {
 	var err error
 	switch v := v.(type) {
 	case nil:
@@ -190,7 +193,12 @@ func appendJSON(dst []byte, v any, esc escaper) ([]byte, error) {
 			}
 			dst = appendJSONString(dst, k, esc)
 			dst = append(dst, ':')
-			if dst, err = appendJSON(dst, v[k], esc); err != nil {
+			if urlEsc != nil && urlKey(k) {
+				dst, err = appendJSON(dst, v[k], urlEsc, nil)
+			} else {
+				dst, err = appendJSON(dst, v[k], esc, urlEsc)
+			}
+			if err != nil {
 				return dst, err
 			}
 		}
@@ -201,7 +209,7 @@ func appendJSON(dst []byte, v any, esc escaper) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			if dst, err = appendJSON(dst, e, esc); err != nil {
+			if dst, err = appendJSON(dst, e, esc, urlEsc); err != nil {
 				return dst, err
 			}
 		}
@@ -236,7 +244,7 @@ func appendJSON(dst []byte, v any, esc escaper) ([]byte, error) {
 		return strconv.AppendUint(dst, u, 10), nil
 	}
 	if f, ok := v.(float32); ok {
-		return appendJSON(dst, float64(f), esc)
+		return appendJSON(dst, float64(f), esc, nil)
 	}
 	return appendOther(dst, v, esc)
 }
@@ -247,7 +255,7 @@ func appendTurn(dst []byte, t *call.Turn, esc escaper) ([]byte, error) {
 	dst = append(dst, `,"sender":`...)
 	dst = appendJSONString(dst, t.Sender, esc)
 	dst = append(dst, `,"timestamp":`...)
-	dst, err := appendJSON(dst, t.Timestamp, esc)
+	dst, err := appendJSON(dst, t.Timestamp, esc, nil)
 	return append(dst, '}'), err
 }
 
@@ -263,7 +271,7 @@ func appendOther(dst []byte, v any, esc escaper) ([]byte, error) {
 	if err := json.Unmarshal(buf.Bytes(), &generic); err != nil {
 		return dst, errors.New("value cannot be written as JSON: pick the fields to send")
 	}
-	return appendJSON(dst, generic, esc)
+	return appendJSON(dst, generic, esc, nil)
 }
 
 const hexDigits = "0123456789abcdef"
@@ -320,49 +328,4 @@ func appendJSONString(dst []byte, s string, esc escaper) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
-}
-
-// appendJSONURLs is appendJSON for a value an expression built inside Slack blocks (say
-// `{{ recording_url != nil ? {"type": "button", "url": recording_url, …} : … }}`): the value of a URL
-// key (urlKey) in its maps is escaped by urlEsc, like a URL key written in the YAML, and every other
-// string by esc.
-func appendJSONURLs(dst []byte, v any, esc, urlEsc escaper) ([]byte, error) {
-	var err error
-	switch v := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		dst = append(dst, '{')
-		for i, k := range keys {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendJSONString(dst, k, esc)
-			dst = append(dst, ':')
-			if urlKey(k) {
-				dst, err = appendJSON(dst, v[k], urlEsc)
-			} else {
-				dst, err = appendJSONURLs(dst, v[k], esc, urlEsc)
-			}
-			if err != nil {
-				return dst, err
-			}
-		}
-		return append(dst, '}'), nil
-	case []any:
-		dst = append(dst, '[')
-		for i, e := range v {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			if dst, err = appendJSONURLs(dst, e, esc, urlEsc); err != nil {
-				return dst, err
-			}
-		}
-		return append(dst, ']'), nil
-	}
-	return appendJSON(dst, v, esc)
 }

@@ -166,13 +166,12 @@ func (n *node) appendJSON(st *state, dst []byte, esc, urlEsc escaper) ([]byte, e
 			if err != nil {
 				return dst, &templateError{src: "{{ " + s.src + " }}", msg: runtimeMessage(err)}
 			}
-			if urlEsc != nil && !n.url {
-				// A map built by the expression (a conditional block) keeps the URL rule for its URL keys.
-				dst, err = appendJSONURLs(dst, v, esc, urlEsc)
-			} else {
-				dst, err = appendJSON(dst, v, esc)
+			// A map built by the expression (a conditional block) keeps the URL rule for its URL keys;
+			// a node that is itself a URL value is already escaped as one by esc.
+			if n.url {
+				urlEsc = nil
 			}
-			if err != nil {
+			if dst, err = appendJSON(dst, v, esc, urlEsc); err != nil {
 				return dst, &templateError{src: "{{ " + s.src + " }}", msg: err.Error()}
 			}
 			return dst, nil
