@@ -80,16 +80,16 @@ func TestDocExamples(t *testing.T) {
 	}
 	seenWhen, seenText := map[string]bool{}, map[string]bool{}
 	for _, b := range readDocBlocks(t, rulesDoc) {
-		if b.lang != "yaml" {
+		if b.Lang != "yaml" {
 			continue
 		}
 		var root yaml.Node
-		if err := yaml.Unmarshal([]byte(b.text), &root); err != nil {
-			t.Errorf("%s:%d: yaml block does not parse: %v", rulesDoc, b.line, err)
+		if err := yaml.Unmarshal([]byte(b.Text), &root); err != nil {
+			t.Errorf("%s:%d: yaml block does not parse: %v", rulesDoc, b.Line, err)
 			continue
 		}
-		t.Run(fmt.Sprintf("line %d", b.line), func(t *testing.T) {
-			switch first := strings.Fields(b.text)[0]; first {
+		t.Run(fmt.Sprintf("line %d", b.Line), func(t *testing.T) {
+			switch first := strings.Fields(b.Text)[0]; first {
 			case "rules:":
 				compileDocRules(t, b)
 				for _, r := range docRules(t, b) {
@@ -101,29 +101,29 @@ func TestDocExamples(t *testing.T) {
 			case "body:":
 				checkDocBody(t, b)
 			case "schema:":
-				cfg, err := config.Parse(rulesDoc, []byte(b.text), nil)
+				cfg, err := config.Parse(rulesDoc, []byte(b.Text), nil)
 				if err != nil || cfg.Schema == nil {
-					t.Errorf("%s:%d: the schema example does not load: %v", rulesDoc, b.line, err)
+					t.Errorf("%s:%d: the schema example does not load: %v", rulesDoc, b.Line, err)
 				}
 			case "when:", "text:", "subject:":
-				for i, line := range strings.Split(strings.TrimSpace(b.text), "\n") {
+				for i, line := range strings.Split(strings.TrimSpace(b.Text), "\n") {
 					var kv map[string]string
 					if err := yaml.Unmarshal([]byte(line), &kv); err != nil {
-						t.Errorf("%s:%d: %v", rulesDoc, b.line+1+i, err)
+						t.Errorf("%s:%d: %v", rulesDoc, b.Line+1+i, err)
 						continue
 					}
 					for k, v := range kv {
 						if k == "when" {
 							seenWhen[v] = true
-							checkDocWhen(t, v, b.line+1+i)
+							checkDocWhen(t, v, b.Line+1+i)
 						} else {
 							seenText[v] = true
-							checkDocText(t, v, b.line+1+i)
+							checkDocText(t, v, b.Line+1+i)
 						}
 					}
 				}
 			default:
-				t.Errorf("%s:%d: a yaml block this test does not know how to run (it starts with %q)", rulesDoc, b.line, first)
+				t.Errorf("%s:%d: a yaml block this test does not know how to run (it starts with %q)", rulesDoc, b.Line, first)
 			}
 		})
 	}
@@ -198,17 +198,17 @@ func docConfig(b docBlock) string {
 	var sinks strings.Builder
 	sinks.WriteString("sinks:\n")
 	seen := map[string]bool{}
-	for _, m := range sinkName.FindAllStringSubmatch(b.text, -1) {
+	for _, m := range sinkName.FindAllStringSubmatch(b.Text, -1) {
 		if !seen[m[1]] {
 			seen[m[1]] = true
 			fmt.Fprintf(&sinks, "  %s: {type: log}\n", m[1])
 		}
 	}
-	return b.text + sinks.String()
+	return b.Text + sinks.String()
 }
 
 func docRules(t *testing.T, b docBlock) []*config.Rule {
-	cfg, err := config.Parse(fmt.Sprintf("%s:%d", rulesDoc, b.line), []byte(docConfig(b)), nil)
+	cfg, err := config.Parse(fmt.Sprintf("%s:%d", rulesDoc, b.Line), []byte(docConfig(b)), nil)
 	if err != nil {
 		t.Fatalf("the block does not load: %v", err)
 	}
@@ -216,7 +216,7 @@ func docRules(t *testing.T, b docBlock) []*config.Rule {
 }
 
 func compileDocRules(t *testing.T, b docBlock) {
-	cfg, err := config.Parse(fmt.Sprintf("%s:%d", rulesDoc, b.line), []byte(docConfig(b)), nil)
+	cfg, err := config.Parse(fmt.Sprintf("%s:%d", rulesDoc, b.Line), []byte(docConfig(b)), nil)
 	if err != nil {
 		t.Fatalf("the block does not load: %v", err)
 	}
@@ -247,7 +247,7 @@ func promised(comment string) string {
 // comment starts with (a comment that does not start with a JSON value is prose, not checked).
 func checkDocBody(t *testing.T, b docBlock) {
 	var root yaml.Node
-	if err := yaml.Unmarshal([]byte(b.text), &root); err != nil {
+	if err := yaml.Unmarshal([]byte(b.Text), &root); err != nil {
 		t.Fatal(err)
 	}
 	body := root.Content[0].Content[1]
@@ -260,7 +260,7 @@ func checkDocBody(t *testing.T, b docBlock) {
 		t.Fatalf("body %s: %v", a.Message.Body, err)
 	}
 	checked := 0
-	for i, line := range strings.Split(b.text, "\n") {
+	for i, line := range strings.Split(b.Text, "\n") {
 		m := bodyComment.FindStringSubmatch(line)
 		if m == nil {
 			continue
@@ -271,10 +271,10 @@ func checkDocBody(t *testing.T, b docBlock) {
 		}
 		checked++
 		if g := string(got[m[1]]); g != want {
-			t.Errorf("%s:%d: %s renders %s, the document says %s", rulesDoc, b.line+1+i, m[1], g, want)
+			t.Errorf("%s:%d: %s renders %s, the document says %s", rulesDoc, b.Line+1+i, m[1], g, want)
 		}
 	}
 	if checked == 0 {
-		t.Errorf("%s:%d: no value of the body block was checked", rulesDoc, b.line)
+		t.Errorf("%s:%d: no value of the body block was checked", rulesDoc, b.Line)
 	}
 }

@@ -2,12 +2,12 @@ package ruletest
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/switchboard-relay/switchboard/config"
+	"github.com/switchboard-relay/switchboard/internal/mdblocks"
 	"github.com/switchboard-relay/switchboard/rules"
 )
 
@@ -21,19 +21,22 @@ var sinkName = regexp.MustCompile(`(?m)^\s*-?\s*sink:\s*([\w.-]+)`)
 // an include glob matches nothing here), compile, and pass its own tests. Output that is not a config
 // (error messages, commands) is fenced without a language.
 func TestConfigDocExamples(t *testing.T) {
-	data, err := os.ReadFile(configDoc)
+	all, err := mdblocks.Read(configDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	blocks := 0
-	for _, b := range yamlBlocks(t, string(data)) {
+	for _, b := range all {
+		if b.Lang != "yaml" {
+			continue
+		}
 		blocks++
-		t.Run(fmt.Sprintf("line %d", b.line), func(t *testing.T) {
-			src := b.text
+		t.Run(fmt.Sprintf("line %d", b.Line), func(t *testing.T) {
+			src := b.Text
 			if !regexp.MustCompile(`(?m)^sinks:`).MatchString(src) {
 				src += "sinks:\n"
 				seen := map[string]bool{}
-				for _, m := range sinkName.FindAllStringSubmatch(b.text, -1) {
+				for _, m := range sinkName.FindAllStringSubmatch(b.Text, -1) {
 					if !seen[m[1]] {
 						seen[m[1]] = true
 						src += "  " + m[1] + ": {type: log}\n"
@@ -41,50 +44,24 @@ func TestConfigDocExamples(t *testing.T) {
 				}
 			}
 			// Named as if it sat in docs/, so relative paths resolve there.
-			file := fmt.Sprintf("../docs/config.md.line%d.yaml", b.line)
+			file := fmt.Sprintf("../docs/config.md.line%d.yaml", b.Line)
 			cfg, err := config.Parse(file, []byte(src), func(string) (string, bool) { return "", false })
 			if err != nil {
-				t.Fatalf("%s:%d: the example does not load:\n%v", configDoc, b.line, err)
+				t.Fatalf("%s:%d: the example does not load:\n%v", configDoc, b.Line, err)
 			}
 			rs, err := rules.Compile(cfg)
 			if err != nil {
-				t.Fatalf("%s:%d: the example's rules do not compile:\n%v", configDoc, b.line, err)
+				t.Fatalf("%s:%d: the example's rules do not compile:\n%v", configDoc, b.Line, err)
 			}
 			results := Run(cfg, rs)
 			if Failed(results) > 0 {
 				var out strings.Builder
 				Print(&out, results)
-				t.Errorf("%s:%d: the example's tests fail:\n%s", configDoc, b.line, out.String())
+				t.Errorf("%s:%d: the example's tests fail:\n%s", configDoc, b.Line, out.String())
 			}
 		})
 	}
 	if blocks == 0 {
 		t.Fatalf("%s has no yaml block: the test reads the wrong file", configDoc)
 	}
-}
-
-type block struct {
-	line int
-	text string
-}
-
-// yamlBlocks returns the ```yaml blocks of a Markdown document with the line of their fence.
-func yamlBlocks(t *testing.T, doc string) []block {
-	var out []block
-	var cur *block
-	for i, l := range strings.Split(doc, "\n") {
-		switch {
-		case cur == nil && strings.TrimSpace(l) == "```yaml":
-			cur = &block{line: i + 1}
-		case cur != nil && strings.TrimSpace(l) == "```":
-			out = append(out, *cur)
-			cur = nil
-		case cur != nil:
-			cur.text += l + "\n"
-		}
-	}
-	if cur != nil {
-		t.Fatalf("%s:%d: code block not closed", configDoc, cur.line)
-	}
-	return out
 }
