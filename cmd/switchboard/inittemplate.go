@@ -215,7 +215,7 @@ func indent(s string, n int) string {
 // slackLeadText is the hot-lead Slack notification, and the fallback where blocks cannot show.
 const slackLeadText = `:fire: Hot lead: {{ input_variables.customer_name ?? "unknown caller" }} ({{ customer_phone ?? "no number" }})
 {{ let s = string(extracted_variables.summary ?? "No summary."); len(s) > 590 ? join(split(s, "")[:590], "") + "…" : s }}
-Next action: {{ extracted_variables.next_action ?? "none" }} · Duration: ` + durationText + `{{ (recording_url ?? "") != "" ? " · Recording: " + recording_url : "" }}`
+Next action: {{ extracted_variables.next_action ?? "none" }} · Duration: ` + durationText + `{{ (recording_url ?? "") != "" ? " · Recording: " + recording_url : "" }}{{ console_url != nil ? "\nOpen in Switchboard: " + console_url : "" }}`
 
 // durationText writes the call's duration as "2 min 5 s".
 const durationText = `{{ duration >= 60 ? string(int(duration / 60)) + " min " : "" }}{{ duration % 60 }} s`
@@ -234,7 +234,7 @@ const slackLeadBlocks = `- type: header
     - {type: mrkdwn, text: '*Lead quality*{{ "\n" }}{{ extracted_variables.lead_quality }}'}
 - type: section
   text: {type: mrkdwn, text: '{{ let s = string(extracted_variables.summary ?? ""); s == "" ? "No summary." : len(s) > 590 ? join(split(s, "")[:590], "") + "…" : s }}'}
-- '{{ let url = recording_url ?? ""; url matches "^https?://" && len(url) <= 990 ? {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Listen to the recording"}, "url": url}]} : {"type": "context", "elements": [{"type": "mrkdwn", "text": url == "" ? "No recording for this call." : "The recording link does not fit in Slack: it is in the email."}]} }}'
+- '{{ let url = recording_url ?? ""; let note = url == "" ? "No recording for this call." : "The recording link does not fit in Slack: it is in the email."; let listen = {"type": "button", "text": {"type": "plain_text", "text": "Listen to the recording"}, "url": url}; let console = {"type": "button", "text": {"type": "plain_text", "text": "Open in Switchboard"}, "url": console_url ?? ""}; url matches "^https?://" && len(url) <= 990 ? {"type": "actions", "elements": console_url != nil ? [listen, console] : [listen]} : console_url != nil ? {"type": "section", "text": {"type": "mrkdwn", "text": note}, "accessory": console} : {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]} }}'
 - type: context
   elements:
     - {type: mrkdwn, text: 'Intellixent call {{ id }}'}
@@ -253,7 +253,7 @@ Lead quality: {{ extracted_variables.lead_quality }}
 {{ extracted_variables.summary ?? "No summary." }}
 
 Recording: {{ recording_url ?? "none" }}
-
+{{ console_url != nil ? "Open in Switchboard: " + console_url + "\n" : "" }}
 Transcript:
 {{ formatted_transcript ?? "" }}
 `
@@ -269,6 +269,7 @@ const emailLeadHTML = `<h2>Hot lead: {{ input_variables.customer_name ?? "unknow
 </table>
 <p>{{ extracted_variables.summary ?? "No summary." }}</p>
 <p>{{ (recording_url ?? "") matches "^https?://" ? "" : "No recording for this call." }}<a href="{{ (recording_url ?? "") matches "^https?://" ? recording_url : "" }}">{{ (recording_url ?? "") matches "^https?://" ? "Listen to the recording" : "" }}</a></p>
+<p>{{ console_url != nil ? "Open in Switchboard: " : "" }}<a href="{{ console_url ?? "" }}">{{ console_url ?? "" }}</a></p>
 <pre>{{ formatted_transcript ?? "" }}</pre>
 `
 
