@@ -74,7 +74,7 @@ func benchAction(b *testing.B, rule string, index int) {
 		}
 	}
 	st := &state{call: c, env: map[string]any{}}
-	fillEnv(st.env, c)
+	fillEnv(st.env, c, rs.console)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := a.render(st); err != nil {

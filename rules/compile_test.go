@@ -119,12 +119,12 @@ func TestRenderErrorIsTemplateReason(t *testing.T) {
 }
 
 // TestEnvMatchesCall checks that fillEnv sets every name of call.Call's expr tags to that field's value,
-// so a field added to call.Call cannot be forgotten by the rules.
+// so a field added to call.Call cannot be forgotten by the rules; console_url is the one other name.
 func TestEnvMatchesCall(t *testing.T) {
 	c := mustDecode(t, "testdata/bench/typical.json")
 	c.Transfers = []any{"x"}
 	env := map[string]any{}
-	fillEnv(env, c)
+	fillEnv(env, c, "")
 	v := reflect.ValueOf(*c)
 	var n int
 	for i := range v.NumField() {
@@ -133,6 +133,9 @@ func TestEnvMatchesCall(t *testing.T) {
 			continue
 		}
 		n++
+		if tag == consoleURLName {
+			t.Errorf("call.Call has a field named %q: the console's link hides it", tag)
+		}
 		got, ok := env[tag]
 		if !ok {
 			t.Errorf("fillEnv does not set %q", tag)
@@ -142,7 +145,10 @@ func TestEnvMatchesCall(t *testing.T) {
 			t.Errorf("env[%q] = %#v (%T), want %#v (%T)", tag, got, got, want, envTypes[tag])
 		}
 	}
-	if len(env) != n || len(envTypes) != n {
-		t.Errorf("fillEnv sets %d names and envTypes has %d, want the %d of call.Call", len(env), len(envTypes), n)
+	if got, ok := env[consoleURLName]; !ok || reflect.TypeOf(got) != reflect.TypeOf(envTypes[consoleURLName]) {
+		t.Errorf("env[%q] = %#v (%T), want a %T", consoleURLName, got, got, envTypes[consoleURLName])
+	}
+	if len(env) != n+1 || len(envTypes) != n+1 {
+		t.Errorf("fillEnv sets %d names and envTypes has %d, want the %d of call.Call and console_url", len(env), len(envTypes), n+1)
 	}
 }

@@ -114,7 +114,7 @@ func (rs *Ruleset) Explain(c *call.Call) []Verdict {
 		c = &call.Call{}
 	}
 	st := &state{env: make(map[string]any, len(envTypes)), call: c}
-	fillEnv(st.env, c)
+	fillEnv(st.env, c, rs.console)
 	out := make([]Verdict, 0, len(rs.rules))
 	stopped := ""
 	for _, r := range rs.rules {

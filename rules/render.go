@@ -18,7 +18,7 @@ func (rs *Ruleset) RenderFirst(c *call.Call, sink string) (a Action, ok bool) {
 				continue
 			}
 			st := &state{env: make(map[string]any, len(envTypes)), call: c}
-			fillEnv(st.env, c)
+			fillEnv(st.env, c, rs.console)
 			msg, err := ca.render(st)
 			out := Action{Rule: r.name, Index: ca.index, Sink: ca.sink, SinkType: ca.sinkType, Message: msg}
 			if err != nil {

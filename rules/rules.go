@@ -30,6 +30,8 @@ type Ruleset struct {
 	rules []*rule
 	names []string
 	pool  sync.Pool // of *state
+	// console is the prefix of console_url, "" when server.public_url is not set; see consoleBase.
+	console string
 }
 
 // rule is one compiled rule.
@@ -111,7 +113,7 @@ func (rs *Ruleset) Evaluate(c *call.Call) *Result {
 		st = &state{env: make(map[string]any, len(envTypes))}
 	}
 	st.call = c
-	fillEnv(st.env, c)
+	fillEnv(st.env, c, rs.console)
 	defer func() {
 		st.call = nil
 		clear(st.env)
@@ -193,7 +195,7 @@ func (c *compiler) errorf(line int, path, format string, args ...any) {
 func Compile(cfg *config.Config) (*Ruleset, error) {
 	c := &compiler{file: cfg.File, opts: []expr.Option{expr.Env(envTypes)}, schema: cfg.Schema}
 	defer c.addWarnings(cfg)
-	rs := &Ruleset{}
+	rs := &Ruleset{console: consoleBase(cfg.Server.PublicURL)}
 	inFile := map[string]int{} // rules seen so far in each file: paths count from 0 in every file
 	for _, r := range cfg.Rules {
 		c.file = cmp.Or(r.File, cfg.File)

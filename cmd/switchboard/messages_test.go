@@ -184,11 +184,15 @@ func TestMessagesWithinSlackLimits(t *testing.T) {
 		"SMTP_PASSWORD": "pw"} {
 		t.Setenv(k, v)
 	}
+	initFile := initConfig(t, "--slack-webhook", "https://hooks.slack.com/services/T/B/X",
+		"--alerts-slack-webhook", "https://hooks.slack.com/services/T/B/Y",
+		"--smtp-url", "smtp://relay:pw@smtp.example.com:587", "--email-to", "sales@example.com")
 	configs := map[string]string{
 		"config.example.yaml": repoFile("config.example.yaml"),
-		"init": initConfig(t, "--slack-webhook", "https://hooks.slack.com/services/T/B/X",
-			"--alerts-slack-webhook", "https://hooks.slack.com/services/T/B/Y",
-			"--smtp-url", "smtp://relay:pw@smtp.example.com:587", "--email-to", "sales@example.com"),
+		"init":                initFile,
+		// With server.public_url, the messages link the call's page in the web console.
+		"config.example.yaml with public_url": withPublicURL(t, repoFile("config.example.yaml"), t.TempDir()),
+		"init with public_url":                withPublicURL(t, initFile, filepath.Dir(initFile)),
 	}
 	hot := exampleCall(t, "hot-lead.json")
 	noRecording := maps.Clone(hot)
@@ -214,7 +218,7 @@ func TestMessagesWithinSlackLimits(t *testing.T) {
 				"Listen to the recording", "Customer: Hi, thanks for calling."}, nil},
 		}},
 		{"no recording", noRecording, []want{
-			{"sales-slack", []string{"No recording for this call."}, []string{`"type":"button"`, "Recording:"}},
+			{"sales-slack", []string{"No recording for this call."}, []string{"Listen to the recording", "Recording:"}},
 			{"sales-email", []string{"No recording for this call."}, []string{"Listen to the recording"}},
 		}},
 		{"a signed recording URL reaches the button intact", signed, []want{
@@ -251,6 +255,7 @@ func TestMessagesWithinSlackLimits(t *testing.T) {
 						}
 					}
 				}
+				checkConsoleLink(t, cfg != configs["config.example.yaml"] && cfg != configs["init"], tt.call, msgs, unescape)
 			})
 		}
 		for name, call := range hostileCalls(t) {
@@ -294,5 +299,61 @@ func TestInitWritesPassingTests(t *testing.T) {
 				t.Errorf("test exit = %d\n%s%s\nwant exit 0 and\n%s", code, stdout, stderr, want)
 			}
 		})
+	}
+}
+
+// publicURL is the server.public_url of the configs withPublicURL writes.
+const publicURL = "https://sb.example.com"
+
+// withPublicURL writes a copy of the config file into dir with server.public_url set, and returns
+// its path. dir is the original's folder when the copy needs its switchboard.env.
+func withPublicURL(t *testing.T, file, dir string) string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, after, ok := strings.Cut(string(data), "\nserver:\n")
+	if !ok {
+		t.Fatalf("%s has no server: block", file)
+	}
+	src := before + "\nserver:\n  public_url: " + publicURL + "/\n" + after
+	out := filepath.Join(dir, "public-url.yaml")
+	if err := os.WriteFile(out, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// checkConsoleLink checks the hot-lead messages of a rendered call: with server.public_url (public),
+// the Slack message has an "Open in Switchboard" button to the call's page in the console, and the
+// Slack text and the email (text and HTML) an "Open in Switchboard: URL" line; without it, none of them
+// mentions the console.
+func checkConsoleLink(t *testing.T, public bool, call map[string]any, msgs map[string][]byte, unescape *strings.Replacer) {
+	t.Helper()
+	id, ok := call["id"].(float64)
+	if !ok {
+		t.Fatalf("call id = %#v, want a number", call["id"])
+	}
+	link := fmt.Sprintf("%s/ui/calls/%d", publicURL, int64(id))
+	want := map[string][]string{
+		"sales-slack": {`{"text":{"text":"Open in Switchboard","type":"plain_text"},"type":"button","url":"` + link + `"}`,
+			"Open in Switchboard: " + link},
+		"sales-email": {"Open in Switchboard: " + link + "\n", `Open in Switchboard: <a href="` + link + `">` + link + `</a>`},
+	}
+	for sink, has := range want {
+		msg, ok := msgs[sink]
+		if !ok {
+			continue // the call is not a hot lead
+		}
+		text := unescape.Replace(string(msg))
+		for _, s := range has {
+			if got := strings.Contains(text, s); got != public {
+				t.Errorf("public_url set = %v, but %s has %q = %v:\n%s", public, sink, s, got, text)
+			}
+		}
+		if !public && (strings.Contains(text, "Open in Switchboard") || strings.Contains(text, "/ui/calls/")) {
+			t.Errorf("%s links the console without public_url:\n%s", sink, text)
+		}
 	}
 }
