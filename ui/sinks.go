@@ -123,16 +123,28 @@ func (c *Console) sinkState(row *sinkRow, st store.SinkStatus, now time.Time) {
 	}
 	if !st.ChangedAt.IsZero() {
 		row.ChangedAt = fmtTime(st.ChangedAt)
-		row.ChangedAgo = fmtDuration(now.Sub(st.ChangedAt))
+		row.ChangedAgo = fmtAge(now.Sub(st.ChangedAt))
 		row.ChangedBy = st.ChangedBy
 	}
 	if !st.FailingSince.IsZero() {
 		row.FailingSince = fmtTime(st.FailingSince)
-		row.FailingFor = fmtDuration(now.Sub(st.FailingSince))
+		row.FailingFor = fmtAge(now.Sub(st.FailingSince))
 	}
 	if st.LastError != "" {
 		row.LastError, row.LastErrorAt, row.lastErrorAt = c.maskText(st.LastError), fmtTime(st.LastErrorAt), st.LastErrorAt
 	}
 	row.CanPause = row.Configured && row.State != string(store.SinkPaused)
 	row.CanResume = row.Configured && row.State != string(store.SinkActive)
+}
+
+// fmtAge is how long ago something happened, to the second: a person reads "3m 05s", not "3m 05.2s"
+// or "60ms".
+func fmtAge(d time.Duration) string {
+	if d < time.Second {
+		return "less than 1s"
+	}
+	if d < 48*time.Hour {
+		return fmtSeconds(int64(d / time.Second))
+	}
+	return fmtDuration(d)
 }

@@ -302,3 +302,23 @@ func TestNotificationRows(t *testing.T) {
 		t.Errorf("the crm dead letter is %s after retrying the notifications only, want dead", s)
 	}
 }
+
+func TestFmtAge(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{60 * time.Millisecond, "less than 1s"},
+		{1200 * time.Millisecond, "1s"},
+		{5*time.Minute + 300*time.Millisecond, "5m 00s"},
+		{26*time.Hour + 3*time.Minute, "26h 03m"},
+		{72 * time.Hour, "3d 00h"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := fmtAge(tt.d); got != tt.want {
+				t.Errorf("fmtAge(%s) = %q, want %q", tt.d, got, tt.want)
+			}
+		})
+	}
+}
