@@ -322,3 +322,72 @@ func TestFmtAge(t *testing.T) {
 		})
 	}
 }
+
+// countingStore counts Requeue calls.
+type countingStore struct {
+	store.Store
+	mu       sync.Mutex
+	requeues []store.Selector
+}
+
+func (s *countingStore) Requeue(ctx context.Context, sel store.Selector, now time.Time) (int, error) {
+	s.mu.Lock()
+	s.requeues = append(s.requeues, sel)
+	s.mu.Unlock()
+	return s.Store.Requeue(ctx, sel, now)
+}
+
+// TestBulkRetryOneCall: a bulk retry filtered by sink, rule or reason (or by call) is one store call,
+// a filtered replay; a window on when the calls were received requeues what the confirmation counted.
+func TestBulkRetryOneCall(t *testing.T) {
+	tests := []struct {
+		name     string
+		filters  url.Values
+		want     int // requeued
+		calls    int // Requeue calls
+		selector func(store.Selector) bool
+	}{
+		{"by sink", url.Values{"sink": {"crm"}}, 3, 1, func(s store.Selector) bool { return s.Dead != nil && s.Dead.Sink == "crm" }},
+		{"by rule and reason", url.Values{"rule": {"hot-leads"}, "reason": {"client_error"}}, 4, 1,
+			func(s store.Selector) bool { return s.Dead != nil && s.Dead.Rule == "hot-leads" && s.Dead.Reason == "client_error" }},
+		{"everything", url.Values{}, 4, 1, func(s store.Selector) bool { return s.Dead != nil && s.Dead.IsZero() }},
+		{"by call", url.Values{"call": {"101"}}, 1, 1, func(s store.Selector) bool { return s.CallID == 101 }},
+		{"by call and sink", url.Values{"call": {"101"}, "sink": {"crm"}}, 1, 1, func(s store.Selector) bool { return s.DeliveryID != 0 }},
+		{"calls received in a window", url.Values{"sink": {"crm"}, "from": {formTime(t0)}, "to": {formTime(t0.Add(2 * time.Minute))}}, 2, 2,
+			func(s store.Selector) bool { return s.DeliveryID != 0 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			cs := &countingStore{Store: e.store}
+			e.srv.Config.Handler = New(Options{Store: cs, Runtime: func() *Runtime { return e.rt }, Now: func() time.Time { return e.now }})
+			for i := range 3 {
+				ids := e.ingest(payload(int64(100+i), "+15551234567", "completed", "high", "x"), t0.Add(time.Duration(i)*time.Minute))
+				e.kill(ids[1]) // crm
+			}
+			e.kill(e.ingest(payload(200, "+15551234567", "completed", "high", "x"), t0.Add(time.Hour))[0]) // sales-slack
+			page := e.get("/ui/deliveries/retry?"+tt.filters.Encode(), nil)
+			if tt.want > 0 && !strings.Contains(page.body, "<strong>"+plural(tt.want, "dead delivery", "dead deliveries")+"</strong>") {
+				t.Fatalf("the confirmation does not show N = %d:\n%s", tt.want, page.body)
+			}
+			form := url.Values{"csrf": {csrfOf(t, page.body)}, "state": {"dead"}}
+			for k, v := range tt.filters {
+				form[k] = v
+			}
+			r := e.do("POST", "/ui/deliveries/retry", form, withCookies(cookie(page.header, csrfCookie)))
+			if want := "requeued=" + strconv.Itoa(tt.want); r.status != http.StatusSeeOther || !strings.Contains(r.header.Get("Location"), want) {
+				t.Fatalf("bulk retry = %d to %q, want 303 with %s", r.status, r.header.Get("Location"), want)
+			}
+			cs.mu.Lock()
+			defer cs.mu.Unlock()
+			if len(cs.requeues) != tt.calls {
+				t.Fatalf("Requeue called %d times (%+v), want %d", len(cs.requeues), cs.requeues, tt.calls)
+			}
+			for _, sel := range cs.requeues {
+				if !tt.selector(sel) {
+					t.Errorf("Requeue(%+v): not the expected selector", sel)
+				}
+			}
+		})
+	}
+}
