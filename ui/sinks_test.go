@@ -349,7 +349,9 @@ func TestBulkRetryOneCall(t *testing.T) {
 	}{
 		{"by sink", url.Values{"sink": {"crm"}}, 3, 1, func(s store.Selector) bool { return s.Dead != nil && s.Dead.Sink == "crm" }},
 		{"by rule and reason", url.Values{"rule": {"hot-leads"}, "reason": {"client_error"}}, 4, 1,
-			func(s store.Selector) bool { return s.Dead != nil && s.Dead.Rule == "hot-leads" && s.Dead.Reason == "client_error" }},
+			func(s store.Selector) bool {
+				return s.Dead != nil && s.Dead.Rule == "hot-leads" && s.Dead.Reason == "client_error"
+			}},
 		{"everything", url.Values{}, 4, 1, func(s store.Selector) bool { return s.Dead != nil && s.Dead.IsZero() }},
 		{"by call", url.Values{"call": {"101"}}, 1, 1, func(s store.Selector) bool { return s.CallID == 101 }},
 		{"by call and sink", url.Values{"call": {"101"}, "sink": {"crm"}}, 1, 1, func(s store.Selector) bool { return s.DeliveryID != 0 }},
