@@ -180,6 +180,8 @@ func TestFindExplainAndRetry(t *testing.T) {
 	b.screenshot("call-phone-dark")
 	b.open(s.base + "/ui/")
 	b.screenshot("overview-phone-dark")
+	b.open(s.base + "/ui/sinks")
+	b.screenshot("sinks-phone-dark")
 }
 
 // TestLogInAndOut: with an admin token, the console asks for it, keeps a session, and logs out.
