@@ -22,5 +22,8 @@ func (r *Router) console() http.Handler {
 		PublicURL: func() string {
 			return r.opts.Runtime().Config.Server.PublicURL
 		},
+		// The same path as POST /api/sinks/{name}/pause|resume: logged with who asked, announced, and
+		// at once in the workers.
+		SetSinkState: r.opts.SetSinkState,
 	})
 }

@@ -1,10 +1,18 @@
 package router
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/switchboard-relay/switchboard/store"
 )
 
 // TestConsoleMounted: /ui/ is served, under the admin surface's network rule.
@@ -72,5 +80,90 @@ func TestConsoleRefusesCrossSite(t *testing.T) {
 				t.Errorf("refused as cross-site = %v, want %v (%s)", cross, wantCross, rec.Body)
 			}
 		})
+	}
+}
+
+// TestConsolePauseResume: the console's Pause and Resume buttons go through Options.SetSinkState
+// (the dispatcher's, as POST /api/sinks/{name}/pause does) on behalf of "ui <client address>"; the
+// same form posted cross-site is refused by the admin guard and changes nothing.
+func TestConsolePauseResume(t *testing.T) {
+	var mu sync.Mutex
+	var asked []string
+	var h *harness
+	h = newHarnessWith(t, "", func(o *Options) {
+		o.SetSinkState = func(ctx context.Context, sink string, to store.SinkState, by string) (store.SinkChange, error) {
+			mu.Lock()
+			asked = append(asked, sink+" "+string(to)+" "+by)
+			mu.Unlock()
+			return h.st.SetSinkState(ctx, sink, to, by, time.Now())
+		}
+	})
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(h.srv.URL + "/ui/sinks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("GET /ui/sinks = %d without a form token", resp.StatusCode)
+	}
+	var csrf *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "switchboard_csrf" {
+			csrf = c
+		}
+	}
+	if csrf == nil {
+		t.Fatal("GET /ui/sinks set no double-submit cookie")
+	}
+	chatState := func() store.SinkState {
+		all, err := h.st.SinkStatuses(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range all {
+			if s.Sink == "chat" {
+				return s.State
+			}
+		}
+		return store.SinkActive
+	}
+	steps := []struct {
+		name, path, origin string
+		want               int
+		state              store.SinkState
+	}{
+		{"pause from another site", "/ui/sinks/chat/pause", "https://evil.example", http.StatusForbidden, store.SinkActive},
+		{"pause", "/ui/sinks/chat/pause", h.srv.URL, http.StatusSeeOther, store.SinkPaused},
+		{"resume from another site", "/ui/sinks/chat/resume", "https://evil.example", http.StatusForbidden, store.SinkPaused},
+		{"resume", "/ui/sinks/chat/resume", h.srv.URL, http.StatusSeeOther, store.SinkActive},
+	}
+	for _, s := range steps {
+		form := url.Values{"csrf": {string(m[1])}, "back": {"/ui/sinks"}}
+		req, err := http.NewRequest(http.MethodPost, h.srv.URL+s.path, strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", s.origin)
+		req.AddCookie(csrf)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != s.want {
+			t.Errorf("%s: %d, want %d", s.name, resp.StatusCode, s.want)
+		}
+		if got := chatState(); got != s.state {
+			t.Errorf("%s: chat is %s, want %s", s.name, got, s.state)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) != 2 || !strings.HasPrefix(asked[0], "chat paused ui 127.0.0.1:") || !strings.HasPrefix(asked[1], "chat active ui 127.0.0.1:") {
+		t.Errorf("SetSinkState was asked %q, want a pause then a resume by \"ui 127.0.0.1:<port>\"", asked)
 	}
 }

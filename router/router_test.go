@@ -74,6 +74,12 @@ type harness struct {
 // newHarness builds a Router from testConfig with the admin token set to admin ("" for none).
 func newHarness(t *testing.T, admin string, reload func() error) *harness {
 	t.Helper()
+	return newHarnessWith(t, admin, func(o *Options) { o.Reload = reload })
+}
+
+// newHarnessWith is newHarness with options changed by opt before the Router is built.
+func newHarnessWith(t *testing.T, admin string, opt func(*Options)) *harness {
+	t.Helper()
 	yml := strings.Replace(testConfig, "admin_token: ADMIN", "admin_token: \""+admin+"\"", 1)
 	cfg, err := config.Parse("test.yaml", []byte(yml), nil)
 	if err != nil {
@@ -92,7 +98,9 @@ func newHarness(t *testing.T, admin string, reload func() error) *harness {
 	rt := &Runtime{Config: cfg, Rules: rs}
 	m := NewMetrics(prometheus.NewRegistry())
 	m.InitializeFor(rt)
-	r := New(Options{Runtime: func() *Runtime { return rt }, Store: st, Metrics: m, Reload: reload})
+	o := Options{Runtime: func() *Runtime { return rt }, Store: st, Metrics: m}
+	opt(&o)
+	r := New(o)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	return &harness{t: t, st: st, path: path, metrics: m, router: r, srv: srv}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -40,6 +41,13 @@ func (c *Console) filterChoices(d *deliveriesData) {
 	}
 	for _, r := range rt.Config.Rules {
 		d.Rules = append(d.Rules, r.Name)
+	}
+	// Notifications are deliveries too, under rules of their own.
+	if rt.Config.Notify.DeadLetters != nil {
+		d.Rules = append(d.Rules, store.NotifyRulePrefix+"dead_letters")
+	}
+	if rt.Config.Notify.SinkDown != nil {
+		d.Rules = append(d.Rules, store.NotifyRulePrefix+"sink_down")
 	}
 	d.States, d.Reasons = states, sinks.Reasons
 }
@@ -117,32 +125,52 @@ func (c *Console) retryMatching(w http.ResponseWriter, r *http.Request, _ access
 		c.fail(w, r, http.StatusBadRequest, f.Problems[0])
 		return
 	}
-	q := deadQuery(f.query)
-	q.Limit = 500
-	total := 0
-	for {
-		ds, err := c.console.SearchDeliveries(r.Context(), q)
-		if err != nil {
-			c.storeFailed(w, r, err)
-			return
-		}
-		for _, d := range ds {
-			n, err := c.opts.Store.Requeue(r.Context(), store.Selector{DeliveryID: d.ID}, c.opts.Now())
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				c.storeFailed(w, r, err)
-				return
-			}
-			total += n
-		}
-		if len(ds) < q.Limit {
-			break
-		}
-		q.BeforeID = ds[len(ds)-1].ID
+	total, err := c.requeueMatching(r.Context(), f.query)
+	if err != nil {
+		c.storeFailed(w, r, err)
+		return
 	}
 	c.log.Info("deliveries requeued from the console", "count", total, "filters", f.values().Encode())
 	back := f.values()
 	back.Set("requeued", strconv.Itoa(total))
 	http.Redirect(w, r, "/ui/deliveries?"+back.Encode(), http.StatusSeeOther)
+}
+
+// requeueMatching requeues the dead deliveries matching q (the filters of the deliveries page) and
+// returns how many. Filters on what a delivery was sent to (sink, rule, last reason) or on its call
+// are one store call, as for POST /api/deliveries/retry and `switchboard replay`; a window on when
+// the calls were received, which a store.DeadFilter does not express, requeues page by page the
+// deliveries the confirmation counted.
+func (c *Console) requeueMatching(ctx context.Context, q store.DeliveryQuery) (int, error) {
+	now := c.opts.Now()
+	if q.From.IsZero() && q.To.IsZero() {
+		if q.CallID != 0 && q.Sink == "" && q.Rule == "" && q.Reason == "" {
+			return c.opts.Store.Requeue(ctx, store.Selector{CallID: q.CallID}, now)
+		}
+		if q.CallID == 0 {
+			return c.opts.Store.Requeue(ctx, store.Selector{Dead: &store.DeadFilter{Sink: q.Sink, Rule: q.Rule, Reason: q.Reason}}, now)
+		}
+	}
+	q = deadQuery(q)
+	q.Limit = 500
+	total := 0
+	for {
+		ds, err := c.console.SearchDeliveries(ctx, q)
+		if err != nil {
+			return total, err
+		}
+		for _, d := range ds {
+			n, err := c.opts.Store.Requeue(ctx, store.Selector{DeliveryID: d.ID}, now)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return total, err
+			}
+			total += n
+		}
+		if len(ds) < q.Limit {
+			return total, nil
+		}
+		q.BeforeID = ds[len(ds)-1].ID
+	}
 }
 
 func (c *Console) retryDelivery(w http.ResponseWriter, r *http.Request, _ access) {

@@ -74,6 +74,13 @@ type sinkRow struct {
 	OldestPending           string // age, or ""
 	QueueLink, DeadLink     string
 	LastError, LastErrorAt  string
+	lastErrorAt             time.Time
+	// ChangedAt, ChangedAgo and ChangedBy tell when and by whom the state last changed ("" when it
+	// never did); FailingSince and FailingFor since when every attempt fails.
+	ChangedAt, ChangedAgo, ChangedBy string
+	FailingSince, FailingFor         string
+	// CanPause and CanResume show the buttons.
+	CanPause, CanResume bool
 }
 
 type overviewData struct {
@@ -116,16 +123,25 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, a access) {
 		d.Rules = append(d.Rules, countLink{Name: rule.Name, Count: o.RuleMatches[rule.Name],
 			Link: "/ui/calls?" + url.Values{"from": {from}, "rule": {rule.Name}}.Encode()})
 	}
-	d.Sinks = c.sinkRows(stats, o.SinkStates, from, now)
+	statuses, err := c.opts.Store.SinkStatuses(r.Context())
+	if err != nil {
+		c.storeFailed(w, r, err)
+		return
+	}
+	d.Sinks = c.sinkRows(stats, statuses, o.SinkStates, from, now)
 	c.render(w, r, http.StatusOK, "overview", a, "Overview", d)
 }
 
 // sinkRows lists the configured sinks, then any other sink the store still holds deliveries for.
-func (c *Console) sinkRows(stats []store.SinkStats, day map[string]map[store.State]int, from string, now time.Time) []sinkRow {
+func (c *Console) sinkRows(stats []store.SinkStats, statuses []store.SinkStatus, day map[string]map[store.State]int, from string, now time.Time) []sinkRow {
 	rt := c.runtime()
 	byName := map[string]store.SinkStats{}
 	for _, st := range stats {
 		byName[st.Sink] = st
+	}
+	status := map[string]store.SinkStatus{}
+	for _, st := range statuses {
+		status[st.Sink] = st
 	}
 	var rows []sinkRow
 	seen := map[string]bool{}
@@ -136,7 +152,9 @@ func (c *Console) sinkRows(stats []store.SinkStats, day map[string]map[store.Sta
 			Pending: st.Pending, Retrying: st.Retrying, Dead: st.Dead,
 			QueueLink: "/ui/deliveries?" + url.Values{"sink": {name}, "state": {"pending"}}.Encode(),
 			DeadLink:  "/ui/deliveries?" + url.Values{"sink": {name}, "state": {"dead"}}.Encode()}
-		if !configured {
+		if configured {
+			c.sinkState(&row, status[name], now)
+		} else {
 			row.State = "not configured"
 		}
 		if !st.OldestPending.IsZero() {

@@ -77,7 +77,7 @@ type page struct {
 
 // render writes a page; a template error (a bug) is a 500 with a plain message.
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, a access, title string, data any) {
-	p := page{Title: title, Nav: name, CSRF: c.formToken(a), LoggedIn: a.loggedIn, Flash: flash(r), Data: data}
+	p := page{Title: title, Nav: name, CSRF: c.formToken(a), LoggedIn: a.loggedIn, Flash: c.flash(r), Data: data}
 	var buf bytes.Buffer
 	if err := pages[name].Execute(&buf, p); err != nil {
 		c.log.Error("console: render page", "page", name, "err", err)
@@ -102,8 +102,11 @@ func (c *Console) storeFailed(w http.ResponseWriter, r *http.Request, err error)
 
 // flash is the message a redirect after a form carries: a fixed text chosen by a code, never text
 // from the URL.
-func flash(r *http.Request) string {
+func (c *Console) flash(r *http.Request) string {
 	q := r.URL.Query()
+	if m := c.sinkFlash(q); m != "" {
+		return m
+	}
 	if n := q.Get("requeued"); n != "" {
 		if k, err := strconv.Atoi(n); err == nil && k >= 0 {
 			return plural(k, "delivery", "deliveries") + " requeued: they will be sent again shortly."

@@ -9,6 +9,7 @@
 package ui
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -41,6 +42,10 @@ type Options struct {
 	// PublicURL returns server.public_url when configured, to mark the session cookie Secure when it
 	// is https; nil or "" means unknown.
 	PublicURL func() string
+	// SetSinkState pauses or resumes a sink on behalf of by (the dispatcher's, so that the change is
+	// logged, announced and reaches the workers at once, as through the API); nil changes it in Store
+	// and logs it.
+	SetSinkState func(ctx context.Context, sink string, to store.SinkState, by string) (store.SinkChange, error)
 }
 
 // Prefix is where the console is mounted.
@@ -95,6 +100,8 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /ui/deliveries/retry", c.authed(c.retryMatching))
 	m.HandleFunc("POST /ui/deliveries/{id}/retry", c.authed(c.retryDelivery))
 	m.HandleFunc("GET /ui/sinks", c.authed(c.sinks))
+	m.HandleFunc("POST /ui/sinks/{name}/pause", c.authed(c.pauseSink))
+	m.HandleFunc("POST /ui/sinks/{name}/resume", c.authed(c.resumeSink))
 	m.HandleFunc("GET /ui/rules", c.authed(c.rules))
 	m.HandleFunc("POST /ui/rules/try", c.authed(c.tryPayload))
 	m.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {

@@ -121,6 +121,46 @@ func TestFindExplainAndRetry(t *testing.T) {
 	}
 	b.screenshot("sinks")
 
+	// Pause the CRM: a hot lead that comes in meanwhile waits; resuming sends it.
+	b.follow(chromedp.Click(chromedp.CSS(`form[action="/ui/sinks/crm/pause"] button`)))
+	if flash := b.text(".flash"); !strings.Contains(flash, "Sink crm paused") {
+		t.Errorf("after pausing the page says %q", flash)
+	}
+	if state := b.text("#sink-crm-h .badge"); state != "paused" {
+		t.Errorf("crm shown as %q after the pause, want paused", state)
+	}
+	if by := b.text("#sink-crm p.small"); !strings.Contains(by, "Paused since") || !strings.Contains(by, "by ui 127.0.0.1:") {
+		t.Errorf("crm's state line = %q, want when and by whom it was paused", by)
+	}
+	b.screenshot("sinks-paused")
+	s.post(call(12348, "+15552223333", "completed", "high", "Call me tomorrow."))
+	s.waitDelivered("team", 3)
+	b.open(s.base + "/ui/")
+	if state := b.text(`a[href="/ui/sinks#sink-crm"]`); state != "crm" {
+		t.Fatalf("overview sink row = %q", state)
+	}
+	if row := b.text(`#sinks-h + .scroll tbody tr:first-child`); !strings.Contains(row, "paused") {
+		t.Errorf("the overview's crm row = %q, want paused at a glance", row)
+	}
+	b.screenshot("overview-paused")
+	select {
+	case got := <-crm.got:
+		t.Errorf("the paused CRM received %s", got)
+	default:
+	}
+	b.open(s.base + "/ui/sinks")
+	b.follow(chromedp.Click(chromedp.CSS(`form[action="/ui/sinks/crm/resume"] button`)))
+	if flash := b.text(".flash"); !strings.Contains(flash, "Sink crm resumed") {
+		t.Errorf("after resuming the page says %q", flash)
+	}
+	if state := b.text("#sink-crm-h .badge"); state != "active" {
+		t.Errorf("crm shown as %q after the resume, want active", state)
+	}
+	if got := crm.wait(t); !strings.Contains(got, "+15552223333") {
+		t.Errorf("after the resume the CRM got %s, want the lead that waited", got)
+	}
+	b.screenshot("sinks-resumed")
+
 	b.follow(chromedp.Click(chromedp.CSS(`nav a[href="/ui/rules"]`)))
 	b.run(chromedp.SetValue(chromedp.ID("payload"), call(99, "+15559990000", "busy", "", "Call me later.")))
 	b.follow(chromedp.Click(chromedp.CSS(`form[action="/ui/rules/try"] button`)))
@@ -140,6 +180,8 @@ func TestFindExplainAndRetry(t *testing.T) {
 	b.screenshot("call-phone-dark")
 	b.open(s.base + "/ui/")
 	b.screenshot("overview-phone-dark")
+	b.open(s.base + "/ui/sinks")
+	b.screenshot("sinks-phone-dark")
 }
 
 // TestLogInAndOut: with an admin token, the console asks for it, keeps a session, and logs out.

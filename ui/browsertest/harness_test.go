@@ -311,3 +311,30 @@ func (s *server) waitDead(token string) int64 {
 	s.t.Fatal(errors.New("no delivery became dead"))
 	return 0
 }
+
+// waitDelivered polls the admin API (no signal exists) until n deliveries to sink are delivered.
+func (s *server) waitDelivered(sink string, n int) {
+	s.t.Helper()
+	stop := time.Now().Add(deadline)
+	for time.Now().Before(stop) {
+		resp, err := http.Get(s.base + "/api/deliveries?state=delivered&sink=" + sink)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		var out struct {
+			Deliveries []struct {
+				ID int64 `json:"id"`
+			} `json:"deliveries"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if len(out.Deliveries) >= n {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.t.Fatalf("fewer than %d deliveries to %s were delivered", n, sink)
+}
