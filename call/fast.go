@@ -72,10 +72,6 @@ func decodeFast(body, trimmed []byte) (*Call, bool) {
 	return c, true
 }
 
-var knownFields = []string{"id", "customer_phone", "assistant_phone", "duration", "status", "extracted_variables",
-	"input_variables", "lead", "transcript", "formatted_transcript", "recording_url", "created_at", "finished_at",
-	"transfers"}
-
 var fieldBits = func() map[string]uint32 {
 	m := map[string]uint32{}
 	for i, f := range knownFields {
