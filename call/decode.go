@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -86,7 +88,10 @@ const (
 // differently-cased known name wins over a wrong type, and among wrong types the first in field order
 // wins, whatever the order of the keys.
 type decoder struct {
-	dec    *jsontext.Decoder
+	dec *jsontext.Decoder
+	// src is one copy of the body: strings without escapes are slices of it, so a call costs one
+	// allocation for all of them.
+	src    string
 	c      *Call
 	seen   [numFields]bool
 	keyErr *FieldError // the first repeated or differently-cased known name, in key order
@@ -98,8 +103,11 @@ type decoder struct {
 
 // decodeObject decodes a body whose first non-space byte is '{'; trimmed is body without surrounding space.
 func decodeObject(body, trimmed []byte) (*Call, error) {
-	d := &decoder{dec: jsontext.NewDecoder(bytes.NewBuffer(trimmed), decodeOptions...), c: &Call{Raw: body},
-		badIdx: numFields}
+	r := readers.Get().(*reader)
+	defer r.release()
+	r.buf = *bytes.NewBuffer(trimmed)
+	r.dec.Reset(&r.buf, decodeOptions...)
+	d := &decoder{dec: &r.dec, src: string(trimmed), c: &Call{Raw: body}, badIdx: numFields}
 	if err := d.object(); err != nil {
 		return nil, syntaxError(err)
 	}
@@ -127,6 +135,22 @@ func decodeObject(body, trimmed []byte) (*Call, error) {
 		c.FormattedTranscript = c.Transcript[0].Text
 	}
 	return c, nil
+}
+
+// reader is a tokenizer and its input, kept in readers between calls: a jsontext.Decoder carries buffers
+// and state stacks that are cheaper to reuse than to allocate for every call.
+type reader struct {
+	buf bytes.Buffer
+	dec jsontext.Decoder
+}
+
+var readers = sync.Pool{New: func() any { return new(reader) }}
+
+// release forgets the body and returns r to readers.
+func (r *reader) release() {
+	r.buf = bytes.Buffer{}
+	r.dec.Reset(&r.buf)
+	readers.Put(r)
 }
 
 // syntaxError turns a tokenizer error into the error Decode returns: where, never what (the
@@ -185,6 +209,20 @@ func (d *decoder) object() error {
 	}
 	_, err := d.dec.ReadToken() // }
 	return err
+}
+
+// str reads the next string, or object name, which must be next.
+func (d *decoder) str() (string, error) {
+	raw, err := d.dec.ReadValue()
+	if err != nil {
+		return "", err
+	}
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') >= 0 || !utf8.Valid(inner) {
+		return unquote(raw), nil
+	}
+	end := int(d.dec.InputOffset()) - 1 // ReadValue returns the string as it stands in the body
+	return d.src[end-len(inner) : end], nil
 }
 
 // unquote returns the string that raw, a JSON string as read, stands for; invalid UTF-8 becomes U+FFFD.
@@ -290,11 +328,8 @@ func (d *decoder) optString(idx int) (s string, isNull bool, err error) {
 		_, err := d.dec.ReadToken()
 		return "", true, err
 	case '"':
-		tok, err := d.dec.ReadToken()
-		if err != nil {
-			return "", false, err
-		}
-		return tok.String(), false, nil
+		s, err := d.str()
+		return s, false, err
 	}
 	return "", false, d.wrong(idx, msgString)
 }
@@ -370,12 +405,9 @@ func (d *decoder) transcript() error {
 		_, err := d.dec.ReadToken()
 		return err
 	case '"':
-		tok, err := d.dec.ReadToken()
-		if err != nil {
-			return err
-		}
-		d.c.Transcript = []Turn{{Text: tok.String()}}
-		return nil
+		s, err := d.str()
+		d.c.Transcript = []Turn{{Text: s}}
+		return err
 	case '[':
 		return d.turns()
 	}
@@ -435,19 +467,15 @@ func (d *decoder) turn(t *Turn) (good bool, err error) {
 			return false, err
 		}
 		dst, isTime := turnField(t, raw)
-		var tok jsontext.Token
 		kind := d.dec.PeekKind()
 		switch {
 		case (dst == nil && !isTime) || kind == 'n':
 			err = d.dec.SkipValue()
 		case dst != nil && kind == '"':
-			tok, err = d.dec.ReadToken()
-			if err == nil {
-				*dst = tok.String()
-			}
+			*dst, err = d.str()
 		case isTime && kind == '0':
-			tok, err = d.dec.ReadToken()
-			if err == nil {
+			var tok jsontext.Token
+			if tok, err = d.dec.ReadToken(); err == nil {
 				var ferr error
 				t.Timestamp, ferr = tok.Float()
 				good = good && ferr == nil
@@ -490,6 +518,9 @@ func turnField(t *Turn, raw jsontext.Value) (dst *string, isTime bool) {
 // map[string]any objects where a repeated name replaces the earlier value, []any arrays. A number
 // beyond float64 sets d.outOfRange.
 func (d *decoder) value() (any, error) {
+	if d.dec.PeekKind() == '"' {
+		return d.str()
+	}
 	tok, err := d.dec.ReadToken()
 	if err != nil {
 		return nil, err
@@ -499,8 +530,6 @@ func (d *decoder) value() (any, error) {
 		return nil, nil
 	case 't', 'f':
 		return tok.Bool(), nil
-	case '"':
-		return tok.String(), nil
 	case '0':
 		f, err := tok.Float()
 		if err != nil {
@@ -510,11 +539,10 @@ func (d *decoder) value() (any, error) {
 	case '{':
 		m := map[string]any{}
 		for d.dec.PeekKind() != '}' {
-			name, err := d.dec.ReadToken()
+			k, err := d.str()
 			if err != nil {
 				return nil, err
 			}
-			k := name.String()
 			v, err := d.value()
 			if err != nil {
 				return nil, err
