@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/switchboard-relay/switchboard/internal/payloadgen"
 )
 
 // defaultCount is how many requests post sends when neither -n nor -d bounds it.
@@ -196,7 +198,7 @@ func runPost(ctx context.Context, o postOptions) (*report, error) {
 	var wg sync.WaitGroup
 	for w := range o.concurrency {
 		tallies[w] = newTally()
-		gen := newGenerator(o.seed+uint64(w), time.Now)
+		gen := payloadgen.New(o.seed+uint64(w), time.Now)
 		wg.Go(func() {
 			for id := range ids {
 				tallies[w].add(postOne(ctx, client, o, gen, id))
@@ -243,9 +245,9 @@ func feed(ctx context.Context, ids chan<- int64, o postOptions) {
 }
 
 // postOne sends one call and reads the whole answer.
-func postOne(ctx context.Context, client *http.Client, o postOptions, gen *generator, id int64) outcome {
+func postOne(ctx context.Context, client *http.Client, o postOptions, gen *payloadgen.Generator, id int64) outcome {
 	out := outcome{id: id}
-	body, err := gen.body(id)
+	body, err := gen.Body(id)
 	if err != nil {
 		out.errKind = "encode payload"
 		return out

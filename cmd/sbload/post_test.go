@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/switchboard-relay/switchboard/call"
+	"github.com/switchboard-relay/switchboard/internal/payloadgen"
 )
 
 // fakeRelay answers like Switchboard's ingest endpoint: 401 without the token (when it has one), 400 for a body call.Decode
@@ -307,7 +308,7 @@ func TestErrorKinds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			client := &http.Client{Timeout: tt.timeout}
 			o := postOptions{url: srv.URL + tt.path}
-			out := postOne(tt.ctx, client, o, newGenerator(1, fixedNow), 1)
+			out := postOne(tt.ctx, client, o, payloadgen.New(1, time.Now), 1)
 			if out.status != 0 || out.errKind != tt.want {
 				t.Errorf("got status %d, error kind %q; want 0, %q", out.status, out.errKind, tt.want)
 			}
