@@ -220,6 +220,9 @@ func TestParsePost(t *testing.T) {
 		{name: "no workers", args: []string{"-c", "0"}, wantErr: "at least 1"},
 		{name: "negative count", args: []string{"-n", "-1"}, wantErr: "positive"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected argument"},
+		{name: "relay pid", args: []string{"-relay-pid", strconv.Itoa(os.Getpid())},
+			check: func(o postOptions) bool { return o.relayPID == os.Getpid() }},
+		{name: "negative relay pid", args: []string{"-relay-pid", "-2"}, wantErr: "-relay-pid: want a process id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
