@@ -242,15 +242,19 @@ func foldKnown(name string) (string, bool) {
 	return "", false
 }
 
-// field reads the value of known field idx into d.c.
+// field reads the value of known field idx into d.c. A null is the same as no field at all.
 func (d *decoder) field(idx int) error {
+	if d.dec.PeekKind() == 'n' {
+		_, err := d.dec.ReadToken()
+		return err
+	}
 	c := d.c
 	switch idx {
 	case fID:
 		return d.id()
 	case fCustomerPhone, fAssistantPhone:
-		s, isNull, err := d.optString(idx)
-		if err != nil || isNull {
+		s, ok, err := d.optString(idx)
+		if err != nil || !ok {
 			return err
 		}
 		if idx == fCustomerPhone {
@@ -301,11 +305,7 @@ func (d *decoder) wrong(idx int, msg string) error {
 }
 
 func (d *decoder) id() error {
-	switch d.dec.PeekKind() {
-	case 'n':
-		_, err := d.dec.ReadToken() // the same as no id
-		return err
-	case '0':
+	if d.dec.PeekKind() == '0' {
 		tok, err := d.dec.ReadToken()
 		if err != nil {
 			return err
@@ -321,25 +321,17 @@ func (d *decoder) id() error {
 	return d.wrong(fID, "must be a positive integer")
 }
 
-// optString reads a string or null; isNull reports a null.
-func (d *decoder) optString(idx int) (s string, isNull bool, err error) {
-	switch d.dec.PeekKind() {
-	case 'n':
-		_, err := d.dec.ReadToken()
-		return "", true, err
-	case '"':
+// optString reads a string; ok is false when the value was not one.
+func (d *decoder) optString(idx int) (s string, ok bool, err error) {
+	if d.dec.PeekKind() == '"' {
 		s, err := d.str()
-		return s, false, err
+		return s, true, err
 	}
 	return "", false, d.wrong(idx, msgString)
 }
 
 func (d *decoder) duration() error {
-	switch d.dec.PeekKind() {
-	case 'n':
-		_, err := d.dec.ReadToken()
-		return err
-	case '0':
+	if d.dec.PeekKind() == '0' {
 		tok, err := d.dec.ReadToken()
 		if err != nil {
 			return err
@@ -357,53 +349,40 @@ func (d *decoder) duration() error {
 	return d.wrong(fDuration, "must be a number of seconds")
 }
 
-// optMap reads an object of any values, or null (nil).
+// optMap reads an object of any values (nil when the field is wrong).
 func (d *decoder) optMap(idx int) (map[string]any, error) {
-	switch d.dec.PeekKind() {
-	case 'n':
-		_, err := d.dec.ReadToken()
-		return nil, err
-	case '{':
-		d.outOfRange = false
-		v, err := d.value()
-		if err != nil {
-			return nil, err
-		}
-		if d.outOfRange {
-			d.fail(idx, msgObject)
-			return nil, nil
-		}
-		return v.(map[string]any), nil
+	if d.dec.PeekKind() != '{' {
+		return nil, d.wrong(idx, msgObject)
 	}
-	return nil, d.wrong(idx, msgObject)
+	v, err := d.container(idx, msgObject)
+	m, _ := v.(map[string]any)
+	return m, err
 }
 
 func (d *decoder) transfers() error {
-	switch d.dec.PeekKind() {
-	case 'n':
-		_, err := d.dec.ReadToken()
-		return err
-	case '[':
-		d.outOfRange = false
-		v, err := d.value()
-		if err != nil {
-			return err
-		}
-		if d.outOfRange {
-			d.fail(fTransfers, "must be an array")
-			return nil
-		}
-		d.c.Transfers = v.([]any)
-		return nil
+	const msg = "must be an array"
+	if d.dec.PeekKind() != '[' {
+		return d.wrong(fTransfers, msg)
 	}
-	return d.wrong(fTransfers, "must be an array")
+	v, err := d.container(fTransfers, msg)
+	d.c.Transfers, _ = v.([]any)
+	return err
+}
+
+// container reads the object or array that is next, of any values. A number in it beyond float64 makes
+// field idx wrong (with msg), and the value nil.
+func (d *decoder) container(idx int, msg string) (any, error) {
+	d.outOfRange = false
+	v, err := d.value()
+	if err != nil || !d.outOfRange {
+		return v, err
+	}
+	d.fail(idx, msg)
+	return nil, nil
 }
 
 func (d *decoder) transcript() error {
 	switch d.dec.PeekKind() {
-	case 'n':
-		_, err := d.dec.ReadToken()
-		return err
 	case '"':
 		s, err := d.str()
 		d.c.Transcript = []Turn{{Text: s}}
