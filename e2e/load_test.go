@@ -3,97 +3,34 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchboard-relay/switchboard/internal/payloadgen"
 )
 
-// payloadGen makes realistic Intellixent post-call webhooks (the shape of
-// /work/shared/spec/intellixent-post-call-webhook.md, after cmd/sbload's generator): completed 80%,
-// busy 12%, failed 8%; completed calls carry a transcript of 4-24 turns, extracted variables and a
-// recording; some have a null customer_phone or a lead. Draws depend only on the seed.
+// payloadGen makes realistic Intellixent post-call webhooks with internal/payloadgen, the generator
+// cmd/sbload uses (the shape of docs/intellixent-webhook.md), for posters on several goroutines. Draws
+// depend only on the seed: every call finishes at the same fixed time.
 type payloadGen struct {
 	mu  sync.Mutex
-	rng *rand.Rand
+	gen *payloadgen.Generator
 }
 
 func newPayloadGen(seed uint64) *payloadGen {
-	return &payloadGen{rng: rand.New(rand.NewPCG(seed, 0xe2e))}
+	finished := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	return &payloadGen{gen: payloadgen.New(seed, func() time.Time { return finished })}
 }
 
-var (
-	genNames    = []string{"Ana Souza", "Ben Okafor", "Chloé Martin", "Dmitri Ivanov", "Emma O'Neil", "Farah Haddad"}
-	genProducts = []string{"solar panels", "heat pump", "home insurance", "fibre broadband"}
-	genBot      = []string{"Hi, this is Maya calling from Brightside Energy.", "Is now a good time to talk?", "Can I confirm your address?", "Would Tuesday at 10am work for a visit?", "Great, I have booked that for you.", "Thanks for your time, goodbye!"}
-	genHuman    = []string{"Yes, go ahead.", "It's 12 Rue de la Paix.", "Tuesday works <fine> & I'm free.", "How much would it cost?", "Sure, send me the details.", "Not interested, thanks."}
-	genQuality  = []string{"high", "medium", "low", "low"}
-)
-
 // body returns the JSON body of call id.
-func (g *payloadGen) body(id int64) []byte {
+func (g *payloadGen) body(id int64) ([]byte, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	r := g.rng
-	finished := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC).Add(time.Duration(id) * time.Second)
-	p := map[string]any{
-		"id":                  id,
-		"customer_phone":      fmt.Sprintf("+1%03d%07d", 200+r.IntN(800), r.IntN(10000000)),
-		"assistant_phone":     "+15550100",
-		"status":              "completed",
-		"extracted_variables": map[string]any{},
-		"input_variables": map[string]any{
-			"customer_name":    genNames[r.IntN(len(genNames))],
-			"product_interest": genProducts[r.IntN(len(genProducts))],
-		},
-		"transcript":           []any{},
-		"formatted_transcript": "",
-		"finished_at":          finished.Format("2006-01-02T15:04:05.000000Z"),
-	}
-	if r.IntN(100) < 3 {
-		p["customer_phone"] = nil
-	}
-	if r.IntN(100) < 30 {
-		p["lead"] = map[string]any{"campaign_id": 100 + r.IntN(900), "attempt": 1 + r.IntN(3)}
-	}
-	duration := r.IntN(30)
-	switch n := r.IntN(100); {
-	case n < 12:
-		p["status"] = "busy"
-	case n < 20:
-		p["status"] = "failed"
-	default:
-		q := genQuality[r.IntN(len(genQuality))]
-		p["extracted_variables"] = map[string]any{"lead_quality": q, "summary": "Customer discussed " + genProducts[r.IntN(len(genProducts))], "status": q != "low"}
-		p["recording_url"] = fmt.Sprintf("https://portal.intellixent.ai/storage/recordings/call-%d.mp4", id)
-		var turns []any
-		var lines []string
-		ts := float64(finished.Unix() - 300)
-		for i := range 4 + r.IntN(21) {
-			sender, prefix, pool := "bot", "AI: ", genBot
-			if i%2 == 1 {
-				sender, prefix, pool = "human", "Customer: ", genHuman
-			}
-			text := pool[r.IntN(len(pool))]
-			turns = append(turns, map[string]any{"text": text, "sender": sender, "timestamp": ts})
-			lines = append(lines, prefix+text)
-			ts += 2 + float64(r.IntN(60))/10
-		}
-		p["transcript"], p["formatted_transcript"] = turns, strings.Join(lines, "\n")
-		duration = 10 + len(turns)*4
-	}
-	p["duration"] = duration
-	p["created_at"] = finished.Add(-time.Duration(duration) * time.Second).Format("2006-01-02T15:04:05.000000Z")
-	b, err := json.Marshal(p)
-	if err != nil {
-		panic(fmt.Sprintf("encode payload: %v", err)) // only maps of plain values: cannot fail
-	}
-	return b
+	return g.gen.Body(id)
 }
 
 // postResult is what one webhook post got.
@@ -121,7 +58,11 @@ func newPoster(seed uint64) *poster {
 
 // post sends call id to the relay at base once.
 func (p *poster) post(ctx context.Context, base string, id int64) postResult {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/webhooks/intellixent", bytes.NewReader(p.gen.body(id)))
+	body, err := p.gen.body(id)
+	if err != nil {
+		return postResult{ID: id, Err: err}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/webhooks/intellixent", bytes.NewReader(body))
 	if err != nil {
 		return postResult{ID: id, Err: err}
 	}

@@ -107,7 +107,7 @@ func TestDeadLetterAndReplay(t *testing.T) {
 	}
 }
 
-// TestFixSinkURLThenReplay follows DESIGN §1: sink connection settings are read at delivery, so a dead
+// TestFixSinkURLThenReplay follows README (How it works): sink connection settings are read at delivery, so a dead
 // letter replayed after a reload that fixed the sink's URL goes to the new URL, with the message
 // rendered at ingest.
 func TestFixSinkURLThenReplay(t *testing.T) {

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -39,6 +41,14 @@ func TestRun(t *testing.T) {
 			wantCode: 0, wantStdout: `"status":{"202":3}`},
 		{name: "post refused", args: []string{"post", "-url", failing.URL, "-n", "3"},
 			wantCode: 1, wantStderr: "3 of 3 requests were not acknowledged"},
+		{name: "compare", args: []string{"compare", "-bare", good.URL, "-relay", good.URL, "-n", "10", "-c", "2",
+			"-relay-pid", strconv.Itoa(os.Getpid())}, wantCode: 0, wantStdout: "relay CPU:"},
+		{name: "compare refused", args: []string{"compare", "-bare", good.URL, "-relay", failing.URL, "-n", "3"},
+			wantCode: 1, wantStderr: "relay: 0 of 3"},
+		{name: "compare remote", args: []string{"compare", "-bare", "http://example.com/"}, wantCode: 2,
+			wantStderr: "-bare: host"},
+		{name: "post relay pid that does not exist", args: []string{"post", "-url", good.URL, "-relay-pid", "1073741824"},
+			wantCode: 2, wantStderr: "-relay-pid: read the CPU time of process 1073741824"},
 		{name: "sink bad status", args: []string{"sink", "-status", "99"}, wantCode: 2,
 			wantStderr: "-status: want an HTTP status"},
 	}

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/switchboard-relay/switchboard/internal/payloadgen"
 )
 
 // defaultCount is how many requests post sends when neither -n nor -d bounds it.
@@ -37,6 +39,7 @@ type postOptions struct {
 	timeout     time.Duration
 	allowRemote bool
 	json        bool
+	relayPID    int // process whose CPU time per acknowledged webhook is reported; 0 for none
 }
 
 // rateFlag is a request rate written "N" or "N/s"; zero means unlimited.
@@ -61,40 +64,10 @@ func parsePost(args []string, stderr io.Writer) (postOptions, error) {
 	fs := flag.NewFlagSet("sbload post", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080/webhooks/intellixent", "webhook `URL` to post to")
-	fs.StringVar(&o.token, "token", "", "bearer `token` (default $SBLOAD_TOKEN; never printed)")
-	fs.IntVar(&o.concurrency, "c", 32, "concurrent requests")
-	fs.IntVar(&o.count, "n", 0, "number of requests (default 10000 unless -d is set)")
-	fs.DurationVar(&o.duration, "d", 0, "run for this `duration` (e.g. 30s) instead of a number of requests")
-	fs.Var(&o.rate, "rate", "requests per second over all workers, `N` or N/s; 0 is unlimited")
-	fs.Int64Var(&o.startID, "start-id", 0, "first call id (default: the current unix time in microseconds, so runs never collide)")
-	fs.Uint64Var(&o.seed, "seed", 1, "seed of the payload generator")
 	fs.StringVar(&o.acked, "acked", "", "write the id of every call that got a 2xx to this `file`, one per line")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "timeout of one request")
-	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a URL whose host is not loopback")
-	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
-	if err := fs.Parse(args); err != nil {
-		return o, flagError{err}
-	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q: every option is a flag", fs.Arg(0))
-	}
-	if o.concurrency < 1 {
-		return o, errors.New("-c: want at least 1 concurrent request")
-	}
-	if o.count < 0 || o.duration < 0 || o.timeout <= 0 {
-		return o, errors.New("-n, -d and -timeout must be positive")
-	}
-	if o.token == "" {
-		o.token = os.Getenv("SBLOAD_TOKEN") // not a flag default, so -h cannot print it
-	}
-	if o.count == 0 && o.duration == 0 {
-		o.count = defaultCount
-	}
-	if o.startID < 0 {
-		return o, errors.New("-start-id: call ids are positive")
-	}
-	if o.startID == 0 {
-		o.startID = time.Now().UnixMicro()
+	addLoadFlags(fs, &o)
+	if err := parseLoad(fs, args, &o); err != nil {
+		return o, err
 	}
 	if err := checkTarget(o.url, o.allowRemote); err != nil {
 		return o, fmt.Errorf("-url: %w", err)
@@ -191,12 +164,19 @@ func runPost(ctx context.Context, o postOptions) (*report, error) {
 	ids := make(chan int64)
 	go feed(feedCtx, ids, o)
 
+	var cpuBefore time.Duration
+	if o.relayPID > 0 {
+		var err error
+		if cpuBefore, err = processCPU(o.relayPID); err != nil {
+			return nil, err
+		}
+	}
 	started := time.Now()
 	tallies := make([]*tally, o.concurrency)
 	var wg sync.WaitGroup
 	for w := range o.concurrency {
 		tallies[w] = newTally()
-		gen := newGenerator(o.seed+uint64(w), time.Now)
+		gen := payloadgen.New(o.seed+uint64(w), time.Now)
 		wg.Go(func() {
 			for id := range ids {
 				tallies[w].add(postOne(ctx, client, o, gen, id))
@@ -206,6 +186,13 @@ func runPost(ctx context.Context, o postOptions) (*report, error) {
 	wg.Wait()
 	r := merge(tallies, time.Since(started))
 	r.Target = redactURL(o.url)
+	if o.relayPID > 0 {
+		cpuAfter, err := processCPU(o.relayPID)
+		if err != nil {
+			return r, err
+		}
+		r.setRelayCPU(o.relayPID, cpuAfter-cpuBefore)
+	}
 	if ackFile != nil {
 		if err := writeAcked(ackFile, tallies); err != nil {
 			return r, err
@@ -243,9 +230,9 @@ func feed(ctx context.Context, ids chan<- int64, o postOptions) {
 }
 
 // postOne sends one call and reads the whole answer.
-func postOne(ctx context.Context, client *http.Client, o postOptions, gen *generator, id int64) outcome {
+func postOne(ctx context.Context, client *http.Client, o postOptions, gen *payloadgen.Generator, id int64) outcome {
 	out := outcome{id: id}
-	body, err := gen.body(id)
+	body, err := gen.Body(id)
 	if err != nil {
 		out.errKind = "encode payload"
 		return out

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/switchboard-relay/switchboard/call"
+	"github.com/switchboard-relay/switchboard/internal/payloadgen"
 )
 
 // fakeRelay answers like Switchboard's ingest endpoint: 401 without the token (when it has one), 400 for a body call.Decode
@@ -219,6 +220,9 @@ func TestParsePost(t *testing.T) {
 		{name: "no workers", args: []string{"-c", "0"}, wantErr: "at least 1"},
 		{name: "negative count", args: []string{"-n", "-1"}, wantErr: "positive"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected argument"},
+		{name: "relay pid", args: []string{"-relay-pid", strconv.Itoa(os.Getpid())},
+			check: func(o postOptions) bool { return o.relayPID == os.Getpid() }},
+		{name: "negative relay pid", args: []string{"-relay-pid", "-2"}, wantErr: "-relay-pid: want a process id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -307,7 +311,7 @@ func TestErrorKinds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			client := &http.Client{Timeout: tt.timeout}
 			o := postOptions{url: srv.URL + tt.path}
-			out := postOne(tt.ctx, client, o, newGenerator(1, fixedNow), 1)
+			out := postOne(tt.ctx, client, o, payloadgen.New(1, time.Now), 1)
 			if out.status != 0 || out.errKind != tt.want {
 				t.Errorf("got status %d, error kind %q; want 0, %q", out.status, out.errKind, tt.want)
 			}

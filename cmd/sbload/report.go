@@ -14,16 +14,31 @@ import (
 // report is the result of a post run. Latencies are of answered requests only: from the request being sent to
 // the whole answer read.
 type report struct {
-	Target   string         `json:"target"`
-	Requests int            `json:"requests"`
-	Acked    int            `json:"acked"`
-	Errors   int            `json:"errors"`
-	Seconds  float64        `json:"seconds"`
-	PerSec   float64        `json:"requests_per_second"`
-	Status   map[string]int `json:"status"`
-	ErrKinds map[string]int `json:"errors_by_kind,omitempty"`
-	Bytes    int64          `json:"bytes_sent"`
-	Latency  latencies      `json:"ack_latency_ms"`
+	Target     string         `json:"target"`
+	Requests   int            `json:"requests"`
+	Acked      int            `json:"acked"`
+	Errors     int            `json:"errors"`
+	Seconds    float64        `json:"seconds"`
+	PerSec     float64        `json:"requests_per_second"`
+	Status     map[string]int `json:"status"`
+	ErrKinds   map[string]int `json:"errors_by_kind,omitempty"`
+	Bytes      int64          `json:"bytes_sent"`
+	Latency    latencies      `json:"ack_latency_ms"`
+	AcksPerSec float64        `json:"acks_per_second"`
+	// RelayPID, RelayCPU and RelayCPUPerAck are set with -relay-pid: the CPU time (user + system) that process
+	// used from the first request to the last answer, in seconds, and that time per acknowledged webhook in
+	// milliseconds (0 when none was acknowledged).
+	RelayPID       int     `json:"relay_pid,omitempty"`
+	RelayCPU       float64 `json:"relay_cpu_seconds,omitempty"`
+	RelayCPUPerAck float64 `json:"relay_cpu_ms_per_ack,omitempty"`
+}
+
+// setRelayCPU records that process pid used cpu during the run.
+func (r *report) setRelayCPU(pid int, cpu time.Duration) {
+	r.RelayPID, r.RelayCPU = pid, cpu.Seconds()
+	if r.Acked > 0 {
+		r.RelayCPUPerAck = float64(cpu.Microseconds()) / 1000 / float64(r.Acked)
+	}
 }
 
 // latencies are percentiles in milliseconds.
@@ -57,6 +72,7 @@ func merge(tallies []*tally, elapsed time.Duration) *report {
 	}
 	if elapsed > 0 {
 		r.PerSec = float64(r.Requests) / elapsed.Seconds()
+		r.AcksPerSec = float64(r.Acked) / elapsed.Seconds()
 	}
 	slices.Sort(lat)
 	r.Latency = latencies{
@@ -100,6 +116,10 @@ func (r *report) print(w io.Writer, asJSON bool) error {
 	}
 	fmt.Fprintf(&b, "ack latency: p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n",
 		r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max)
+	if r.RelayPID > 0 {
+		fmt.Fprintf(&b, "relay CPU:   %.3f ms per acked webhook (%.2fs of CPU over %d acks, pid %d)\n",
+			r.RelayCPUPerAck, r.RelayCPU, r.Acked, r.RelayPID)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -1,4 +1,7 @@
-package main
+// Package payloadgen makes realistic Intellixent post-call webhooks (docs/intellixent-webhook.md) for load
+// tests: the published shape, a status and lead-quality mix as seen in production, bodies of 0.5-20 KiB.
+// cmd/sbload and the end-to-end tests share it.
+package payloadgen
 
 import (
 	"encoding/json"
@@ -13,20 +16,22 @@ import (
 
 // Body sizes, in bytes, that generated payloads stay within whatever their id.
 const (
-	minBodyBytes = 512
-	maxBodyBytes = 20 * 1024
+	// MinBodyBytes is the smallest body a Generator makes.
+	MinBodyBytes = 512
+	// MaxBodyBytes is the largest body a Generator makes.
+	MaxBodyBytes = 20 * 1024
 	// slack is kept free at both ends so a body stays in range after the last estimate (see converse).
 	slack = 32
 	// minCompletedBytes is the smallest target for a completed call, which always has a conversation.
 	minCompletedBytes = 1024
 )
 
-// timeLayout is Intellixent's ISO 8601 form: microseconds and a literal Z.
-const timeLayout = "2006-01-02T15:04:05.000000Z"
+// TimeLayout is Intellixent's ISO 8601 form: microseconds and a literal Z.
+const TimeLayout = "2006-01-02T15:04:05.000000Z"
 
-// payload is one Intellixent post-call webhook in the shape the vendor publishes
-// (/work/shared/spec/intellixent-post-call-webhook.md). Field order is the wire order.
-type payload struct {
+// Payload is one Intellixent post-call webhook in the shape the vendor publishes
+// (docs/intellixent-webhook.md). Field order is the wire order.
+type Payload struct {
 	ID                  int64          `json:"id"`
 	CustomerPhone       *string        `json:"customer_phone"`
 	AssistantPhone      string         `json:"assistant_phone"`
@@ -34,7 +39,7 @@ type payload struct {
 	Status              string         `json:"status"`
 	ExtractedVariables  map[string]any `json:"extracted_variables"`
 	InputVariables      map[string]any `json:"input_variables"`
-	Transcript          []turn         `json:"transcript"`
+	Transcript          []Turn         `json:"transcript"`
 	FormattedTranscript string         `json:"formatted_transcript"`
 	RecordingURL        string         `json:"recording_url,omitempty"`
 	CreatedAt           string         `json:"created_at"`
@@ -42,49 +47,49 @@ type payload struct {
 	Lead                map[string]any `json:"lead,omitempty"`
 }
 
-// turn is one utterance of a transcript.
-type turn struct {
+// Turn is one utterance of a transcript.
+type Turn struct {
 	Text      string  `json:"text"`
 	Sender    string  `json:"sender"`
 	Timestamp float64 `json:"timestamp"`
 }
 
-// generator makes realistic payloads. It is not safe for concurrent use: give each worker its own.
+// Generator makes realistic payloads. It is not safe for concurrent use: give each worker its own.
 //
 // The mix it draws: status completed 80%, busy 12%, failed 8%; for completed calls only (a busy or failed call
 // has no conversation to extract from) lead_quality high 15%, medium 35%, low 50%. Completed calls have a
 // transcript sized for a body log-uniformly spread between 1 and 20 KiB; busy and failed calls have an empty
 // transcript and a body of about 0.5-1 KiB. About 3% of calls have a null customer_phone, 30% carry a lead
 // (campaign calls), and a few have missing or null extracted variables, as the spec allows.
-type generator struct {
+type Generator struct {
 	rng *rand.Rand
 	// now is the finish time of each generated call.
 	now func() time.Time
 }
 
-// newGenerator returns a generator whose draws depend only on seed; now gives each call's finish time.
-func newGenerator(seed uint64, now func() time.Time) *generator {
-	return &generator{rng: rand.New(rand.NewPCG(seed, 0x5b1d)), now: now}
+// New returns a Generator whose draws depend only on seed; now gives each call's finish time.
+func New(seed uint64, now func() time.Time) *Generator {
+	return &Generator{rng: rand.New(rand.NewPCG(seed, 0x5b1d)), now: now}
 }
 
-// body returns the JSON body of a new call with the given id; its length is within
-// [minBodyBytes, maxBodyBytes].
-func (g *generator) body(id int64) ([]byte, error) {
-	_, b, err := g.draw(id)
+// Body returns the JSON body of a new call with the given id; its length is within
+// [MinBodyBytes, MaxBodyBytes].
+func (g *Generator) Body(id int64) ([]byte, error) {
+	_, b, err := g.Draw(id)
 	return b, err
 }
 
-// draw returns a new call with the given id and its JSON body. The transcript is sized by estimate; the
+// Draw returns a new call with the given id and its JSON body. The transcript is sized by estimate; the
 // body is encoded once, and again only in the rare case it must be trimmed or padded into range.
-func (g *generator) draw(id int64) (*payload, []byte, error) {
+func (g *Generator) Draw(id int64) (*Payload, []byte, error) {
 	p := g.next(id)
 	b, err := json.Marshal(p)
-	for err == nil && len(b) > maxBodyBytes-slack && len(p.Transcript) > 2 {
+	for err == nil && len(b) > MaxBodyBytes-slack && len(p.Transcript) > 2 {
 		p.Transcript = p.Transcript[:len(p.Transcript)-1]
 		p.FormattedTranscript = p.FormattedTranscript[:strings.LastIndexByte(p.FormattedTranscript, '\n')]
 		b, err = json.Marshal(p)
 	}
-	if err == nil && len(b) < minBodyBytes+slack {
+	if err == nil && len(b) < MinBodyBytes+slack {
 		g.pad(p, len(b))
 		b, err = json.Marshal(p)
 	}
@@ -94,10 +99,10 @@ func (g *generator) draw(id int64) (*payload, []byte, error) {
 	return p, b, nil
 }
 
-// next draws a new call with the given id, its transcript sized by estimate (see draw).
-func (g *generator) next(id int64) *payload {
+// next draws a new call with the given id, its transcript sized by estimate (see Draw).
+func (g *Generator) next(id int64) *Payload {
 	finished := g.now().UTC()
-	p := &payload{
+	p := &Payload{
 		ID:             id,
 		AssistantPhone: assistantPhones[g.rng.IntN(len(assistantPhones))],
 		Status:         g.status(),
@@ -107,7 +112,7 @@ func (g *generator) next(id int64) *payload {
 			"account_id":       fmt.Sprintf("acct-%06d", g.rng.IntN(1000000)),
 		},
 		ExtractedVariables: map[string]any{},
-		Transcript:         []turn{},
+		Transcript:         []Turn{},
 	}
 	if g.rng.IntN(100) >= 3 {
 		phone := fmt.Sprintf("+1%03d%07d", 200+g.rng.IntN(800), g.rng.IntN(10000000))
@@ -125,13 +130,13 @@ func (g *generator) next(id int64) *payload {
 	} else {
 		p.Duration = int64(g.rng.IntN(30))
 	}
-	p.CreatedAt = finished.Add(-time.Duration(p.Duration) * time.Second).Format(timeLayout)
-	p.FinishedAt = finished.Format(timeLayout)
+	p.CreatedAt = finished.Add(-time.Duration(p.Duration) * time.Second).Format(TimeLayout)
+	p.FinishedAt = finished.Format(TimeLayout)
 	return p
 }
 
 // status draws completed 80%, busy 12%, failed 8%.
-func (g *generator) status() string {
+func (g *Generator) status() string {
 	switch r := g.rng.IntN(100); {
 	case r < 80:
 		return "completed"
@@ -143,7 +148,7 @@ func (g *generator) status() string {
 }
 
 // quality draws high 15%, medium 35%, low 50%.
-func (g *generator) quality() string {
+func (g *Generator) quality() string {
 	switch r := g.rng.IntN(100); {
 	case r < 15:
 		return "high"
@@ -155,7 +160,7 @@ func (g *generator) quality() string {
 }
 
 // converse fills the extracted variables, recording and a transcript sized for a log-uniform target body size.
-func (g *generator) converse(p *payload, finished time.Time) {
+func (g *Generator) converse(p *Payload, finished time.Time) {
 	q := g.quality()
 	p.ExtractedVariables = map[string]any{
 		"status":       q != "low",
@@ -171,7 +176,7 @@ func (g *generator) converse(p *payload, finished time.Time) {
 	}
 	p.RecordingURL = fmt.Sprintf("https://portal.intellixent.ai/storage/recordings/call-%d.mp4", p.ID)
 
-	lo, hi := math.Log(minCompletedBytes), math.Log(maxBodyBytes-slack)
+	lo, hi := math.Log(minCompletedBytes), math.Log(MaxBodyBytes-slack)
 	target := int(math.Exp(lo + g.rng.Float64()*(hi-lo)))
 	// Sizes are estimated with a duration of the same width as the final one (calls here last 10-9999 s).
 	p.Duration = 1000
@@ -192,7 +197,7 @@ func (g *generator) converse(p *payload, finished time.Time) {
 			}
 			sb.WriteString(pick(g.rng, pool))
 		}
-		t := turn{Text: sb.String(), Sender: sender, Timestamp: math.Round(ts*10) / 10}
+		t := Turn{Text: sb.String(), Sender: sender, Timestamp: math.Round(ts*10) / 10}
 		line := prefix + t.Text
 		// The turn in the array, a comma, the line in formatted_transcript and its escaped newline.
 		grow := turnLen(t) + 1 + stringLen(line) - 2 + 2
@@ -214,10 +219,10 @@ func (g *generator) converse(p *payload, finished time.Time) {
 }
 
 // pad adds a notes input variable, as CRMs pass free-text notes, to a call whose body is n bytes long, so
-// that it reaches minBodyBytes.
-func (g *generator) pad(p *payload, n int) {
+// that it reaches MinBodyBytes.
+func (g *Generator) pad(p *Payload, n int) {
 	var sb strings.Builder
-	for sb.Len() < minBodyBytes+slack-n {
+	for sb.Len() < MinBodyBytes+slack-n {
 		if sb.Len() > 0 {
 			sb.WriteByte(' ')
 		}
@@ -226,17 +231,18 @@ func (g *generator) pad(p *payload, n int) {
 	p.InputVariables["notes"] = sb.String()
 }
 
-// encodedLen is the length of v as JSON; v is always encodable here.
+// encodedLen is the length of v as JSON. v is always encodable here; were it not, the estimate is the largest
+// body, so the caller adds nothing and Draw reports the encoding error.
 func encodedLen(v any) int {
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic(fmt.Sprintf("encode payload part: %v", err))
+		return MaxBodyBytes
 	}
 	return len(b)
 }
 
 // turnLen is the length of t as JSON, without encoding it.
-func turnLen(t turn) int {
+func turnLen(t Turn) int {
 	return len(`{"text":,"sender":,"timestamp":}`) + stringLen(t.Text) + stringLen(t.Sender) +
 		len(strconv.FormatFloat(t.Timestamp, 'f', -1, 64))
 }

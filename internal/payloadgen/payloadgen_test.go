@@ -1,4 +1,4 @@
-package main
+package payloadgen
 
 import (
 	"encoding/json"
@@ -14,16 +14,16 @@ var fixedNow = func() time.Time { return time.Date(2026, 1, 15, 10, 32, 5, 12345
 // TestBodiesAreValidCalls checks that every body is valid JSON that Switchboard's own decoder accepts, carries
 // its id, and stays within the size range, for ids of every width.
 func TestBodiesAreValidCalls(t *testing.T) {
-	g := newGenerator(1, fixedNow)
+	g := New(1, fixedNow)
 	ids := []int64{1, 12345, time.Now().UnixMicro(), math.MaxInt64}
 	for i := range 1000 {
 		id := ids[i%len(ids)]
-		b, err := g.body(id)
+		b, err := g.Body(id)
 		if err != nil {
 			t.Fatalf("body(%d): %v", id, err)
 		}
-		if len(b) < minBodyBytes || len(b) > maxBodyBytes {
-			t.Errorf("body %d: got %d bytes, want %d-%d", i, len(b), minBodyBytes, maxBodyBytes)
+		if len(b) < MinBodyBytes || len(b) > MaxBodyBytes {
+			t.Errorf("body %d: got %d bytes, want %d-%d", i, len(b), MinBodyBytes, MaxBodyBytes)
 		}
 		if !json.Valid(b) {
 			t.Fatalf("body %d: not valid JSON: %.200s", i, b)
@@ -44,13 +44,13 @@ func TestBodiesAreValidCalls(t *testing.T) {
 // TestMix checks the drawn proportions over many samples from a fixed seed.
 func TestMix(t *testing.T) {
 	const samples = 10000
-	g := newGenerator(7, fixedNow)
+	g := New(7, fixedNow)
 	status := map[string]int{}
 	quality := map[string]int{}
 	completed := 0
 	var small, large int
 	for range samples {
-		p, b, err := g.draw(1)
+		p, b, err := g.Draw(1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,9 +98,9 @@ func TestMix(t *testing.T) {
 
 // TestDeterministic checks that a seed fixes the payloads, and that different seeds differ.
 func TestDeterministic(t *testing.T) {
-	a, _ := newGenerator(3, fixedNow).body(9)
-	b, _ := newGenerator(3, fixedNow).body(9)
-	c, _ := newGenerator(4, fixedNow).body(9)
+	a, _ := New(3, fixedNow).Body(9)
+	b, _ := New(3, fixedNow).Body(9)
+	c, _ := New(4, fixedNow).Body(9)
 	if string(a) != string(b) {
 		t.Errorf("same seed: got different bodies, want equal")
 	}
@@ -111,17 +111,17 @@ func TestDeterministic(t *testing.T) {
 
 // TestTimes checks that created_at, finished_at and duration agree and use Intellixent's format.
 func TestTimes(t *testing.T) {
-	g := newGenerator(5, fixedNow)
+	g := New(5, fixedNow)
 	for i := range 200 {
-		p, _, err := g.draw(int64(i + 1))
+		p, _, err := g.Draw(int64(i + 1))
 		if err != nil {
 			t.Fatal(err)
 		}
-		created, err := time.Parse(timeLayout, p.CreatedAt)
+		created, err := time.Parse(TimeLayout, p.CreatedAt)
 		if err != nil {
 			t.Fatalf("created_at %q: %v", p.CreatedAt, err)
 		}
-		finished, err := time.Parse(timeLayout, p.FinishedAt)
+		finished, err := time.Parse(TimeLayout, p.FinishedAt)
 		if err != nil {
 			t.Fatalf("finished_at %q: %v", p.FinishedAt, err)
 		}
@@ -140,12 +140,12 @@ func TestTimes(t *testing.T) {
 func TestEncodedLengths(t *testing.T) {
 	tests := []struct {
 		name string
-		turn turn
+		turn Turn
 	}{
-		{name: "plain", turn: turn{Text: "Hello, this is Sarah.", Sender: "bot", Timestamp: 1756812511.3}},
-		{name: "markup", turn: turn{Text: "Tell <!channel> & <b>x</b>", Sender: "human", Timestamp: 1756812511}},
-		{name: "escapes", turn: turn{Text: "a \"quote\"\\ back\nslash\t\x01", Sender: "bot", Timestamp: 0.5}},
-		{name: "non-ASCII", turn: turn{Text: "Chloé Müller \u2028 ☎", Sender: "human", Timestamp: 1e9}},
+		{name: "plain", turn: Turn{Text: "Hello, this is Sarah.", Sender: "bot", Timestamp: 1756812511.3}},
+		{name: "markup", turn: Turn{Text: "Tell <!channel> & <b>x</b>", Sender: "human", Timestamp: 1756812511}},
+		{name: "escapes", turn: Turn{Text: "a \"quote\"\\ back\nslash\t\x01", Sender: "bot", Timestamp: 0.5}},
+		{name: "non-ASCII", turn: Turn{Text: "Chloé Müller \u2028 ☎", Sender: "human", Timestamp: 1e9}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,10 +160,10 @@ func TestEncodedLengths(t *testing.T) {
 }
 
 func BenchmarkBody(b *testing.B) {
-	g := newGenerator(1, time.Now)
+	g := New(1, time.Now)
 	var n int
 	for i := 0; b.Loop(); i++ {
-		body, err := g.body(int64(i + 1))
+		body, err := g.Body(int64(i + 1))
 		if err != nil {
 			b.Fatal(err)
 		}
