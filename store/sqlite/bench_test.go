@@ -178,3 +178,35 @@ func BenchmarkDeliverUnderIngest(b *testing.B) {
 	b.ReportMetric(float64(delivered.Load())/elapsed.Seconds(), "deliveries/s")
 	b.ReportMetric(float64(ingested.Load())/elapsed.Seconds(), "ingests/s")
 }
+
+// BenchmarkClaimFinishWorker measures the queue overhead per delivery as a dispatch worker with
+// concurrency 16 pays it against a backlog: one Claim for its 16 free slots, then the 16 Finish calls
+// at once (each delivery is sent on its own goroutine), which the store commits together.
+func BenchmarkClaimFinishWorker(b *testing.B) {
+	s := benchStore(b, Options{})
+	t0 := time.Now()
+	fill(b, s, b.N, t0)
+	o := store.Outcome{State: store.Delivered, Attempt: store.Attempt{StartedAt: t0, Duration: time.Millisecond, Result: "success", StatusCode: 200}}
+	b.ResetTimer()
+	done := 0
+	for done < b.N {
+		ds, err := s.Claim(context.Background(), "slack", "w", 16, time.Minute, t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(ds) == 0 {
+			b.Fatalf("queue empty after %d of %d", done, b.N)
+		}
+		errs := make(chan error, len(ds))
+		for _, d := range ds {
+			go func() { errs <- s.Finish(context.Background(), d.ID, "w", o) }()
+		}
+		for range ds {
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+		}
+		done += len(ds)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+}
