@@ -75,6 +75,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		// pgx redacts the password from its own message.
 		return nil, fmt.Errorf("parse storage.dsn: %w", err)
 	}
+	// Statements are parsed once per connection: pgx's default query mode, QueryExecModeCacheStatement,
+	// prepares each distinct SQL text on first use and keeps it in a per-connection cache of 512
+	// (pgx v5 defaults; a DSN's default_query_exec_mode or statement_cache_capacity changes them).
+	// Claim, Finish and Ingest thus run as Bind/Execute of prepared statements, without the
+	// re-parsing that modernc.org/sqlite needs prepared statements to avoid (see docs/benchmarks.md).
 	switch {
 	case opts.MaxConns < 0:
 		return nil, fmt.Errorf("open postgres store: max connections is %d: use a positive number, or 0 for the default", opts.MaxConns)

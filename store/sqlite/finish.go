@@ -77,36 +77,27 @@ func (s *Store) finishBatch(batch []*store.BatchItem[finishReq]) error {
 			return s.fail("finish: begin", err)
 		}
 		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-		update, err := tx.PrepareContext(ctx, finishUpdateSQL)
-		if err != nil {
-			return s.fail("finish: prepare", err)
-		}
-		defer update.Close()
-		attempt, err := tx.PrepareContext(ctx, finishAttemptSQL)
-		if err != nil {
-			return s.fail("finish: prepare", err)
-		}
-		defer attempt.Close()
+		st := s.stmts(ctx, tx)
 		now := nanos(time.Now())
 		single := len(batch) == 1
 		for _, it := range batch {
 			if single {
 				// A lone call needs no savepoint: its failure is the batch's.
-				it.Err = s.finishOne(ctx, tx, update, attempt, it.Req, now)
+				it.Err = s.finishOne(st, it.Req, now)
 				if it.Err != nil {
 					return nil // rolled back by the deferred Rollback; the caller gets it.Err
 				}
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT finish`); err != nil {
+			if _, err := st.exec(hotSavepoint); err != nil {
 				return s.fail("finish: savepoint", err)
 			}
-			if it.Err = s.finishOne(ctx, tx, update, attempt, it.Req, now); it.Err != nil {
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO finish`); err != nil {
+			if it.Err = s.finishOne(st, it.Req, now); it.Err != nil {
+				if _, err := st.exec(hotRollbackTo); err != nil {
 					return s.fail("finish: roll back one delivery", err)
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `RELEASE finish`); err != nil {
+			if _, err := st.exec(hotRelease); err != nil {
 				return s.fail("finish: release savepoint", err)
 			}
 		}
@@ -118,16 +109,16 @@ func (s *Store) finishBatch(batch []*store.BatchItem[finishReq]) error {
 }
 
 // finishOne finishes one delivery inside the batch's transaction.
-func (s *Store) finishOne(ctx context.Context, tx *sql.Tx, update, attempt *sql.Stmt, r finishReq, now int64) error {
+func (s *Store) finishOne(st *txStmts, r finishReq, now int64) error {
 	a := r.o.Attempt
 	a.Error, a.Reason = store.CleanText(a.Error), store.CleanText(a.Reason)
 	var number int
-	err := update.QueryRowContext(ctx,
+	err := st.queryRow(hotFinishUpdate,
 		string(r.o.State), nanos(r.o.NextAttemptAt), r.due, a.Error, a.Reason, a.StatusCode, now,
 		r.id, r.owner).Scan(&number)
 	if errors.Is(err, sql.ErrNoRows) {
 		var exists int
-		if err := tx.QueryRowContext(ctx, deliveryExistsSQL, r.id).Scan(&exists); err != nil {
+		if err := st.queryRow(hotDeliveryExists, r.id).Scan(&exists); err != nil {
 			return s.fail(fmt.Sprintf("finish delivery %d", r.id), err)
 		}
 		if exists == 0 {
@@ -138,12 +129,12 @@ func (s *Store) finishOne(ctx context.Context, tx *sql.Tx, update, attempt *sql.
 	if err != nil {
 		return s.fail(fmt.Sprintf("finish delivery %d", r.id), err)
 	}
-	if _, err := attempt.ExecContext(ctx, r.id, number, nanos(a.StartedAt), int64(a.Duration), a.Result,
+	if _, err := st.exec(hotFinishAttempt, r.id, number, nanos(a.StartedAt), int64(a.Duration), a.Result,
 		a.StatusCode, a.Reason, a.Error); err != nil {
 		return s.fail(fmt.Sprintf("finish delivery %d: record attempt", r.id), err)
 	}
 	if r.o.State == store.Dead {
-		return recordDeath(ctx, tx, r.id, now)
+		return recordDeath(st, r.id, now)
 	}
 	return nil
 }

@@ -56,26 +56,17 @@ func (s *Store) commitBatch(batch []*store.IngestRequest) error {
 		return s.fail("ingest: begin", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	insCall, err := tx.PrepareContext(ctx, insertCallSQL)
-	if err != nil {
-		return s.fail("ingest: prepare", err)
-	}
-	defer insCall.Close()
-	insDelivery, err := tx.PrepareContext(ctx, insertDeliverySQL)
-	if err != nil {
-		return s.fail("ingest: prepare", err)
-	}
-	defer insDelivery.Close()
+	st := s.stmts(ctx, tx)
 
 	now := time.Now().UTC()
 	var sinks []string
 	for _, r := range batch {
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT item`); err != nil {
+		if _, err := st.exec(hotSavepoint); err != nil {
 			return s.fail("ingest: savepoint", err)
 		}
-		ids, err := insertOne(ctx, tx, insCall, insDelivery, r, now)
+		ids, err := insertOne(ctx, tx, st, r, now)
 		if err != nil {
-			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO item`); rerr != nil {
+			if _, rerr := st.exec(hotRollbackTo); rerr != nil {
 				return s.fail("ingest: roll back one call", rerr)
 			}
 			r.Err = err
@@ -87,7 +78,7 @@ func (s *Store) commitBatch(batch []*store.IngestRequest) error {
 				}
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE item`); err != nil {
+		if _, err := st.exec(hotRelease); err != nil {
 			return s.fail("ingest: release savepoint", err)
 		}
 	}
@@ -99,7 +90,7 @@ func (s *Store) commitBatch(batch []*store.IngestRequest) error {
 }
 
 // insertOne inserts one call and its deliveries inside the batch's savepoint.
-func insertOne(ctx context.Context, tx *sql.Tx, insCall, insDelivery *sql.Stmt, r *store.IngestRequest, now time.Time) ([]int64, error) {
+func insertOne(ctx context.Context, tx *sql.Tx, st *txStmts, r *store.IngestRequest, now time.Time) ([]int64, error) {
 	c := r.Call
 	received := c.ReceivedAt
 	if received.IsZero() {
@@ -114,7 +105,7 @@ func insertOne(ctx context.Context, tx *sql.Tx, insCall, insDelivery *sql.Stmt, 
 		return nil, fmt.Errorf("ingest call %d: encode matched rules: %w", c.ID, err)
 	}
 	f := store.FieldsOf(c)
-	res, err := insCall.ExecContext(ctx, c.ID, nanos(received), store.CleanText(c.Status), string(mj), c.Raw,
+	res, err := st.exec(hotInsertCall, c.ID, nanos(received), store.CleanText(c.Status), string(mj), c.Raw,
 		store.CleanText(f.CustomerPhone), f.PhoneDigits, f.Duration, len(matched) > 0)
 	if err != nil {
 		return nil, fmt.Errorf("ingest call %d: %w", c.ID, err)
@@ -131,7 +122,7 @@ func insertOne(ctx context.Context, tx *sql.Tx, insCall, insDelivery *sql.Stmt, 
 		if d.Dead {
 			state, due = store.Dead, sql.NullInt64{}
 		}
-		res, err := insDelivery.ExecContext(ctx, c.ID, d.Rule, d.Action, d.Sink, d.Message, string(state),
+		res, err := st.exec(hotInsertDelivery, c.ID, d.Rule, d.Action, d.Sink, d.Message, string(state),
 			rn, due, rn, rn, store.CleanText(d.Error), store.CleanText(d.Reason), rn)
 		if err != nil {
 			return nil, fmt.Errorf("ingest call %d: delivery %d: %w", c.ID, i, err)
@@ -141,7 +132,7 @@ func insertOne(ctx context.Context, tx *sql.Tx, insCall, insDelivery *sql.Stmt, 
 			return nil, fmt.Errorf("ingest call %d: delivery %d: %w", c.ID, i, err)
 		}
 		if d.Dead {
-			if err := recordDeath(ctx, tx, id, rn); err != nil {
+			if err := recordDeath(st, id, rn); err != nil {
 				return nil, fmt.Errorf("ingest call %d: %w", c.ID, err)
 			}
 		}

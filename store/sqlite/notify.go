@@ -53,8 +53,8 @@ const recordDeathSQL = `INSERT INTO notify_pending (delivery_id, died_at)
 	ON CONFLICT (delivery_id) DO NOTHING`
 
 // recordDeath is called inside the transaction that made delivery id dead at now (unix nanoseconds).
-func recordDeath(ctx context.Context, tx *sql.Tx, id, now int64) error {
-	if _, err := tx.ExecContext(ctx, recordDeathSQL, now, id); err != nil {
+func recordDeath(st *txStmts, id, now int64) error {
+	if _, err := st.exec(hotRecordDeath, now, id); err != nil {
 		return fmt.Errorf("record the death of delivery %d for notification: %w", id, err)
 	}
 	return nil

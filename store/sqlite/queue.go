@@ -40,19 +40,28 @@ func (s *Store) Claim(ctx context.Context, sink, owner string, limit int, lease 
 	n, exp := nanos(now), nanos(now.Add(lease))
 	var out []*store.Delivery
 	err := s.relaxed(ctx, func(conn *sql.Conn) error {
-		rows, err := conn.QueryContext(ctx, claimSQL, owner, exp, exp, n, sink, n, limit)
+		// One statement, in a transaction only to run it prepared (see stmts.go).
+		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+		rows, err := s.stmts(ctx, tx).query(hotClaim, owner, exp, exp, n, sink, n, limit)
+		if err != nil {
+			return err
+		}
 		for rows.Next() {
 			d, err := scanDelivery(rows)
 			if err != nil {
+				rows.Close()
 				return err
 			}
 			out = append(out, d)
 		}
-		return rows.Err()
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		return tx.Commit()
 	})
 	if err != nil {
 		return nil, s.fail("claim", err)
@@ -89,7 +98,7 @@ func (s *Store) NextDue(ctx context.Context, sink string) (time.Time, bool, erro
 		return time.Time{}, false, store.ErrClosed
 	}
 	var due sql.NullInt64
-	err := s.read.QueryRowContext(ctx, nextDueSQL, sink).Scan(&due)
+	err := s.prep.nextDue.QueryRowContext(ctx, sink).Scan(&due)
 	if err != nil {
 		return time.Time{}, false, s.fail("next due", err)
 	}

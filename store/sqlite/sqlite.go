@@ -60,10 +60,12 @@ type Options struct {
 
 // Store is a store.Store on one SQLite file. Its methods are safe for concurrent use.
 type Store struct {
-	opts   Options
-	log    *slog.Logger
-	write  *sql.DB // exactly one connection: every write goes through it
-	read   *sql.DB
+	opts  Options
+	log   *slog.Logger
+	write *sql.DB // exactly one connection: every write goes through it
+	read  *sql.DB
+	// prep holds the hot path's prepared statements (see stmts.go).
+	prep   *prepared
 	ingest *store.GroupCommitter
 	// finishes groups concurrent Finish calls into one transaction (see finish.go).
 	finishes *store.Batcher[finishReq]
@@ -159,11 +161,18 @@ func Open(path string, opts Options) (*Store, error) {
 		read.Close()
 		return nil, fmt.Errorf("open sqlite store %q: %w", path, err)
 	}
+	prep, err := prepare(ctx, write, read)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("open sqlite store %q: %w", path, err)
+	}
 	s := &Store{
 		opts:   opts,
 		log:    opts.Logger,
 		write:  write,
 		read:   read,
+		prep:   prep,
 		closed: make(chan struct{}),
 	}
 	s.ingest = store.NewGroupCommitter(store.GroupCommitOptions{MaxBatch: opts.MaxBatch, MaxWait: opts.BatchWait}, s.commitBatch)
@@ -190,7 +199,7 @@ func (s *Store) Close() error {
 		close(s.closed)
 		s.ingest.Close()
 		s.finishes.Close()
-		s.closeErr = errors.Join(s.write.Close(), s.read.Close())
+		s.closeErr = errors.Join(s.prep.close(), s.write.Close(), s.read.Close())
 	})
 	return s.closeErr
 }
