@@ -148,7 +148,7 @@ func (s *sinkServer) deliver(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, failureBody(status))
 }
 
-// failureBody is what Slack answers for status (spec/sinks.md), or the status text.
+// failureBody is what Slack answers for status (docs/sinks.md, "type: slack"), or the status text.
 func failureBody(status int) string {
 	switch status {
 	case http.StatusBadRequest:
