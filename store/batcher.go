@@ -152,39 +152,36 @@ func (b *Batcher[T]) run() {
 	}
 }
 
-// gather adds to batch what else is queued, then waits up to MaxWait for more while it is not full.
+// gather adds to batch what else is queued and then, while the batch is not full, waits up to
+// MaxWait for more.
 func (b *Batcher[T]) gather(batch []*BatchItem[T]) []*BatchItem[T] {
+	var expired <-chan time.Time // nil while taking what is queued; then MaxWait's timer
 	for len(batch) < b.opts.MaxBatch {
-		select {
-		case it, ok := <-b.queue:
-			if !ok {
+		var it *BatchItem[T]
+		var ok bool
+		if expired == nil {
+			select {
+			case it, ok = <-b.queue:
+			default:
+				if b.opts.MaxWait <= 0 {
+					return batch
+				}
+				timer := time.NewTimer(b.opts.MaxWait)
+				defer timer.Stop()
+				expired = timer.C
+				continue
+			}
+		} else {
+			select {
+			case it, ok = <-b.queue:
+			case <-expired:
 				return batch
 			}
-			batch = b.take(batch, it)
-		default:
-			return b.linger(batch)
 		}
-	}
-	return batch
-}
-
-// linger waits up to MaxWait for more requests while batch is not full.
-func (b *Batcher[T]) linger(batch []*BatchItem[T]) []*BatchItem[T] {
-	if b.opts.MaxWait <= 0 {
-		return batch
-	}
-	timer := time.NewTimer(b.opts.MaxWait)
-	defer timer.Stop()
-	for len(batch) < b.opts.MaxBatch {
-		select {
-		case it, ok := <-b.queue:
-			if !ok {
-				return batch
-			}
-			batch = b.take(batch, it)
-		case <-timer.C:
-			return batch
+		if !ok {
+			return batch // closed: commit what was taken
 		}
+		batch = b.take(batch, it)
 	}
 	return batch
 }
