@@ -20,7 +20,7 @@ func TestDefaults(t *testing.T) {
 		Storage: Storage{Driver: "sqlite", Path: dbPath, Retention: 720 * time.Hour, DeadLetterRetention: 2160 * time.Hour, Lease: 2 * time.Minute},
 		Log:     Log{Format: "text", Level: "info"},
 		Files:   []string{"f.yaml"},
-		Defaults: Delivery{
+		Defaults: DeliveryPolicy{
 			Retry:       Retry{MaxAttempts: 12, InitialBackoff: 2 * time.Second, MaxBackoff: 10 * time.Minute, MaxAge: 48 * time.Hour},
 			Concurrency: 4, HoldAfter: 15 * time.Minute, ProbeInterval: time.Minute,
 		},
@@ -99,13 +99,13 @@ sinks:
 	}{
 		{name: "slack webhook", got: cfg.Sink("hook").Slack, want: &SlackSink{WebhookURL: "https://hooks.slack.com/services/T/B/X", APIURL: DefaultSlackAPIURL, Timeout: 10 * time.Second}},
 		{name: "slack rate default", got: cfg.Sink("hook").RateLimit, want: &Rate{Events: 1, Per: time.Second}},
-		{name: "slack delivery from defaults", got: cfg.Sink("hook").Delivery, want: Delivery{Retry: base, Concurrency: 3, HoldAfter: 5 * time.Minute, ProbeInterval: time.Minute}},
+		{name: "slack delivery from defaults", got: cfg.Sink("hook").Delivery, want: DeliveryPolicy{Retry: base, Concurrency: 3, HoldAfter: 5 * time.Minute, ProbeInterval: time.Minute}},
 		{name: "slack api", got: cfg.Sink("api").Slack, want: &SlackSink{Token: "xoxb-1", Channel: "#ops", APIURL: DefaultSlackAPIURL, Timeout: 3 * time.Second}},
 		{name: "type case-insensitive", got: cfg.Sink("api").Type, want: "slack"},
 		{name: "rate with duration", got: cfg.Sink("api").RateLimit, want: &Rate{Events: 5, Per: 10 * time.Second}},
 		{name: "webhook", got: cfg.Sink("crm").Webhook, want: &WebhookSink{URL: "http://127.0.0.1:9/h", Method: "PUT", Timeout: 10 * time.Second}},
 		{name: "webhook unlimited", got: cfg.Sink("crm").RateLimit, want: (*Rate)(nil)},
-		{name: "override per key", got: cfg.Sink("crm").Delivery, want: Delivery{Retry: Retry{MaxAttempts: 20, InitialBackoff: 2 * time.Second, MaxBackoff: time.Minute, MaxAge: 48 * time.Hour}, Concurrency: 1, ProbeInterval: 10 * time.Second}},
+		{name: "override per key", got: cfg.Sink("crm").Delivery, want: DeliveryPolicy{Retry: Retry{MaxAttempts: 20, InitialBackoff: 2 * time.Second, MaxBackoff: time.Minute, MaxAge: 48 * time.Hour}, Concurrency: 1, ProbeInterval: 10 * time.Second}},
 		{name: "email none port", got: cfg.Sink("plain-mail").Email.SMTP.Port, want: 587},
 		{name: "email implicit", got: cfg.Sink("tls-mail").Email, want: &EmailSink{SMTP: SMTP{Host: "smtp.example.com", Port: 465, Username: "u", Password: "p", TLS: "implicit", Timeout: 30 * time.Second}, From: "Relay <relay@example.com>"}},
 		{name: "email explicit port", got: cfg.Sink("sub-mail").Email.SMTP, want: SMTP{Host: "smtp.example.com", Port: 2525, TLS: "starttls", Timeout: 30 * time.Second}},
@@ -162,8 +162,8 @@ rules:
 	}{
 		{name: "rule line", got: r1.Line, want: 5},
 		{name: "stop", got: r1.Stop, want: true},
-		{name: "empty when", got: r1.When, want: Template{}},
-		{name: "when", got: r2.When, want: Template{Text: "duration > 60", Line: 14}},
+		{name: "empty when", got: r1.When, want: Expr{}},
+		{name: "when", got: r2.When, want: Expr{Text: "duration > 60", Line: 14}},
 		{name: "action line", got: []int{a1.Line, a1.SinkLine}, want: []int{8, 8}},
 		{name: "to as string", got: a1.To, want: []Template{{Text: "{{ input_variables.email }}", Line: 9}}},
 		{name: "cc as list", got: a1.Cc, want: []Template{{Text: "a@example.com", Line: 10}, {Text: "b@example.com", Line: 10}}},

@@ -83,7 +83,7 @@ rules:
 		t.Errorf("header = %q, want %q", got, want)
 	}
 	r := cfg.Rules[0]
-	if got, want := r.When, (Template{Text: `status == "completed"`, Line: 8}); got != want {
+	if got, want := r.When, (Expr{Text: `status == "completed"`, Line: 8}); got != want {
 		t.Errorf("when = %+v, want %+v", got, want)
 	}
 	a := r.Actions[0]

@@ -141,7 +141,7 @@ func scalarSchema(s keySpec) map[string]any {
 	scalar := map[string]any{"type": []string{"string", "number", "boolean"}}
 	var alts []any
 	switch s.kind {
-	case kindString, kindSecret, kindTemplate:
+	case kindString, kindSecret, kindTemplate, kindExpr:
 		alts = []any{scalar}
 	case kindIdent:
 		alts = []any{map[string]any{"type": "string", "pattern": namePattern.String()}, envSchema}

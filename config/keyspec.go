@@ -21,6 +21,7 @@ const (
 	kindString    valueKind = iota // any single value, read as text
 	kindSecret                     // text that is never printed
 	kindTemplate                   // text with {{ }} expressions
+	kindExpr                       // an expr expression (no {{ }})
 	kindInteger                    // a whole number no smaller than min
 	kindBoolean                    // true or false
 	kindDuration                   // a Go duration such as 10s
@@ -179,7 +180,7 @@ var keySpecs = map[string]keySpec{
 	"rules":                       {kind: kindList},
 	"rules[]":                     {kind: kindObject},
 	"rules[].name":                {kind: kindIdent},
-	"rules[].when":                {kind: kindTemplate},
+	"rules[].when":                {kind: kindExpr},
 	"rules[].stop":                {kind: kindBoolean},
 	"rules[].actions":             {kind: kindList, minItems: 1},
 	"rules[].actions[]":           {kind: kindObject},

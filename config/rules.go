@@ -43,7 +43,7 @@ func (d *decoder) rules(top *object, cfg *Config) []*Rule {
 		} else {
 			first[r.Name] = o.lineOf("name")
 		}
-		r.When = d.template(o, "when")
+		r.When = d.expr(o, "when")
 		d.boolean(o, "stop", &r.Stop)
 		r.Actions = d.actions(o, cfg)
 		out = append(out, r)
@@ -141,6 +141,15 @@ func (d *decoder) template(o *object, key string) Template {
 	}
 	n := resolve(o.vals[key])
 	return Template{Text: v, Line: o.lineOf(key), Block: n != nil && n.Style&yaml.LiteralStyle != 0}
+}
+
+// expr reads an expression; the zero Expr means the key is absent.
+func (d *decoder) expr(o *object, key string) Expr {
+	v, ok := d.scalar(o, key)
+	if !ok {
+		return Expr{}
+	}
+	return Expr{Text: v, Line: o.lineOf(key)}
 }
 
 // addresses reads to or cc: one template or a list of them, one address each. An entry without

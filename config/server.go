@@ -98,8 +98,8 @@ func (d *decoder) log(o *object) Log {
 	return l
 }
 
-func defaultDelivery() Delivery {
-	return Delivery{
+func defaultDelivery() DeliveryPolicy {
+	return DeliveryPolicy{
 		Retry: Retry{
 			MaxAttempts:    12,
 			InitialBackoff: 2 * time.Second,
@@ -120,7 +120,7 @@ const (
 )
 
 // delivery reads retry and concurrency from o, each key overriding base individually.
-func (d *decoder) delivery(o *object, base Delivery) Delivery {
+func (d *decoder) delivery(o *object, base DeliveryPolicy) DeliveryPolicy {
 	out := base
 	r := d.sub(o, "retry", retryKeys)
 	d.integer(r, "max_attempts", &out.Retry.MaxAttempts, 1)

@@ -104,7 +104,7 @@ func allSinkKeys() []string {
 // idempotency key.
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
-func (d *decoder) sinks(top *object, defaults Delivery) []*Sink {
+func (d *decoder) sinks(top *object, defaults DeliveryPolicy) []*Sink {
 	o := d.sub(top, "sinks", nil)
 	var out []*Sink
 	for _, name := range o.order {
@@ -117,7 +117,7 @@ func (d *decoder) sinks(top *object, defaults Delivery) []*Sink {
 	return out
 }
 
-func (d *decoder) sink(name string, line int, n *yaml.Node, defaults Delivery) *Sink {
+func (d *decoder) sink(name string, line int, n *yaml.Node, defaults DeliveryPolicy) *Sink {
 	path := "sinks." + name
 	o := d.object(n, path, line, nil)
 	s := &Sink{Name: name, Line: line, Delivery: defaults}

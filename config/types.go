@@ -33,7 +33,7 @@ type Config struct {
 	Server   Server
 	Storage  Storage
 	Log      Log
-	Defaults Delivery
+	Defaults DeliveryPolicy
 	// Sinks are in file order; names are unique.
 	Sinks []*Sink
 	// Rules are in file order, the order in which they are evaluated: the config file's, then each
@@ -106,8 +106,9 @@ type Log struct {
 	ShowPhoneNumbers bool
 }
 
-// Delivery holds the delivery settings that `defaults:` sets and each sink may override.
-type Delivery struct {
+// DeliveryPolicy is how a sink's deliveries are sent and retried: the settings that `defaults:` sets
+// and each sink may override.
+type DeliveryPolicy struct {
 	Retry       Retry
 	Concurrency int // default 4
 	// HoldAfter is how long every attempt to a sink must have failed with a retryable error before
@@ -134,7 +135,7 @@ type Sink struct {
 	Line int
 
 	// Delivery is the defaults with this sink's overrides applied.
-	Delivery Delivery
+	Delivery DeliveryPolicy
 	// RateLimit is this sink's rate; nil means unlimited. Parse sets slack sinks without one to 1/s.
 	RateLimit *Rate
 
@@ -188,8 +189,8 @@ type Rule struct {
 	// File is the file the rule is written in: the config file or an included one.
 	File string
 	Line int
-	// When is an expr expression that must be boolean; empty matches every call.
-	When    Template
+	// When is an expression that must be boolean; empty matches every call.
+	When    Expr
 	Stop    bool
 	Actions []*Action
 }
@@ -215,7 +216,16 @@ type Action struct {
 	Body   *yaml.Node
 }
 
-// Template is a string from the config with the line it was written on. Empty Text means the key was absent.
+// Expr is an expr expression from the config (a rule's `when`), with the line it was written on. It
+// is not a Template: it holds no {{ }}, and all of it is evaluated. Empty Text means the key was
+// absent.
+type Expr struct {
+	Text string
+	Line int
+}
+
+// Template is text with {{ }} expressions from the config, with the line it was written on. Empty
+// Text means the key was absent.
 type Template struct {
 	Text string
 	Line int

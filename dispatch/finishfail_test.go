@@ -1,7 +1,6 @@
 package dispatch
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/switchboard-relay/switchboard/sinks"
+	"github.com/switchboard-relay/switchboard/sinks/sinktest"
 	"github.com/switchboard-relay/switchboard/store"
 )
 
@@ -28,24 +28,6 @@ type failingFinish struct {
 func (f *failingFinish) Finish(context.Context, int64, string, store.Outcome) error {
 	f.once.Do(func() { close(f.called) })
 	return errors.New("sqlite: database or disk is full")
-}
-
-// syncBuffer is a bytes.Buffer safe for the workers' concurrent log writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestUnrecordedOutcomeIsNotReported: when the store cannot commit an attempt's outcome, the
@@ -63,7 +45,7 @@ func TestUnrecordedOutcomeIsNotReported(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &failingFinish{Store: openStore(t), called: make(chan struct{})}
-			var logs syncBuffer
+			var logs sinktest.Buffer
 			sink := &fakeSink{send: func(context.Context, *sinks.Delivery) error { return tt.send }}
 			d, m := newDispatcher(st, Options{Poll: 10 * time.Millisecond, Lease: time.Hour,
 				Logger: slog.New(slog.NewTextHandler(&logs, nil))})

@@ -51,7 +51,7 @@ func (f *fakeSink) received() []*sinks.Delivery {
 
 // target returns a Target for sink named name with the given concurrency and quick retries.
 func target(name string, s sinks.Sink, concurrency int) *Target {
-	return &Target{Conf: &config.Sink{Name: name, Type: "log", Delivery: config.Delivery{
+	return &Target{Conf: &config.Sink{Name: name, Type: "log", Delivery: config.DeliveryPolicy{
 		Concurrency: concurrency,
 		Retry:       config.Retry{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxAge: time.Hour},
 	}}, Sink: s}

@@ -9,7 +9,7 @@ import (
 
 const namespace = "switchboard"
 
-// Metrics are the delivery metrics in docs/observability.md. Label values come only from sink names (config) and
+// Metrics are the delivery metrics (docs/observability.md, "Metrics reference"). Label values come only from sink names (config) and
 // fixed sets.
 type Metrics struct {
 	Attempts *prometheus.CounterVec   // sink, result, reason

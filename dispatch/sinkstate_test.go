@@ -88,7 +88,7 @@ func TestHoldAfterFailing(t *testing.T) {
 		var ev events
 		d, m := newDispatcher(st, Options{SinkStateChanged: ev.add})
 		tg := target("crm", crm, 1)
-		tg.Conf.Delivery = config.Delivery{Concurrency: 1, HoldAfter: 10 * time.Minute, ProbeInterval: time.Minute,
+		tg.Conf.Delivery = config.DeliveryPolicy{Concurrency: 1, HoldAfter: 10 * time.Minute, ProbeInterval: time.Minute,
 			Retry: config.Retry{MaxAttempts: 15, InitialBackoff: time.Minute, MaxBackoff: time.Minute, MaxAge: 12 * time.Minute}}
 		d.Apply(map[string]*Target{"crm": tg})
 		ids := enqueue(t, st, "crm", 3)
@@ -153,7 +153,7 @@ func TestHoldAfterZeroNeverHolds(t *testing.T) {
 		var ev events
 		d, m := newDispatcher(st, Options{SinkStateChanged: ev.add})
 		tg := target("crm", crm, 1)
-		tg.Conf.Delivery = config.Delivery{Concurrency: 1, HoldAfter: 0, ProbeInterval: time.Minute,
+		tg.Conf.Delivery = config.DeliveryPolicy{Concurrency: 1, HoldAfter: 0, ProbeInterval: time.Minute,
 			Retry: config.Retry{MaxAttempts: 100, InitialBackoff: time.Minute, MaxBackoff: time.Minute, MaxAge: 12 * time.Minute}}
 		d.Apply(map[string]*Target{"crm": tg})
 		ids := enqueue(t, st, "crm", 1)

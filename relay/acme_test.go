@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/switchboard-relay/switchboard/config"
+	"github.com/switchboard-relay/switchboard/sinks/sinktest"
 )
 
 // TestSetupACME covers what can be checked without a certificate authority: the TLS config offers
@@ -35,7 +36,7 @@ func TestSetupACME(t *testing.T) {
 			old := acmeHTTPListen
 			acmeHTTPListen = tt.http01
 			defer func() { acmeHTTPListen = old }()
-			var logs syncBuffer
+			var logs sinktest.Buffer
 			s, err := setupTLS(&config.TLS{ACME: &config.ACME{Domains: []string{"relay.example.com"}, CacheDir: t.TempDir()}},
 				tt.listen, slog.New(slog.NewTextHandler(&logs, nil)))
 			if tt.wantErr != "" {

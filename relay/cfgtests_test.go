@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-relay/switchboard/sinks/sinktest"
 )
 
 // busyTest is a config test: a busy call matches exactly the rules named.
@@ -31,7 +33,7 @@ func TestServeRefusesFailingTests(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	err = Run(context.Background(), Options{ConfigPath: cfg, Listener: ln, Logger: newTestLogger(&syncBuffer{})})
+	err = Run(context.Background(), Options{ConfigPath: cfg, Listener: ln, Logger: newTestLogger(&sinktest.Buffer{})})
 	if err == nil {
 		t.Fatal("Run started with a failing config test")
 	}

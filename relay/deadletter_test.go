@@ -107,9 +107,9 @@ func TestDeadLetterAndReplay(t *testing.T) {
 	}
 }
 
-// TestFixSinkURLThenReplay follows README (How it works): sink connection settings are read at delivery, so a dead
-// letter replayed after a reload that fixed the sink's URL goes to the new URL, with the message
-// rendered at ingest.
+// TestFixSinkURLThenReplay checks what README's "How it works" promises: sink connection settings are
+// read at delivery, so a dead letter replayed after a reload that fixed the sink's URL goes to the new
+// URL, with the message rendered at ingest.
 func TestFixSinkURLThenReplay(t *testing.T) {
 	broken, fixed := newFakeCRM(t), newFakeCRM(t)
 	broken.status.Store(http.StatusNotFound)

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +19,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/switchboard-relay/switchboard/sinks/sinktest"
 )
 
 // Secrets configured in the test relay. None of them may appear in logs or metrics.
@@ -69,24 +70,6 @@ rules:
       - sink: sales-log
         text: "Call {{ id }} ended {{ status }}"
 `
-
-// syncBuffer is a bytes.Buffer safe for the relay's concurrent logging.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // crmRequest is one request the fake CRM received.
 type crmRequest struct {
@@ -138,7 +121,7 @@ type relay struct {
 	dir    string
 	cfg    string // config file path
 	db     string
-	logs   *syncBuffer
+	logs   *sinktest.Buffer
 	reload chan struct{}
 	cancel context.CancelFunc
 	done   chan error
@@ -159,7 +142,7 @@ func startRelay(t *testing.T, yml, crmURL string) *relay {
 	t.Helper()
 	dir := t.TempDir()
 	r := &relay{t: t, dir: dir, cfg: filepath.Join(dir, "switchboard.yaml"), db: filepath.Join(dir, "data", "sb.db"),
-		logs: &syncBuffer{}, reload: make(chan struct{})}
+		logs: &sinktest.Buffer{}, reload: make(chan struct{})}
 	writeConfig(t, r.cfg, yml, crmURL, r.db)
 	r.start(5 * time.Second)
 	return r

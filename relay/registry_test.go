@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboard-relay/switchboard/sinks/sinktest"
 )
 
 // TestRunTwiceWithOneRegistry runs a relay, stops it, and runs it again with the same Options.Registry,
@@ -29,7 +31,7 @@ func TestRunTwiceWithOneRegistry(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		return Run(ctx, Options{ConfigPath: cfg, Logger: newTestLogger(&syncBuffer{}), Listener: ln, Registry: reg,
+		return Run(ctx, Options{ConfigPath: cfg, Logger: newTestLogger(&sinktest.Buffer{}), Listener: ln, Registry: reg,
 			Ready: func(net.Addr) { cancel() }})
 	}
 	for i := 1; i <= 2; i++ {

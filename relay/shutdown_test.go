@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/switchboard-relay/switchboard/sinks/sinktest"
 	"github.com/switchboard-relay/switchboard/store"
 	"github.com/switchboard-relay/switchboard/store/sqlite"
 )
@@ -139,7 +140,7 @@ func TestRunFailsToStart(t *testing.T) {
 			if tt.config != "" {
 				writeConfig(t, path, tt.config, "http://127.0.0.1:1", dir+"/sb.db")
 			}
-			logs := &syncBuffer{}
+			logs := &sinktest.Buffer{}
 			err := Run(context.Background(), Options{ConfigPath: path, Logger: newTestLogger(logs)})
 			if err == nil {
 				t.Fatal("Run = nil, want an error")

@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/switchboard-relay/switchboard/sinks/sinktest"
 )
 
 // writeSelfSigned writes a self-signed certificate for 127.0.0.1 with serial and its key, and returns
@@ -78,7 +80,7 @@ rules: [{name: all, when: "true", actions: [{sink: ops, text: hi}]}]
 	}
 	reload := make(chan struct{})
 	ready, done := make(chan struct{}), make(chan error, 1)
-	var logs syncBuffer
+	var logs sinktest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		done <- Run(ctx, Options{ConfigPath: configPath, Listener: ln, Reload: reload,

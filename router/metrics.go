@@ -15,7 +15,7 @@ const (
 	ReasonStorage      = "storage"
 )
 
-// Metrics are the ingest and rule metrics in docs/observability.md.
+// Metrics are the ingest and rule metrics (docs/observability.md, "Metrics reference").
 type Metrics struct {
 	Received       *prometheus.CounterVec // outcome = accepted, duplicate, conflict, rejected
 	Rejections     *prometheus.CounterVec // reason

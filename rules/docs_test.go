@@ -152,7 +152,7 @@ func checkDocWhen(t *testing.T, when string, line int) {
 			continue
 		}
 		cfg := &config.Config{File: "doc.yaml", Sinks: []*config.Sink{{Name: "s", Type: "log"}},
-			Rules: []*config.Rule{{Name: "r", When: tmpl(when), Actions: []*config.Action{{Sink: "s"}}}}}
+			Rules: []*config.Rule{{Name: "r", When: config.Expr{Text: when, Line: 1}, Actions: []*config.Action{{Sink: "s"}}}}}
 		rs, err := Compile(cfg)
 		if err != nil {
 			t.Errorf("%s:%d: %q does not compile: %v", rulesDoc, line, when, err)

@@ -226,7 +226,7 @@ func Compile(cfg *config.Config) (*Ruleset, error) {
 
 // compileWhen compiles a `when`, which must be boolean (or of a type known only at run time, such as
 // a map value).
-func (c *compiler) compileWhen(t config.Template, path string) *vm.Program {
+func (c *compiler) compileWhen(t config.Expr, path string) *vm.Program {
 	if strings.HasPrefix(strings.TrimSpace(t.Text), "{{") {
 		c.errorf(t.Line, path, "write the condition without {{ }}: when is already an expression, e.g. when: status == \"completed\"")
 		return nil

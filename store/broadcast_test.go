@@ -4,8 +4,12 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 )
+
+// These tests run in a synctest bubble: synctest.Wait returns once the subscribers' goroutines are
+// blocked, and a notification that never comes fails receive on the bubble's fake clock at once.
 
 func receive(t *testing.T, ch <-chan string) string {
 	t.Helper()
@@ -19,6 +23,10 @@ func receive(t *testing.T, ch <-chan string) string {
 }
 
 func TestBroadcasterFansOut(t *testing.T) {
+	synctest.Test(t, testBroadcasterFansOut)
+}
+
+func testBroadcasterFansOut(t *testing.T) {
 	var b Broadcaster
 	first, second := make(chan string, 10), make(chan string, 10)
 	b.Subscribe(t.Context(), func(sink string) { first <- sink })
@@ -32,6 +40,10 @@ func TestBroadcasterFansOut(t *testing.T) {
 }
 
 func TestBroadcasterCoalesces(t *testing.T) {
+	synctest.Test(t, testBroadcasterCoalesces)
+}
+
+func testBroadcasterCoalesces(t *testing.T) {
 	var b Broadcaster
 	got := make(chan string, 10)
 	busy, release := make(chan struct{}), make(chan struct{})
@@ -62,21 +74,16 @@ func TestBroadcasterCoalesces(t *testing.T) {
 }
 
 func TestBroadcasterUnsubscribesOnCancel(t *testing.T) {
-	var b Broadcaster
-	ctx, cancel := context.WithCancel(t.Context())
-	b.Subscribe(ctx, func(string) {})
-	cancel()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	synctest.Test(t, func(t *testing.T) {
+		var b Broadcaster
+		ctx, cancel := context.WithCancel(t.Context())
+		b.Subscribe(ctx, func(string) {})
+		cancel()
+		synctest.Wait()
 		b.mu.Lock()
-		n := len(b.subs)
-		b.mu.Unlock()
-		if n == 0 {
-			return
+		defer b.mu.Unlock()
+		if n := len(b.subs); n != 0 {
+			t.Errorf("%d subscribers once cancel took effect, want 0", n)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d subscribers 10s after cancel, want 0", n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	})
 }

@@ -126,7 +126,7 @@ func New(opts Options) *Client {
 	}
 	c.rc = &retryablehttp.Client{
 		HTTPClient: &http.Client{
-			Transport: transport,
+			Transport: keepIdle{transport},
 			Timeout:   opts.Timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
@@ -138,18 +138,24 @@ func New(opts Options) *Client {
 		RetryMax:     opts.RetryMax,
 		CheckRetry:   c.checkRetry,
 		Backoff:      c.backoff,
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		ErrorHandler: c.giveUp,
 	}
 	return c
 }
+
+// keepIdle hides the pooled transport's CloseIdleConnections from go-retryablehttp, which calls it
+// whenever a request ends in failure (and when a context ends during a backoff): that would drop every
+// pooled connection to the sink after each refused message, just when the receiver is struggling.
+// Idle connections still close after the transport's IdleConnTimeout.
+type keepIdle struct{ rt http.RoundTripper }
+
+func (k keepIdle) RoundTrip(r *http.Request) (*http.Response, error) { return k.rt.RoundTrip(r) }
 
 // DefaultInterpreter classifies by status alone with sinks.StatusError, using a summary of the body
 // as the detail.
 func DefaultInterpreter(status int, header http.Header, body []byte) *sinks.Error {
 	return sinks.StatusError(status, 0, Summarize(header.Get("Content-Type"), body))
 }
-
-type attemptsKey struct{}
 
 type answerKey struct{}
 
@@ -167,9 +173,11 @@ func WithAnswer(ctx context.Context, a *Answer) context.Context {
 
 // Do sends r, retrying in the request as Options allow. It returns the answer when the sink's
 // Interpreter says delivered; otherwise an *sinks.Error whose text holds no secret.
+//
+// go-retryablehttp runs the attempts: checkRetry classifies each answer once (its verdict is the
+// error it returns), and giveUp, the ErrorHandler, turns the last verdict into Do's error with the
+// number of attempts.
 func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
-	attempts := new(int)
-	ctx = context.WithValue(ctx, attemptsKey{}, attempts)
 	req, err := retryablehttp.NewRequestWithContext(ctx, r.Method, r.URL, r.Body)
 	if err != nil {
 		// The parse error quotes the URL: say only what to fix.
@@ -179,26 +187,36 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		req.Header[k] = vs
 	}
 	resp, err := c.rc.Do(req)
-	if err != nil {
-		if resp != nil {
-			resp.Body.Close()
-		}
-		return nil, c.transportError(err, *attempts)
+	var answer *Response
+	if resp != nil {
+		// checkRetry has read the body into memory and closed the connection's.
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answer = &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
+		c.record(ctx, answer)
 	}
-	body, err := readBody(resp)
-	if err != nil {
-		return nil, c.transportError(err, *attempts)
+	var se *sinks.Error
+	switch {
+	case err == nil:
+		return answer, nil
+	case errors.As(err, &se):
+		return nil, err
+	default:
+		// go-retryablehttp returns the context's error itself when it ends during a backoff.
+		return nil, c.transportError(err, 0)
 	}
-	if a, ok := ctx.Value(answerKey{}).(*Answer); ok && a != nil {
-		a.Status, a.Summary = resp.StatusCode, Summarize(resp.Header.Get("Content-Type"), body)
-		if c.redact != nil {
-			a.Summary = c.redact.Redact(a.Summary)
-		}
+}
+
+// record stores the receiver's answer in the Answer that ctx carries, if any (see WithAnswer).
+func (c *Client) record(ctx context.Context, r *Response) {
+	a, ok := ctx.Value(answerKey{}).(*Answer)
+	if !ok || a == nil {
+		return
 	}
-	if serr := c.classify(resp.StatusCode, resp.Header, body); serr != nil {
-		return nil, serr
+	a.Status, a.Summary = r.StatusCode, Summarize(r.Header.Get("Content-Type"), r.Body)
+	if c.redact != nil {
+		a.Summary = c.redact.Redact(a.Summary)
 	}
-	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }
 
 // classify is the one decision for every answer: a redirect is refused, anything else goes to the
@@ -223,34 +241,47 @@ func (c *Client) classify(status int, header http.Header, body []byte) *sinks.Er
 	return e
 }
 
-// checkRetry is go-retryablehttp's CheckRetry: it buffers the answer and retries only what classify
-// calls retryable, and only when any Retry-After is short enough to wait for here.
+// checkRetry is go-retryablehttp's CheckRetry, run once per attempt. It buffers the answer (so the
+// connection is free again and Do reads the body from memory), classifies it, and returns that
+// verdict as its error: nil when delivered, the *sinks.Error of a refused answer, or the transport
+// error when no answer came. It retries only what is retryable, with any Retry-After short enough to
+// wait for here, and nothing once ctx has ended.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if n, ok := ctx.Value(attemptsKey{}).(*int); ok {
-		*n++
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
+	if err == nil {
+		var body []byte
+		if body, err = readBody(resp); err == nil {
+			resp.Body = io.NopCloser(bytes.NewReader(body))
+			e := c.classify(resp.StatusCode, resp.Header, body)
+			if e == nil {
+				return false, nil // delivered: an answer that arrived counts even if ctx ended just after
+			}
+			if ctx.Err() != nil {
+				return false, ctx.Err()
+			}
+			return e.Retryable && e.RetryAfter <= c.maxRetryAfter, e
 		}
-		return retryableTransport(err), nil
-	}
-	body, rerr := readBody(resp)
-	if rerr != nil {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		return true, nil
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	e := c.classify(resp.StatusCode, resp.Header, body)
-	if e == nil {
-		return false, nil // delivered: an answer that arrived counts even if ctx ended just after
+		resp.Body = http.NoBody
 	}
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	return e.Retryable && e.RetryAfter <= c.maxRetryAfter, nil
+	return retryableTransport(err), err
+}
+
+// giveUp is go-retryablehttp's ErrorHandler, called once when the request ends undelivered with the
+// last attempt's verdict from checkRetry and the number of attempts made. It keeps a refused answer
+// (its body already buffered), so that Do can record it, and turns a failure to get a complete answer
+// into a classified error.
+func (c *Client) giveUp(resp *http.Response, err error, attempts int) (*http.Response, error) {
+	var se *sinks.Error
+	if errors.As(err, &se) {
+		return resp, err
+	}
+	if err == nil {
+		// Not reached: checkRetry gives a verdict for every failed attempt.
+		err = errors.New("no answer")
+	}
+	return nil, c.transportError(err, attempts) // checkRetry has closed any body
 }
 
 // backoff waits exactly Retry-After when the answer has one (checkRetry has bounded it), else doubles

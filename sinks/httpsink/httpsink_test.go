@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -135,9 +136,9 @@ func TestInterpreterDecidesInRequestRetries(t *testing.T) {
 	if got := n.Load(); got != 3 {
 		t.Errorf("server saw %d requests, want 3", got)
 	}
-	// Once per attempt to decide the retry, once more for the result.
-	if got := calls.Load(); got != 4 {
-		t.Errorf("interpreter ran %d times, want 4", got)
+	// Once per answer: the last verdict is the result.
+	if got := calls.Load(); got != 3 {
+		t.Errorf("interpreter ran %d times, want 3 (once per answer)", got)
 	}
 }
 
@@ -172,7 +173,7 @@ func TestTimeoutIsNotRetriedInRequest(t *testing.T) {
 	n, url := counter(t, func(w http.ResponseWriter, r *http.Request) { hold(r, release) })
 	t.Cleanup(func() { close(release) }) // runs before the server's Close
 	logger, logs := sinktest.NewLogger()
-	_, err := post(fastClient(Options{Timeout: 50 * time.Millisecond, Logger: logger, Redactor: sinks.NewRedactor([]string{url})}),
+	_, err := post(fastClient(Options{Timeout: 500 * time.Millisecond, Logger: logger, Redactor: sinks.NewRedactor([]string{url})}),
 		context.Background(), url)
 	var se *sinks.Error
 	if !errors.As(err, &se) || !se.Retryable || se.Reason != sinks.ReasonTimeout {
@@ -227,5 +228,67 @@ func TestAnswerCountsAfterContextEnds(t *testing.T) {
 	}
 	if retry, err := c.checkRetry(ctx, answer(503), nil); retry || !errors.Is(err, context.Canceled) {
 		t.Errorf("503 after ctx ended: retry %v, err %v; want false, context.Canceled", retry, err)
+	}
+}
+
+// TestFailuresKeepPooledConnections sends refused, retried and delivered requests in turn and checks
+// that they all share one connection: go-retryablehttp closes the client's idle connections after
+// every failed request unless the transport hides that.
+func TestFailuresKeepPooledConnections(t *testing.T) {
+	var conns atomic.Int32
+	status := atomic.Int32{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(int(status.Load()))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := fastClient(Options{})
+	for _, code := range []int{http.StatusBadRequest, http.StatusServiceUnavailable, http.StatusOK, http.StatusNotFound, http.StatusOK} {
+		status.Store(int32(code))
+		_, err := post(c, context.Background(), srv.URL)
+		if (err == nil) != (code == http.StatusOK) {
+			t.Fatalf("Do() answered %d = %v", code, err)
+		}
+	}
+	if got := conns.Load(); got != 1 {
+		t.Errorf("server accepted %d connections, want 1: failures must not close pooled connections", got)
+	}
+}
+
+// TestAttemptsCountedInTransportErrors checks the attempt count that go-retryablehttp hands its
+// ErrorHandler: a receiver that drops every connection is tried 1 + RetryMax times, and the error says so.
+func TestAttemptsCountedInTransportErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		retryMax int
+		want     string
+	}{
+		{name: "retried", retryMax: 2, want: "send request (3 attempts): "},
+		{name: "not retried", retryMax: -1, want: "send request: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, url := counter(t, func(w http.ResponseWriter, r *http.Request) {
+				conn, _, err := http.NewResponseController(w).Hijack()
+				if err != nil {
+					t.Errorf("hijack: %v", err)
+					return
+				}
+				conn.Close()
+			})
+			_, err := post(fastClient(Options{RetryMax: tt.retryMax, Redactor: sinks.NewRedactor([]string{url})}), context.Background(), url)
+			var se *sinks.Error
+			if !errors.As(err, &se) || !se.Retryable || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Do() = %v, want a retryable error containing %q", err, tt.want)
+			}
+			if got, want := n.Load(), int32(max(tt.retryMax, 0)+1); got != want {
+				t.Errorf("server saw %d requests, want %d", got, want)
+			}
+		})
 	}
 }

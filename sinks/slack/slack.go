@@ -72,7 +72,7 @@ func (s *Sink) Send(ctx context.Context, d *sinks.Delivery) error {
 		return sinks.Permanent(sinks.ReasonTemplate, fmt.Errorf("encode message: %w", err))
 	}
 	// Slack ignores Idempotency-Key, but a proxy or a Slack-compatible receiver can drop repeats by it
-	// (README, "How it works": every HTTP delivery carries one).
+	// (every HTTP delivery carries one: README, "How it works").
 	header := http.Header{"Content-Type": {"application/json; charset=utf-8"}, "User-Agent": {"Switchboard"},
 		"Idempotency-Key": {d.IdempotencyKey()}}
 	if s.set.webAPI {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/switchboard-relay/switchboard/store"
 )
@@ -20,8 +21,8 @@ import (
 // id at once, exactly one succeeds. A zero ReceivedAt is taken as now. Pending deliveries are due at
 // ReceivedAt, and every replica's Watch hears of their sinks.
 //
-// When ctx ends while the call's transaction is under way, Ingest returns ctx.Err() and the call may
-// or may not be stored.
+// If ctx is done before the call's batch starts, Ingest returns ctx.Err() and the call is not stored;
+// once the batch has started it waits for the outcome, so that its answer matches what was committed.
 func (s *Store) Ingest(ctx context.Context, c *store.Call, ds []store.NewDelivery) ([]int64, error) {
 	if err := s.check(); err != nil {
 		return nil, err
@@ -29,11 +30,56 @@ func (s *Store) Ingest(ctx context.Context, c *store.Call, ds []store.NewDeliver
 	if c == nil {
 		return nil, fmt.Errorf("ingest call: no call given")
 	}
-	ids, err := s.ingest.submit(ctx, &ingestReq{call: c, ds: ds})
-	if err != nil && !errors.Is(err, store.ErrDuplicate) && err != store.ErrClosed && ctx.Err() == nil {
+	ids, err := s.ingest.Ingest(ctx, c, ds)
+	gaveUp := ctx.Err() != nil && err == ctx.Err()
+	if err != nil && !errors.Is(err, store.ErrDuplicate) && err != store.ErrClosed && !gaveUp {
 		return nil, fmt.Errorf("store call %d: %w", c.ID, err)
 	}
 	return ids, err
+}
+
+// Group commit: Ingest calls queue in a store.GroupCommitter and are committed in batches, one
+// transaction (so one WAL flush) per batch. Under load a batch is whatever queued while the previous
+// commit ran, up to MaxBatch; a committer that finds a batch not full waits up to MaxWait for more,
+// which costs a lone caller about a millisecond and saves a flush per caller when many arrive together.
+var ingestOptions = store.GroupCommitOptions{
+	MaxBatch:   128,
+	MaxWait:    time.Millisecond,
+	Committers: 2, // one gathers a batch while the other commits
+}
+
+// commitTimeout bounds one batch's transaction. It is not any caller's context: a caller giving up
+// must not fail the others of its batch.
+const commitTimeout = 30 * time.Second
+
+// commitBatch is the GroupCommitter's store.CommitFunc (see commitIsolating).
+func (s *Store) commitBatch(batch []*store.IngestRequest) error {
+	return commitIsolating(batch, s.commitTx)
+}
+
+// commitIsolating commits batch with commit, each try bounded by commitTimeout. When the database
+// rejects the batch (a statement error, not a lost connection), it commits each call alone, so that one
+// bad call fails only its own caller.
+func commitIsolating(batch []*store.IngestRequest, commit func(context.Context, []*store.IngestRequest) error) error {
+	once := func(batch []*store.IngestRequest) error {
+		ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+		defer cancel()
+		for _, r := range batch {
+			r.IDs, r.Err = nil, nil
+		}
+		return commit(ctx, batch)
+	}
+	err := once(batch)
+	var pgErr *pgconn.PgError
+	if err == nil || len(batch) == 1 || !errors.As(err, &pgErr) {
+		return err
+	}
+	for _, r := range batch {
+		if err := once([]*store.IngestRequest{r}); err != nil {
+			r.IDs, r.Err = nil, err
+		}
+	}
+	return nil
 }
 
 // insertCall inserts one call and, when it is new, its deliveries; it returns whether the call was
@@ -64,19 +110,20 @@ const insertCall = `WITH c AS (
 )
 SELECT (SELECT count(*) FROM c), array(SELECT id FROM d ORDER BY id)`
 
-// commitBatch is the committer's commitFunc: one transaction, one round trip for all the calls.
-func (s *Store) commitBatch(ctx context.Context, batch []*ingestReq) error {
+// commitTx commits batch in one transaction, one round trip for all the calls, setting IDs or Err
+// (store.ErrDuplicate, store.ErrConflict) on each.
+func (s *Store) commitTx(ctx context.Context, batch []*store.IngestRequest) error {
 	// Calls in id order, so that two replicas' batches sharing ids lock them in the same order and
 	// cannot deadlock.
 	order := slices.Clone(batch)
-	slices.SortStableFunc(order, func(a, b *ingestReq) int { return cmp.Compare(a.call.ID, b.call.ID) })
+	slices.SortStableFunc(order, func(a, b *store.IngestRequest) int { return cmp.Compare(a.Call.ID, b.Call.ID) })
 
 	now := time.Now()
 	var b pgx.Batch
 	// Durable even where the server's default is asynchronous commit.
 	b.Queue(`SET LOCAL synchronous_commit = on`)
 	for _, r := range order {
-		c := r.call
+		c := r.Call
 		received := c.ReceivedAt
 		if received.IsZero() {
 			received = now
@@ -85,10 +132,10 @@ func (s *Store) commitBatch(ctx context.Context, batch []*ingestReq) error {
 		if matched == nil {
 			matched = []string{}
 		}
-		n := len(r.ds)
+		n := len(r.Deliveries)
 		rules, sinks, reasons, errs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		actions, messages, dead := make([]int32, n), make([][]byte, n), make([]bool, n)
-		for i, d := range r.ds {
+		for i, d := range r.Deliveries {
 			rules[i], actions[i], sinks[i], messages[i] = d.Rule, int32(d.Action), d.Sink, d.Message
 			dead[i], reasons[i], errs[i] = d.Dead, store.CleanText(d.Reason), store.CleanText(d.Error)
 		}
@@ -104,7 +151,7 @@ func (s *Store) commitBatch(ctx context.Context, batch []*ingestReq) error {
 			return err
 		}
 		woken := map[string]bool{}
-		var dups []*ingestReq
+		var dups []*store.IngestRequest
 		for _, r := range order {
 			var inserted int
 			var ids []int64
@@ -113,12 +160,12 @@ func (s *Store) commitBatch(ctx context.Context, batch []*ingestReq) error {
 				return err
 			}
 			if inserted == 0 {
-				r.err = store.ErrDuplicate
+				r.Err = store.ErrDuplicate
 				dups = append(dups, r)
 				continue
 			}
-			r.ids = ids
-			for _, d := range r.ds {
+			r.IDs = ids
+			for _, d := range r.Deliveries {
 				if !d.Dead {
 					woken[d.Sink] = true
 				}
@@ -138,13 +185,13 @@ func (s *Store) commitBatch(ctx context.Context, batch []*ingestReq) error {
 // call has other content. A statement sees every call committed before it started, and an insert
 // that found a conflicting row waited for that row's transaction to commit, so each stored call is
 // visible here.
-func conflicts(ctx context.Context, tx pgx.Tx, dups []*ingestReq) error {
+func conflicts(ctx context.Context, tx pgx.Tx, dups []*store.IngestRequest) error {
 	if len(dups) == 0 {
 		return nil
 	}
 	ids := make([]int64, len(dups))
 	for i, r := range dups {
-		ids[i] = r.call.ID
+		ids[i] = r.Call.ID
 	}
 	rows, err := tx.Query(ctx, `SELECT id, raw FROM calls WHERE id = ANY ($1)`, ids)
 	if err != nil {
@@ -164,8 +211,8 @@ func conflicts(ctx context.Context, tx pgx.Tx, dups []*ingestReq) error {
 		return err
 	}
 	for _, r := range dups {
-		if raw, ok := stored[r.call.ID]; ok && !store.SameContent(raw, r.call.Raw) {
-			r.err = store.ErrConflict
+		if raw, ok := stored[r.Call.ID]; ok && !store.SameContent(raw, r.Call.Raw) {
+			r.Err = store.ErrConflict
 		}
 	}
 	return nil

@@ -50,7 +50,7 @@ const defaultMaxConns = 10
 type Store struct {
 	pool   *pgxpool.Pool
 	log    *slog.Logger
-	ingest *committer
+	ingest *store.GroupCommitter
 	// finishes groups concurrent Finish calls into one transaction (see finish.go).
 	finishes *store.Batcher[finishReq]
 	// closed is set by Close; methods then return store.ErrClosed.
@@ -117,7 +117,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{pool: pool, log: log, done: make(chan struct{})}
-	s.ingest = newCommitter(s.commitBatch, committers, linger)
+	s.ingest = store.NewGroupCommitter(ingestOptions, s.commitBatch)
 	s.finishes = store.NewBatcher(store.GroupCommitOptions{MaxBatch: maxFinishBatch}, s.finishBatch)
 	return s, nil
 }
@@ -143,7 +143,7 @@ func (s *Store) Close() error {
 	if already {
 		return nil
 	}
-	s.ingest.close()
+	s.ingest.Close()
 	s.finishes.Close()
 	close(s.done)
 	s.watchers.Wait()
