@@ -229,11 +229,28 @@ func TestPostgresReplicasNotifyOnce(t *testing.T) {
 	if len(texts) != 1 || !strings.Contains(texts[0], "10 deliveries to crm failed") {
 		t.Fatalf("ops messages: %q, want one saying \"10 deliveries to crm failed\"", texts)
 	}
-	queued := 0.0
-	for _, r := range rs {
-		m := r.metrics()
-		v, _ := metric(m, "switchboard_notifications_total", map[string]string{"kind": "dead_letters", "outcome": "queued"})
-		queued += v
+	// The replica that queued the notification counts it just after its commit, so the message may
+	// reach ops a moment before the count does: poll the sum over the replicas.
+	queuedSum := func() float64 {
+		sum := 0.0
+		for _, r := range rs {
+			v, _ := metric(r.metrics(), "switchboard_notifications_total", map[string]string{"kind": "dead_letters", "outcome": "queued"})
+			sum += v
+		}
+		return sum
+	}
+	deadline := time.NewTimer(readyDeadline)
+	defer deadline.Stop()
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	queued := queuedSum()
+	for queued < 1 {
+		select {
+		case <-tick.C:
+			queued = queuedSum()
+		case <-deadline.C:
+			t.Fatalf("no replica counted the notification as queued within %s", readyDeadline)
+		}
 	}
 	if queued != 1 {
 		t.Errorf("dead_letters notifications queued by the three replicas: %v, want 1", queued)
