@@ -49,6 +49,8 @@ type relayConfig struct {
 	// section telling it of dead deliveries, grouped for GroupWait (default 2s).
 	OpsURL    string
 	GroupWait string
+	// LogLevel is log.level; default info.
+	LogLevel string
 }
 
 var configTemplate = template.Must(template.New("config").Parse(`# Written by the e2e tests.
@@ -66,7 +68,7 @@ storage:
 {{- end }}
   lease: ` + testLease + `
 log:
-  level: info
+  level: {{ .LogLevel }}
 sinks:
   slack:
     type: slack
@@ -119,6 +121,9 @@ func (c relayConfig) render(t *testing.T) string {
 	}
 	if c.MaxAge == "" {
 		c.MaxAge = "1h"
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
 	}
 	if c.GroupWait == "" {
 		c.GroupWait = "2s"
