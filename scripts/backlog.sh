@@ -9,12 +9,14 @@
 # on an empty queue (the first $PROBE calls) and again with the whole backlog queued (the last $PROBE
 # calls), then starts `sbload sink`, resumes the sink and times the drain until nothing is pending or in
 # flight. VmRSS of serve (from /proc/PID/status) is sampled every 2 s into $DIR/rss.tsv throughout.
+# With DRAIN_FOR=SECONDS it stops measuring the drain after that long (for a backlog too large to wait for).
 # Everything runs on loopback in a temporary directory ($DIR, kept for inspection).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 calls=${1:-250000}
 probe=${PROBE:-20000}
+drain_for=${DRAIN_FOR:-0}
 per_call=4
 dir=${DIR:-$(mktemp -d /tmp/switchboard-backlog.XXXXXX)}
 relay_addr=${RELAY_ADDR:-127.0.0.1:8131}
@@ -91,11 +93,12 @@ while :; do
   now=$(date +%s.%N)
   printf '%s\t%s\n' "$(python3 -c "print('%.0f' % ($now - $start))")" "$left" >> "$dir/drain.tsv"
   [ "$left" = 0 ] && break
+  if [ "$drain_for" != 0 ] && python3 -c "import sys; sys.exit(0 if $now - $start >= $drain_for else 1)"; then break; fi
   sleep 2
 done
 end=$(date +%s.%N)
 total=$((calls * per_call))
-python3 -c "d=$end-$start; print('drained %d deliveries in %.1f s: %.0f deliveries/s (from the resume request)' % ($total, d, $total/d))"
+python3 -c "d=$end-$start; n=$total-$left; print('drained %d of %d deliveries in %.1f s: %.0f deliveries/s (from the resume request)' % (n, $total, d, n/d))"
 curl -fsS "http://$sink_addr/stats"; echo
 echo "serve VmRSS (kB) min/max over the run: $(cut -f2 "$dir/rss.tsv" | sort -n | sed -n '1p;$p' | paste -sd/)"
 echo "serve VmHWM: $(awk '/^VmHWM/ {print $2, $3}' /proc/$relay/status)"
