@@ -17,7 +17,7 @@ import (
 // The soak test is not part of the normal test run: build it with -tags soak.
 //
 //	go test -tags soak -count=1 -run TestSoak -timeout 30m ./e2e -soak.duration=5m   # the full run
-//	go test -tags soak -count=1 -run TestSoak ./e2e -soak.duration=30s -soak.kills=5  # the CI run
+//	go test -tags soak -count=1 -run TestSoak ./e2e -soak.rate=100 -soak.duration=30s -soak.kills=5  # CI
 var (
 	soakRate     = flag.Int("soak.rate", 300, "webhooks posted per second")
 	soakDuration = flag.Duration("soak.duration", 5*time.Minute, "how long webhooks are posted")
