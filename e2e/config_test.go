@@ -51,6 +51,8 @@ type relayConfig struct {
 	GroupWait string
 	// SinkDown, with OpsURL, also tells "ops" when a sink is held and when it recovers.
 	SinkDown bool
+	// LogLevel is log.level; default info.
+	LogLevel string
 }
 
 var configTemplate = template.Must(template.New("config").Parse(`# Written by the e2e tests.
@@ -68,7 +70,7 @@ storage:
 {{- end }}
   lease: ` + testLease + `
 log:
-  level: info
+  level: {{ .LogLevel }}
 sinks:
   slack:
     type: slack
@@ -125,6 +127,9 @@ func (c relayConfig) render(t *testing.T) string {
 	}
 	if c.MaxAge == "" {
 		c.MaxAge = "1h"
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
 	}
 	if c.GroupWait == "" {
 		c.GroupWait = "2s"

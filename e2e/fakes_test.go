@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -47,6 +48,9 @@ type receiver struct {
 	transientMode atomic.Int32
 	// retryAfter is the Retry-After value of a 429, in seconds.
 	retryAfter atomic.Int64
+	// failFirstPct, while positive, is the percentage of keys whose first request answers 503 (the
+	// choice depends only on the key, so a run is repeatable); later requests get the current mode.
+	failFirstPct atomic.Int64
 
 	mu        sync.Mutex
 	requests  int
@@ -106,6 +110,9 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	if r.transient.Add(-1) >= 0 {
 		m = mode(r.transientMode.Load())
 	}
+	if pct := r.failFirstPct.Load(); pct > 0 && key != "" && r.firstRequest(key) && keyPercentile(key) < pct {
+		m = modeUnavailable
+	}
 	status := r.answer(w, m)
 
 	r.mu.Lock()
@@ -130,6 +137,20 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	close(r.changed)
 	r.changed = make(chan struct{})
+}
+
+// firstRequest reports whether no request for key has been recorded yet.
+func (r *receiver) firstRequest(key string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.arrivals[key]) == 0
+}
+
+// keyPercentile maps key to 0-99 by an FNV-1a hash: a fixed, evenly spread choice per key.
+func keyPercentile(key string) int64 {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return int64(h.Sum32() % 100)
 }
 
 // key returns the delivery key of a request, or "" when it has none.
