@@ -90,21 +90,32 @@ func pathID(r *http.Request) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-func (c *Console) call(w http.ResponseWriter, r *http.Request, a access) {
+// storedCall reads the call named by the request's {id}, or answers with the page that says why not
+// (a bad id, no such call, the store failing) and returns false.
+func (c *Console) storedCall(w http.ResponseWriter, r *http.Request) (*store.Call, bool) {
 	id, ok := pathID(r)
 	if !ok {
 		c.fail(w, r, http.StatusNotFound, "A call id is a positive number.")
-		return
+		return nil, false
 	}
 	sc, err := c.opts.Store.GetCall(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		c.fail(w, r, http.StatusNotFound, fmt.Sprintf("There is no call %d: it was never received, or it was purged.", id))
-		return
+		return nil, false
 	}
 	if err != nil {
 		c.storeFailed(w, r, err)
+		return nil, false
+	}
+	return sc, true
+}
+
+func (c *Console) call(w http.ResponseWriter, r *http.Request, a access) {
+	sc, ok := c.storedCall(w, r)
+	if !ok {
 		return
 	}
+	id := sc.ID
 	ds, err := c.opts.Store.ListDeliveries(r.Context(), store.DeliveryFilter{CallID: id, Limit: 1000})
 	if err != nil {
 		c.storeFailed(w, r, err)
@@ -251,18 +262,8 @@ func (c *Console) table(m map[string]any) []kv {
 
 // rawCall serves the body as received, as plain text (phones masked unless log.show_phone_numbers).
 func (c *Console) rawCall(w http.ResponseWriter, r *http.Request, _ access) {
-	id, ok := pathID(r)
+	sc, ok := c.storedCall(w, r)
 	if !ok {
-		c.fail(w, r, http.StatusNotFound, "A call id is a positive number.")
-		return
-	}
-	sc, err := c.opts.Store.GetCall(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		c.fail(w, r, http.StatusNotFound, fmt.Sprintf("There is no call %d.", id))
-		return
-	}
-	if err != nil {
-		c.storeFailed(w, r, err)
 		return
 	}
 	body := c.maskText(strings.ToValidUTF8(string(sc.Raw), "\uFFFD"))
