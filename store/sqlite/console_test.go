@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard-relay/switchboard/store"
+	"github.com/switchboard-relay/switchboard/store/storetest"
 )
 
 // TestConsoleBackfill: calls stored before the console's migration are indexed from their bodies
@@ -57,26 +58,7 @@ func TestConsoleBackfill(t *testing.T) {
 		t.Fatalf("Open after upgrade: %v", err)
 	}
 	defer s.Close()
-	tests := []struct {
-		name string
-		q    store.CallQuery
-		want int
-	}{
-		{"phone of the last call", store.CallQuery{Q: fmt.Sprintf("%07d", n)}, 1},
-		{"rule rows", store.CallQuery{Rule: "even", Limit: 1000}, n / 2},
-		{"unmatched", store.CallQuery{Matched: store.MatchedNo, Limit: 1000}, n - n/2 + 2},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := s.SearchCalls(t.Context(), tt.q)
-			if err != nil || len(got) != tt.want {
-				t.Fatalf("SearchCalls(%+v) = %d calls, %v; want %d", tt.q, len(got), err, tt.want)
-			}
-			if tt.want == 1 && got[0].Duration != int64(n) {
-				t.Errorf("duration = %d, want %d", got[0].Duration, n)
-			}
-		})
-	}
+	storetest.CheckBackfilled(t, s, n)
 	var left int
 	if err := s.read.QueryRow(`SELECT count(*) FROM calls WHERE indexed = 0`).Scan(&left); err != nil || left != 0 {
 		t.Errorf("unindexed calls = %d, %v; want 0", left, err)

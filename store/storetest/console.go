@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -213,5 +214,33 @@ func testOverview(t *testing.T, s store.Console, base store.Store) {
 	}
 	if o.Dead != 2 || len(o.NewestDead) != 2 || o.NewestDead[0].CallID != 2 || o.NewestDead[1].CallID != 1 {
 		t.Errorf("dead = %d %v, want 2, newest (call 2) first", o.Dead, o.NewestDead)
+	}
+}
+
+// CheckBackfilled checks a store opened on a database written before the console's columns existed,
+// holding the calls 1..n: call i with a phone ending in i (seven digits wide) and duration i, the even ones
+// matching the rule "even", plus two calls whose bodies are not valid JSON text. The backfill must
+// make them searchable like calls ingested since.
+func CheckBackfilled(t *testing.T, s store.Console, n int) {
+	t.Helper()
+	tests := []struct {
+		name string
+		q    store.CallQuery
+		want int
+	}{
+		{"phone of the last call", store.CallQuery{Q: fmt.Sprintf("%07d", n)}, 1},
+		{"rule rows", store.CallQuery{Rule: "even", Limit: 1000}, n / 2},
+		{"unmatched", store.CallQuery{Matched: store.MatchedNo, Limit: 1000}, n - n/2 + 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.SearchCalls(t.Context(), tt.q)
+			if err != nil || len(got) != tt.want {
+				t.Fatalf("SearchCalls(%+v) = %d calls, %v; want %d", tt.q, len(got), err, tt.want)
+			}
+			if tt.want == 1 && got[0].Duration != int64(n) {
+				t.Errorf("duration = %d, want %d", got[0].Duration, n)
+			}
+		})
 	}
 }
