@@ -7,10 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/switchboard-relay/switchboard/relay"
 )
 
 // envFileName is the file of secrets that `switchboard init` writes beside the config, and that every
@@ -145,4 +148,18 @@ func validEnvName(s string) bool {
 		}
 	}
 	return true
+}
+
+// load resolves the config path (reading switchboard.env first, see resolve) and loads the config
+// as serve would, for the commands that then work on the store (replay, sinks, pause, resume).
+func (cf *configFlags) load() (*relay.Loaded, error) {
+	path, err := cf.resolve()
+	if err != nil {
+		return nil, err
+	}
+	loaded, err := relay.Load(path, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, fmt.Errorf("load config:\n%w", err)
+	}
+	return loaded, nil
 }

@@ -74,13 +74,9 @@ func replayCmd(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	configPath, err := cf.resolve()
+	loaded, err := cf.load()
 	if err != nil {
 		return err
-	}
-	loaded, err := relay.Load(configPath, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return fmt.Errorf("load config:\n%w", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -28,13 +28,9 @@ func sinksCmd(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	configPath, err := cf.resolve()
+	loaded, err := cf.load()
 	if err != nil {
 		return err
-	}
-	loaded, err := relay.Load(configPath, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return fmt.Errorf("load config:\n%w", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -102,13 +98,9 @@ func sinkStateCmd(name string, to store.SinkState, args []string, stdout, stderr
 		return errUsage
 	}
 	sink := pos[0]
-	configPath, err := cf.resolve()
+	loaded, err := cf.load()
 	if err != nil {
 		return err
-	}
-	loaded, err := relay.Load(configPath, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return fmt.Errorf("load config:\n%w", err)
 	}
 	cfg := loaded.Runtime.Config
 	if cfg.Sink(sink) == nil {
