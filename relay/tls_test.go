@@ -2,60 +2,19 @@ package relay
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
+	"github.com/switchboard-relay/switchboard/internal/testcert"
 	"github.com/switchboard-relay/switchboard/sinks/sinktest"
 )
-
-// writeSelfSigned writes a self-signed certificate for 127.0.0.1 with serial and its key, and returns
-// the certificate.
-func writeSelfSigned(t *testing.T, certFile, keyFile string, serial int64) *x509.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "switchboard test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
-}
 
 // TestTLSFromFilesReloadedOnSIGHUP serves HTTPS from a certificate in files (relative to the config's
 // folder), then replaces the files and reloads: new connections get the new certificate, and a broken
@@ -63,7 +22,7 @@ func writeSelfSigned(t *testing.T, certFile, keyFile string, serial int64) *x509
 func TestTLSFromFilesReloadedOnSIGHUP(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	first := writeSelfSigned(t, certFile, keyFile, 1)
+	first := testcert.Write(t, certFile, keyFile, 1)
 	configPath := filepath.Join(dir, "switchboard.yaml")
 	cfg := fmt.Sprintf(`server:
   tls: {cert_file: cert.pem, key_file: key.pem}
@@ -126,7 +85,7 @@ rules: [{name: all, when: "true", actions: [{sink: ops, text: hi}]}]
 		}
 	}
 
-	second := writeSelfSigned(t, certFile, keyFile, 2)
+	second := testcert.Write(t, certFile, keyFile, 2)
 	reload <- struct{}{}
 	reload <- struct{}{} // the second send returns once the first reload finished
 	if got, err := servedSerial(second); err != nil || got != 2 {
