@@ -1,0 +1,193 @@
+// Package spec is how a sink type declares itself. Each sink package exports one *Descriptor: its
+// config keys (kind, default, secret or not, one line of documentation), its action keys and how
+// values from a call are escaped in each, how its settings are decoded and checked, its constructor
+// and how it shows a notification. The config loader, the rules engine, the registry, `check` and
+// `test`, the JSON Schema and the key tables in docs/config.md all read the descriptors, so adding a
+// sink type is one new package and one line in the list of sinks/catalog (see docs/sinks.md).
+//
+// spec is a leaf: it imports only package sinks and the standard library, so that config can read
+// the descriptors without a sink package ever importing config.
+package spec
+
+import (
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/switchboard-relay/switchboard/sinks"
+)
+
+// Descriptor declares one sink type.
+type Descriptor struct {
+	// Type is the value of the sink's `type:` key, such as "slack".
+	Type string
+	// Doc is one line for docs/config.md and the JSON Schema.
+	Doc string
+	// Keys are the type's own config keys, besides the keys every sink has (type, rate_limit, retry,
+	// concurrency, hold_after, probe_interval).
+	Keys []Key
+	// ActionKeys are the keys an action for this type may set, besides `sink`.
+	ActionKeys []ActionKey
+	// AcceptsAll marks the log type: it accepts the config keys and action keys of every type (so that
+	// switching a sink to the log is a one-line change) and ignores the config keys.
+	AcceptsAll bool
+	// DefaultRate is the rate_limit a sink of this type gets when it sets none, such as "1/s"; empty
+	// means unlimited.
+	DefaultRate string
+
+	// Decode builds the type's settings from the values of its keys, with defaults applied and each
+	// value already checked against its Key. It returns the problems no single key shows (two keys
+	// that exclude each other, a key another one needs). The settings are opaque to everything but
+	// New; they hold secrets as Secret.
+	Decode func(v Values) (settings any, problems []Problem)
+	// CheckAction reports what an action for this type lacks or has wrong, beyond what its ActionKeys
+	// declare (for example "slack actions need text, blocks or both"). Nil checks nothing more.
+	CheckAction func(a Action) []Problem
+	// New builds a sink from the settings Decode returned.
+	New func(name string, settings any, opts Options) (sinks.Sink, error)
+	// Notice renders a notification (dead letters, a sink down or back) as this type's message.
+	Notice func(n Notice) (sinks.Message, error)
+	// TestMark is the action key whose text `switchboard send-test` starts with "[test] ", such as
+	// "text" or "subject"; empty marks nothing.
+	TestMark string
+}
+
+// Kind is what a config key's value is.
+type Kind int
+
+// The kinds of config keys. The config loader checks each value against its kind (and Enum, Min,
+// Max) before Decode sees it, and reports a problem with the file, line and key.
+const (
+	KindString    Kind = iota // any text
+	KindSecret                // text that is never printed
+	KindURL                   // an absolute http or https URL
+	KindSecretURL             // an absolute http or https URL that is never printed
+	KindDuration              // a Go duration such as 10s
+	KindInteger               // a whole number from Min to Max (Max 0: no upper bound)
+	Boolean                   // true or false
+	Enum                      // one of Enum, any case; Values gives it in the case Enum has
+	Email                     // one email address, such as "Switchboard <relay@example.com>"
+	Path                      // a file path, resolved against the config file's folder
+	HeaderSecrets             // a mapping of HTTP header names to secret values
+	Object                    // a mapping whose keys are Keys
+)
+
+// Key is one config key of a sink type.
+type Key struct {
+	Name string
+	Kind Kind
+	// Default is the value when the key is absent, written as in the config ("10s", "POST"); empty
+	// means none. A default that depends on another key (the SMTP port) is applied by Decode and only
+	// described in Doc.
+	Default string
+	// Required reports the key as missing when it is absent.
+	Required bool
+	// Enum lists the values of a KindEnum key.
+	Enum []string
+	// Min and Max bound a KindInteger key.
+	Min, Max int
+	// Timeout marks the key that bounds one attempt: storage.lease must be longer than it.
+	Timeout bool
+	// Keys are the keys of a KindObject.
+	Keys []Key
+	// Doc is one line for docs/config.md and the JSON Schema.
+	Doc string
+}
+
+// Values are a sink's config values, by key name; a key inside a KindObject is named with a dot
+// ("smtp.host"). Defaults are applied and every value is checked against its Key; a getter for an
+// absent key without a default gives the zero value.
+type Values interface {
+	// Has reports whether the key is set in the config (not only defaulted).
+	Has(key string) bool
+	// String gives a KindString, KindURL, KindEmail, KindEnum or KindPath value (a path resolved).
+	String(key string) string
+	// Secret gives a KindSecret or KindSecretURL value.
+	Secret(key string) Secret
+	Duration(key string) time.Duration
+	Integer(key string) int
+	Boolean(key string) bool
+	// Headers gives a KindHeaderSecrets value; nil when absent.
+	Headers(key string) map[string]Secret
+}
+
+// Problem is something wrong with a sink's config or an action, found by Decode or CheckAction. The
+// config loader reports it as "file:line: sinks.<name>.<Key>: <Msg>", at the line of Key (or of the
+// sink or action when Key is absent from it). Msg must never include a secret's value.
+type Problem struct {
+	Key string
+	Msg string
+	// Missing reports Key as a missing required key, with Msg (if any) as the reason.
+	Missing bool
+}
+
+// ActionKind is what an action key's value is and what it renders to in the message.
+type ActionKind int
+
+// The kinds of action keys.
+const (
+	// Template is a {{ }} template; it renders to a JSON string.
+	ActionTemplate ActionKind = iota
+	// ActionAddresses is one template or a list of them; it renders to a JSON list of strings, dropping
+	// empty ones, and a template that is exactly one {{ }} giving a list adds each element.
+	ActionAddresses
+	// ActionTemplateMap is a mapping of names to templates; it renders to a JSON object of strings whose
+	// keys keep the order they are written in.
+	ActionTemplateMap
+	// ActionTree is any YAML structure whose every string is a template; it renders to JSON.
+	ActionTree
+	// ActionTreeList is a Tree that must be a list (Slack's blocks).
+	ActionTreeList
+)
+
+// Escaper appends s to dst made inert for where the sink puts it: values from the call pass through
+// it, text written in the config does not.
+type Escaper func(dst []byte, s string) []byte
+
+// ActionKey is one key an action for a sink type may set.
+type ActionKey struct {
+	Name string
+	Kind ActionKind
+	// Required reports the key as missing from an action that does not set it.
+	Required bool
+	// Escape makes values from the call inert in this key; nil leaves them as they are.
+	Escape Escaper
+	// URLEscape, for an ActionTree, replaces Escape in the value of a key that holds a URL (Slack's url,
+	// image_url, …); nil uses Escape.
+	URLEscape Escaper
+	// CallWhenAbsent makes an action without this key send the call as received in its place (the
+	// webhook's body).
+	CallWhenAbsent bool
+	// Doc is one line for docs/config.md and the JSON Schema.
+	Doc string
+}
+
+// Action is what CheckAction sees of one action: which of its type's keys it sets.
+type Action interface {
+	// Has reports whether the action sets key.
+	Has(key string) bool
+}
+
+// Options carries what every sink may use.
+type Options struct {
+	// Logger is the sink's logger (the log sink writes messages to it); never nil.
+	Logger *slog.Logger
+}
+
+// Notice is a notification to render as a sink type's message: dead letters, or a sink down or back.
+type Notice struct {
+	// Kind is "dead_letters" or "sink_down".
+	Kind string
+	// Subject is one line that says what happened.
+	Subject string
+	// Text is the whole notification as plain text, not escaped: Notice escapes it for its type.
+	Text string
+	// To is notify.*.to: recipients for a type that needs them (email); empty otherwise.
+	To []string
+	// Event is the notification as a JSON object, for a type that sends structured data (webhook).
+	Event json.RawMessage
+}
+
+// Secret is a config value that never prints: fmt, JSON and YAML all show "<secret>". Use string(s)
+// to read the value where it is needed.
+type Secret string
