@@ -58,18 +58,18 @@ type Kind int
 // The kinds of config keys. The config loader checks each value against its kind (and Enum, Min,
 // Max) before Decode sees it, and reports a problem with the file, line and key.
 const (
-	KindString    Kind = iota // any text
-	KindSecret                // text that is never printed
-	KindURL                   // an absolute http or https URL
-	KindSecretURL             // an absolute http or https URL that is never printed
-	KindDuration              // a Go duration such as 10s
-	KindInteger               // a whole number from Min to Max (Max 0: no upper bound)
-	Boolean                   // true or false
-	Enum                      // one of Enum, any case; Values gives it in the case Enum has
-	Email                     // one email address, such as "Switchboard <relay@example.com>"
-	Path                      // a file path, resolved against the config file's folder
-	HeaderSecrets             // a mapping of HTTP header names to secret values
-	Object                    // a mapping whose keys are Keys
+	KindString        Kind = iota // any text
+	KindSecret                    // text that is never printed
+	KindURL                       // an absolute http or https URL
+	KindSecretURL                 // an absolute http or https URL that is never printed
+	KindDuration                  // a Go duration such as 10s
+	KindInteger                   // a whole number from Min to Max (Max 0: no upper bound)
+	KindBoolean                   // true or false
+	KindEnum                      // one of Enum, any case; Values gives it in the case Enum has
+	KindEmail                     // one email address, such as "Switchboard <relay@example.com>"
+	KindPath                      // a file path, resolved against the config file's folder
+	KindHeaderSecrets             // a mapping of HTTP header names to secret values
+	KindObject                    // a mapping whose keys are Keys
 )
 
 // Key is one config key of a sink type.
@@ -126,7 +126,7 @@ type ActionKind int
 
 // The kinds of action keys.
 const (
-	// Template is a {{ }} template; it renders to a JSON string.
+	// ActionTemplate is a {{ }} template; it renders to a JSON string.
 	ActionTemplate ActionKind = iota
 	// ActionAddresses is one template or a list of them; it renders to a JSON list of strings, dropping
 	// empty ones, and a template that is exactly one {{ }} giving a list adds each element.
@@ -136,7 +136,7 @@ const (
 	ActionTemplateMap
 	// ActionTree is any YAML structure whose every string is a template; it renders to JSON.
 	ActionTree
-	// ActionTreeList is a Tree that must be a list (Slack's blocks).
+	// ActionTreeList is an ActionTree that must be a list (Slack's blocks).
 	ActionTreeList
 )
 
