@@ -47,6 +47,10 @@ type Descriptor struct {
 	New func(name string, settings any, opts Options) (sinks.Sink, error)
 	// Notice renders a notification (dead letters, a sink down or back) as this type's message.
 	Notice func(n Notice) (sinks.Message, error)
+	// NoticeTo makes `to` required in notify.dead_letters and notify.sink_down when they name a sink
+	// of this type, and passes it in Notice.To (email's recipients, an SMS's phone number); a type
+	// without it refuses `to` there.
+	NoticeTo bool
 	// TestMark is the action key whose text `switchboard send-test` starts with "[test] ", such as
 	// "text" or "subject"; empty marks nothing.
 	TestMark string
@@ -182,7 +186,7 @@ type Notice struct {
 	Subject string
 	// Text is the whole notification as plain text, not escaped: Notice escapes it for its type.
 	Text string
-	// To is notify.*.to: recipients for a type that needs them (email); empty otherwise.
+	// To is notify.*.to for a type with NoticeTo; empty otherwise.
 	To []string
 	// Event is the notification as a JSON object, for a type that sends structured data (webhook).
 	Event json.RawMessage
