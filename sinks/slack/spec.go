@@ -35,14 +35,7 @@ var Spec = &spec.Descriptor{
 		}
 		return nil
 	},
-	New: func(name string, settings any, opts spec.Options) (sinks.Sink, error) {
-		s, _ := settings.(*Settings)
-		sink, err := New(name, s, opts.Logger)
-		if err != nil {
-			return nil, err
-		}
-		return sink, nil
-	},
+	New: spec.Construct(New),
 	Notice: func(n spec.Notice) (sinks.Message, error) {
 		text := n.Text
 		if !n.Markup {

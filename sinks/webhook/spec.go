@@ -33,14 +33,7 @@ var Spec = &spec.Descriptor{
 		return &Settings{URL: v.Secret("url"), Method: v.String("method"), Headers: v.Headers("headers"),
 			Timeout: v.Duration("timeout"), SigningSecret: v.Secret("signing_secret")}, nil
 	},
-	New: func(name string, settings any, opts spec.Options) (sinks.Sink, error) {
-		s, _ := settings.(*Settings)
-		sink, err := New(name, s, opts.Logger)
-		if err != nil {
-			return nil, err
-		}
-		return sink, nil
-	},
+	New: spec.Construct(New),
 	Notice: func(n spec.Notice) (sinks.Message, error) {
 		return json.Marshal(Message{Body: n.Event})
 	},
