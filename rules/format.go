@@ -4,77 +4,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"html"
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/switchboard-relay/switchboard/call"
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
-// escaper appends s to dst made safe for one destination. A nil escaper appends s unchanged.
-// Escapers apply only to values inserted from the call, never to literal template text.
-type escaper func(dst []byte, s string) []byte
-
-// slackEscaper replaces Slack's three control characters with entities.
-var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-// escapeSlack makes a value inert in Slack markup, so a value from a call cannot ping <!channel> or
-// forge a <url|link>.
-func escapeSlack(dst []byte, s string) []byte { return append(dst, slackEscaper.Replace(s)...) }
-
-// escapeURL makes a value safe in a URL field: it percent-encodes the bytes a URL cannot contain
-// as they are (control characters, space, ", <, >, \, ^, `, {, | and }) and keeps everything else,
-// & and % included, so a signed URL from the call arrives byte for byte. JSON encoding keeps the
-// value inside its string.
-func escapeURL(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c == 0x7f || strings.IndexByte("\"<>\\^`{|}", c) >= 0 {
-			dst = append(dst, '%', upperHex[c>>4], upperHex[c&0xF])
-			continue
-		}
-		dst = append(dst, c)
-	}
-	return dst
-}
-
-const upperHex = "0123456789ABCDEF"
-
-// escapeHTML escapes a value for an HTML email body (<, >, &, ' and ").
-func escapeHTML(dst []byte, s string) []byte { return append(dst, html.EscapeString(s)...) }
-
-// escapeHeaderLine makes a value safe for an email header (to, cc, subject): CR, LF and every other
-// control character become a space, so a value can never start a new header.
-func escapeHeaderLine(dst []byte, s string) []byte {
-	for _, r := range s {
-		if isControl(r) {
-			dst = append(dst, ' ')
-			continue
-		}
-		dst = utf8.AppendRune(dst, r)
-	}
-	return dst
-}
-
-// escapeHTTPHeader makes a value safe for an HTTP header value: CR, LF and other control characters
-// except tab are removed.
-func escapeHTTPHeader(dst []byte, s string) []byte {
-	for _, r := range s {
-		if r != '\t' && isControl(r) {
-			continue
-		}
-		dst = utf8.AppendRune(dst, r)
-	}
-	return dst
-}
-
-// isControl reports C0 and C1 control characters and the Unicode line and paragraph separators.
-func isControl(r rune) bool {
-	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029
-}
+// escaper appends s to dst made safe for one destination (a sink type's spec.Escaper). A nil
+// escaper appends s unchanged. Escapers apply only to values inserted from the call, never to
+// literal template text.
+type escaper = spec.Escaper
 
 // appendFormatted appends v as it reads inside a string: nil is empty, a whole number has no decimal
 // point, booleans are true and false, strings are themselves, lists and objects are compact JSON.
@@ -276,12 +218,17 @@ func appendOther(dst []byte, v any, esc escaper) ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString appends s, passed through esc, as a JSON string. Invalid UTF-8 becomes U+FFFD;
-// <, > and & are not escaped (the receivers are not HTML).
+// appendJSONString appends s, passed through esc, as a JSON string (see appendJSONText).
 func appendJSONString(dst []byte, s string, esc escaper) []byte {
 	if esc != nil {
 		s = string(esc(nil, s))
 	}
+	return appendJSONText(dst, s)
+}
+
+// appendJSONText appends s as a JSON string: text already rendered into a buffer is written without
+// a copy. Invalid UTF-8 becomes U+FFFD; <, > and & are not escaped (the receivers are not HTML).
+func appendJSONText[T ~string | ~[]byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -308,7 +255,7 @@ func appendJSONString(dst []byte, s string, esc escaper) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
@@ -328,4 +275,10 @@ func appendJSONString(dst []byte, s string, esc escaper) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// decodeRune is utf8.DecodeRune of the start of s, a string or bytes.
+func decodeRune[T ~string | ~[]byte](s T) (rune, int) {
+	var b [utf8.UTFMax]byte
+	return utf8.DecodeRune(b[:copy(b[:], s)])
 }

@@ -5,17 +5,13 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
 )
 
 // DefaultAPIURL is chat.postMessage, used in Web API mode when api_url is not set.
 const DefaultAPIURL = "https://slack.com/api/chat.postMessage"
 
-// DefaultTimeout bounds one attempt when the config leaves timeout at zero.
-const DefaultTimeout = 10 * time.Second
-
-// settings is a validated SlackSink with defaults applied.
+// settings are validated Settings with defaults applied.
 type settings struct {
 	webAPI  bool
 	url     string // the webhook URL or the API URL
@@ -25,23 +21,17 @@ type settings struct {
 }
 
 // check validates conf and applies defaults. Errors name the config keys, never their values.
-func check(conf *config.SlackSink) (settings, error) {
+func check(conf *Settings) (settings, error) {
 	if conf == nil {
 		return settings{}, configError("slack sink has no settings: set webhook_url, or token and channel")
 	}
-	s := settings{timeout: conf.Timeout}
-	if s.timeout <= 0 {
-		s.timeout = DefaultTimeout
+	if ps := conf.modeProblems(); len(ps) > 0 {
+		return settings{}, configError(ps[0].String())
 	}
-	hasWebhook := conf.WebhookURL != ""
-	hasAPI := conf.Token != "" || conf.Channel != ""
+	s := settings{timeout: conf.Timeout}
 	switch {
-	case hasWebhook && hasAPI:
-		return settings{}, configError("set either webhook_url or token and channel, not both")
-	case hasWebhook:
+	case conf.WebhookURL != "":
 		s.url = string(conf.WebhookURL)
-	case conf.Token == "" || conf.Channel == "":
-		return settings{}, configError("set webhook_url, or both token and channel")
 	default:
 		s.webAPI = true
 		s.token = string(conf.Token)
