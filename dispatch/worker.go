@@ -75,6 +75,8 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 	var sends sync.WaitGroup
 	defer sends.Wait()
 	st := w.d.opts.Store
+	backlog := false     // the last claim filled every free slot: more work is likely due
+	var gather time.Time // when the worker began waiting for more free slots before claiming
 	for ctx.Err() == nil {
 		switch w.state() {
 		case store.SinkPaused:
@@ -89,6 +91,18 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 		}
 		t, lim := w.current()
 		free := t.Conf.Delivery.Concurrency - int(w.inflight.Load())
+		if backlog && lim == nil && free > 0 && free < claimBatch(t.Conf.Delivery.Concurrency) && w.inflight.Load() > 0 {
+			// Draining a backlog: let a few more sends finish (each wakes the worker), for at most
+			// claimGather, so that one claim, one write transaction, fills several slots.
+			if gather.IsZero() {
+				gather = time.Now()
+			}
+			if left := claimGather - time.Since(gather); left > 0 {
+				w.sleep(ctx, left)
+				continue
+			}
+		}
+		gather = time.Time{}
 		if free > 0 {
 			// A rate-limited sink takes its token before it claims, one delivery at a time, so that
 			// no claimed delivery waits for the limiter while its lease runs out.
@@ -127,7 +141,8 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 					w.signal()
 				}()
 			}
-			if len(ds) == free {
+			backlog = len(ds) == free
+			if backlog {
 				continue // there may be more due work and room for it
 			}
 		}
@@ -146,6 +161,15 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 		w.sleep(ctx, wait)
 	}
 }
+
+// claimBatch is how many free slots a worker draining a backlog waits for, up to claimGather, before
+// it claims again: half its concurrency. Claiming each slot as it frees up cost one write
+// transaction per delivery, which bounded the drain of a large backlog on SQLite (see
+// docs/benchmarks.md). The wait is short so that a slow sink's sends keep their concurrency.
+func claimBatch(concurrency int) int { return max(1, concurrency/2) }
+
+// claimGather is the longest a worker draining a backlog waits for claimBatch free slots.
+const claimGather = 10 * time.Millisecond
 
 // waitToken waits d for a rate-limit token; it reports false when ctx is done or the worker is woken
 // (new settings from Apply, or new work) first.

@@ -8,7 +8,9 @@
 # `sbload post -c 32`, each matched by one rule with four actions to that sink. It measures the ingest rate
 # on an empty queue (the first $PROBE calls) and again with the whole backlog queued (the last $PROBE
 # calls), then starts `sbload sink`, resumes the sink and times the drain until nothing is pending or in
-# flight. VmRSS of serve (from /proc/PID/status) is sampled every 2 s into $DIR/rss.tsv throughout.
+# flight, while `sbload post -c 8` keeps posting for $STALL_PROBE (default 10s) from a second before
+# the resume (its slowest acknowledgement shows how long ingest waited behind the resume). GET
+# /api/sinks is timed with the whole backlog queued. VmRSS of serve (from /proc/PID/status) is sampled every second into $DIR/rss.tsv throughout.
 # With DRAIN_FOR=SECONDS it stops measuring the drain after that long (for a backlog too large to wait for).
 # Everything runs on loopback in a temporary directory ($DIR, kept for inspection).
 set -euo pipefail
@@ -65,7 +67,7 @@ curl -fsS -X POST "http://$relay_addr/api/sinks/crm/pause" >/dev/null
 
 ( while kill -0 "$relay" 2>/dev/null; do
     printf '%s\t%s\n' "$(date +%s)" "$(awk '/^VmRSS/ {print $2}' /proc/$relay/status)"
-    sleep 2
+    sleep 1
   done ) > "$dir/rss.tsv" &
 sampler=$!; pids+=("$sampler")
 
@@ -80,14 +82,24 @@ post "$probe" 1 empty-queue
 post $((calls - 2 * probe)) $((probe + 1)) bulk
 post "$probe" $((calls - probe + 1)) with-backlog
 echo "queued: $(pending) deliveries; serve VmRSS $(awk '/^VmRSS/ {print $2, $3}' /proc/$relay/status)"
+printf 'GET /api/sinks with the backlog queued (s):'
+for _ in 1 2 3 4 5; do printf ' %s' "$(curl -fsS -o /dev/null -w '%{time_total}' "http://$relay_addr/api/sinks")"; done
+echo
 
 "$dir/sbload" sink -listen "$sink_addr" -interval 1h > "$dir/sink.log" 2>&1 &
 pids+=("$!")
 until curl -fsS "http://$sink_addr/stats" >/dev/null 2>&1; do sleep 0.2; done
+# The writer stall: webhooks keep arriving while the resume restarts the backlog; the slowest
+# acknowledgement among them bounds how long ingest waited for the writer.
+"$dir/sbload" post -url "http://$relay_addr/webhooks/intellixent" -c 8 -d "${STALL_PROBE:-10s}" -start-id $((calls + 1)) -json > "$dir/post-during-resume.json" &
+during=$!
+sleep 1
 start=$(date +%s.%N)
 curl -fsS -X POST "http://$relay_addr/api/sinks/crm/resume" >/dev/null
 resumed=$(date +%s.%N)
 echo "resume answered in $(python3 -c "print('%.1f s' % ($resumed - $start))")"
+wait "$during"
+extra=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["acked"]); l=r["ack_latency_ms"]; print("ingest during the resume: %d calls acked at %.0f calls/s, ack p50 %.1f ms p99 %.1f ms max %.1f ms" % (r["acked"], r["requests_per_second"], l["p50"], l["p99"], l["max"]), file=sys.stderr)' "$dir/post-during-resume.json")
 while :; do
   left=$(pending)
   now=$(date +%s.%N)
@@ -97,7 +109,7 @@ while :; do
   sleep 2
 done
 end=$(date +%s.%N)
-total=$((calls * per_call))
+total=$(((calls + extra) * per_call))
 python3 -c "d=$end-$start; n=$total-$left; print('drained %d of %d deliveries in %.1f s: %.0f deliveries/s (from the resume request)' % (n, $total, d, n/d))"
 curl -fsS "http://$sink_addr/stats"; echo
 echo "serve VmRSS (kB) min/max over the run: $(cut -f2 "$dir/rss.tsv" | sort -n | sed -n '1p;$p' | paste -sd/)"

@@ -62,6 +62,9 @@ type Store struct {
 	watchers sync.WaitGroup
 	// watchPID is the server process of the latest Watch connection, for tests.
 	watchPID atomic.Uint32
+	// restartBatch is how many pending deliveries each transaction of restartAhead restarts
+	// (defaultRestartBatch; tests lower it).
+	restartBatch int
 }
 
 var _ store.Store = (*Store)(nil)
@@ -116,7 +119,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{pool: pool, log: log, done: make(chan struct{})}
+	s := &Store{pool: pool, log: log, done: make(chan struct{}), restartBatch: defaultRestartBatch}
 	s.ingest = store.NewGroupCommitter(ingestOptions, s.commitBatch)
 	s.finishes = store.NewBatcher(store.GroupCommitOptions{MaxBatch: maxFinishBatch}, s.finishBatch)
 	return s, nil

@@ -35,6 +35,20 @@ func scanDelivery(row pgx.Row, extra ...any) (*store.Delivery, error) {
 	return &d, nil
 }
 
+// claimSQL leases the due rows of one sink, found through the partial index deliveries_due.
+const claimSQL = `WITH picked AS (
+	SELECT id, due_at FROM deliveries
+	WHERE sink = $1 AND due_at <= $2
+		AND NOT EXISTS (SELECT 1 FROM sink_states WHERE sink_states.sink = $1 AND state <> 'active')
+	ORDER BY due_at, id
+	LIMIT $3
+	FOR UPDATE SKIP LOCKED
+)
+UPDATE deliveries d SET state = 'in_flight', lease_owner = $4, lease_expires = $5, due_at = $5,
+	attempts = d.attempts + 1, attempt_number = d.attempt_number + 1, updated_at = $2
+FROM picked WHERE d.id = picked.id
+RETURNING ` + deliveryCols + `, picked.due_at`
+
 // Claim leases up to limit deliveries of sink that are due at now, the longest due first, none while
 // the sink is paused or held. Rows
 // another transaction is claiming are skipped (FOR UPDATE SKIP LOCKED), so concurrent claims, on any
@@ -47,18 +61,7 @@ func (s *Store) Claim(ctx context.Context, sink, owner string, limit int, lease 
 		return nil, nil
 	}
 	expires := now.Add(lease)
-	rows, err := s.pool.Query(ctx, `WITH picked AS (
-		SELECT id, due_at FROM deliveries
-		WHERE sink = $1 AND due_at <= $2
-			AND NOT EXISTS (SELECT 1 FROM sink_states WHERE sink_states.sink = $1 AND state <> 'active')
-		ORDER BY due_at, id
-		LIMIT $3
-		FOR UPDATE SKIP LOCKED
-	)
-	UPDATE deliveries d SET state = 'in_flight', lease_owner = $4, lease_expires = $5, due_at = $5,
-		attempts = d.attempts + 1, attempt_number = d.attempt_number + 1, updated_at = $2
-	FROM picked WHERE d.id = picked.id
-	RETURNING `+deliveryCols+`, picked.due_at`, sink, now, limit, owner, expires)
+	rows, err := s.pool.Query(ctx, claimSQL, sink, now, limit, owner, expires)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries of sink %q: %w", sink, err)
 	}
@@ -88,6 +91,18 @@ func (s *Store) Claim(ctx context.Context, sink, owner string, limit int, lease 
 	return ds, nil
 }
 
+const (
+	nextDueSQL = `SELECT min(due_at) FROM deliveries WHERE sink = $1 AND due_at IS NOT NULL`
+	// queuedSinksSQL skips from one sink to the next through the partial index deliveries_due (one
+	// search per sink) instead of reading every queued delivery to find a few distinct sinks.
+	queuedSinksSQL = `WITH RECURSIVE queued (sink) AS (
+			SELECT (SELECT min(sink) FROM deliveries WHERE due_at IS NOT NULL)
+			UNION ALL
+			SELECT (SELECT min(sink) FROM deliveries WHERE due_at IS NOT NULL AND sink > queued.sink)
+			FROM queued WHERE queued.sink IS NOT NULL)
+		SELECT sink FROM queued WHERE sink IS NOT NULL`
+)
+
 // NextDue returns the earliest time at which a delivery of sink becomes claimable, and false when
 // none is pending or in flight.
 func (s *Store) NextDue(ctx context.Context, sink string) (time.Time, bool, error) {
@@ -95,8 +110,7 @@ func (s *Store) NextDue(ctx context.Context, sink string) (time.Time, bool, erro
 		return time.Time{}, false, err
 	}
 	var due *time.Time
-	if err := s.pool.QueryRow(ctx, `SELECT min(due_at) FROM deliveries WHERE sink = $1 AND due_at IS NOT NULL`,
-		sink).Scan(&due); err != nil {
+	if err := s.pool.QueryRow(ctx, nextDueSQL, sink).Scan(&due); err != nil {
 		return time.Time{}, false, fmt.Errorf("find next due delivery of sink %q: %w", sink, err)
 	}
 	return utc(due), due != nil, nil
@@ -107,7 +121,7 @@ func (s *Store) QueuedSinks(ctx context.Context) ([]string, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT sink FROM deliveries WHERE due_at IS NOT NULL ORDER BY sink`)
+	rows, err := s.pool.Query(ctx, queuedSinksSQL)
 	if err != nil {
 		return nil, fmt.Errorf("list queued sinks: %w", err)
 	}

@@ -167,20 +167,24 @@ func (s *Store) Attempts(ctx context.Context, deliveryID int64) ([]store.Attempt
 	return as, nil
 }
 
-// Stats returns, by sink name, the queue of every sink that has pending, in-flight or dead
-// deliveries. It reads only the partial index of unfinished deliveries.
-func (s *Store) Stats(ctx context.Context) ([]store.SinkStats, error) {
-	if err := s.check(); err != nil {
-		return nil, err
-	}
-	rows, err := s.pool.Query(ctx, `SELECT sink,
+// statsSQL counts the queue through the partial index deliveries_unfinished (an index-only scan of
+// the unfinished rows, never the delivered ones).
+const statsSQL = `SELECT sink,
 			count(*) FILTER (WHERE state = 'pending' AND attempts = 0),
 			count(*) FILTER (WHERE (state = 'pending' AND attempts > 0) OR state = 'in_flight'),
 			count(*) FILTER (WHERE state = 'dead'),
 			count(*) FILTER (WHERE state = 'in_flight'),
 			min(queued_at) FILTER (WHERE state IN ('pending', 'in_flight'))
 		FROM deliveries WHERE state <> 'delivered'
-		GROUP BY sink ORDER BY sink`)
+		GROUP BY sink ORDER BY sink`
+
+// Stats returns, by sink name, the queue of every sink that has pending, in-flight or dead
+// deliveries. It reads only the partial index of unfinished deliveries.
+func (s *Store) Stats(ctx context.Context) ([]store.SinkStats, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, statsSQL)
 	if err != nil {
 		return nil, fmt.Errorf("read queue stats: %w", err)
 	}

@@ -78,10 +78,14 @@ func (s *Store) SinkSucceeded(ctx context.Context, sink string, now time.Time) (
 // changeSink reads sink's state under a row lock (creating the row when missing), applies fn and
 // writes the result in one transaction, so that replicas change a sink one at a time and exactly one
 // of them makes each transition. A transition to active restarts the sink's pending deliveries and
-// wakes every replica.
+// wakes every replica. A large backlog is restarted ahead of that transaction, in batches (see
+// restartAhead).
 func (s *Store) changeSink(ctx context.Context, sink string, now time.Time, fn func(store.SinkStatus) store.SinkStatus) (store.SinkChange, error) {
 	if err := s.check(); err != nil {
 		return store.SinkChange{}, err
+	}
+	if err := s.restartAhead(ctx, sink, now, fn); err != nil {
+		return store.SinkChange{}, fmt.Errorf("change state of sink %q: restart its deliveries: %w", sink, err)
 	}
 	var ch store.SinkChange
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -102,9 +106,8 @@ func (s *Store) changeSink(ctx context.Context, sink string, now time.Time, fn f
 			return err
 		}
 		if store.Restarts(cur, next) {
-			// Oldest first: every pending delivery is due at the same time, and Claim breaks ties by id.
-			if _, err := tx.Exec(ctx, `UPDATE deliveries SET next_attempt_at = $2, due_at = $2, queued_at = $2,
-				updated_at = $2 WHERE sink = $1 AND state = 'pending'`, sink, now); err != nil {
+			// What restartAhead left: deliveries that became pending since its last batch.
+			if _, err := restartPending(ctx, tx, sink, now, -1); err != nil {
 				return err
 			}
 			if err := notify(ctx, tx, map[string]bool{sink: true}); err != nil {
@@ -118,6 +121,89 @@ func (s *Store) changeSink(ctx context.Context, sink string, now time.Time, fn f
 		return store.SinkChange{}, fmt.Errorf("change state of sink %q: %w", sink, err)
 	}
 	return ch, nil
+}
+
+// defaultRestartBatch is how many pending deliveries one transaction of restartAhead restarts.
+const defaultRestartBatch = 5000
+
+// Restarting a pending delivery makes it due now and restarts its max_age clock (queued now). The
+// deliveries not yet restarted at now are found through the partial index deliveries_due, whose
+// (sink, due_at) range holds the restarted ones together at due_at = now: those before it and those
+// after it are what is left. A pending delivery already due exactly at now keeps its queued_at.
+// A NULL limit is no limit. The order makes PostgreSQL walk that range of the index (the sink's
+// pending rows through deliveries_unfinished would also match the ones already restarted).
+const (
+	restartBeforeSQL = `UPDATE deliveries SET next_attempt_at = $2, due_at = $2, queued_at = $2, updated_at = $2
+		WHERE id IN (SELECT id FROM deliveries WHERE sink = $1 AND due_at < $2 AND state = 'pending'
+			ORDER BY due_at, id LIMIT $3)`
+	restartAfterSQL = `UPDATE deliveries SET next_attempt_at = $2, due_at = $2, queued_at = $2, updated_at = $2
+		WHERE id IN (SELECT id FROM deliveries WHERE sink = $1 AND due_at > $2 AND state = 'pending'
+			ORDER BY due_at, id LIMIT $3)`
+)
+
+// restartPending restarts up to limit (all when limit < 0) pending deliveries of sink at now, in
+// tx, and returns how many it restarted.
+func restartPending(ctx context.Context, tx pgx.Tx, sink string, now time.Time, limit int) (int, error) {
+	total := 0
+	for _, q := range []string{restartBeforeSQL, restartAfterSQL} {
+		var left *int
+		if limit >= 0 {
+			n := limit - total
+			left = &n
+		}
+		tag, err := tx.Exec(ctx, q, sink, now, left)
+		if err != nil {
+			return total, err
+		}
+		total += int(tag.RowsAffected())
+		if limit >= 0 && total >= limit {
+			break
+		}
+	}
+	return total, nil
+}
+
+// restartAhead restarts the pending deliveries of sink, when fn makes it active again, in
+// transactions of s.restartBatch deliveries each, before changeSink's own transaction makes it
+// active, so that no transaction rewrites a whole backlog (locking every row of it until it
+// commits). The sink stays paused or held meanwhile, so no delivery is claimed half restarted; each
+// batch checks that under the sink's row lock, and stops once the sink is active or a batch finds
+// fewer than a batch left. changeSink then restarts, with the state change, what became
+// pending since. A crash in between leaves the sink paused or held with part of its backlog
+// restarted early, which changes nothing a paused or held sink does; the next resume restarts the
+// rest.
+func (s *Store) restartAhead(ctx context.Context, sink string, now time.Time, fn func(store.SinkStatus) store.SinkStatus) error {
+	restarts := func(q pgx.Row) (bool, error) {
+		cur, err := scanSinkStatus(q)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return false, nil // active: nothing to restart
+		}
+		if err != nil {
+			return false, err
+		}
+		return store.Restarts(cur, fn(cur)), nil
+	}
+	const read = `SELECT ` + sinkStateCols + ` FROM sink_states WHERE sink = $1`
+	// A cheap look first: most state changes (failures, successes of an active sink) restart nothing.
+	if ok, err := restarts(s.pool.QueryRow(ctx, read, sink)); err != nil || !ok {
+		return err
+	}
+	for {
+		done := false
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			ok, err := restarts(tx.QueryRow(ctx, read+` FOR UPDATE`, sink))
+			if err != nil || !ok {
+				done = true
+				return err
+			}
+			k, err := restartPending(ctx, tx, sink, now, s.restartBatch)
+			done = k < s.restartBatch
+			return err
+		})
+		if err != nil || done {
+			return err
+		}
+	}
 }
 
 // ClaimProbe claims a held sink's probe delivery; see store.SinkStateStore. The probe lease is taken

@@ -11,10 +11,6 @@ import (
 	"github.com/switchboard-relay/switchboard/store"
 )
 
-// resumeSQL is the statement SetSinkState runs when a paused or held sink becomes active again.
-const resumeSQL = `UPDATE deliveries SET next_attempt_at = ?, due_at = ?, queued_at = ?,
-	updated_at = ? WHERE sink = ? AND state = 'pending'`
-
 // fullScan returns the first step of plan (steps joined by "; ") that reads a whole table of the
 // queue rather than an index ("SCAN deliveries" without "USING ... INDEX"), or "".
 func fullScan(plan string) string {
@@ -42,13 +38,14 @@ func TestQueryPlans(t *testing.T) {
 		args  []any
 		want  []string // substrings every one of which must appear in the plan
 	}{
-		{name: "stats", query: statsSQL, want: []string{"COVERING INDEX deliveries_unfinished"}},
+		{name: "stats", query: statsSQL, want: []string{"SCAN c", "COVERING INDEX deliveries_unfinished (sink=? AND state=? AND attempts=?)"}},
 		{name: "claim", query: claimSQL, args: []any{"w", 1, 1, 1, "a", 1, 10}, want: []string{"INDEX deliveries_due (sink=? AND due_at>? AND due_at<?)"}},
 		{name: "next due", query: nextDueSQL, args: []any{"a"}, want: []string{"INDEX deliveries_due (sink=?"}},
-		{name: "queued sinks", query: queuedSinksSQL, want: []string{"INDEX deliveries_due"}},
+		{name: "queued sinks", query: queuedSinksSQL, want: []string{"COVERING INDEX deliveries_due (sink>?)"}},
 		{name: "finish", query: finishUpdateSQL, args: []any{"delivered", 0, nil, "", "", 200, 1, 1, "w"}, want: []string{"INTEGER PRIMARY KEY (rowid=?)"}},
 		{name: "delivery exists", query: deliveryExistsSQL, args: []any{1}, want: []string{"INTEGER PRIMARY KEY (rowid=?)"}},
-		{name: "resume", query: resumeSQL, args: []any{1, 1, 1, 1, "a"}, want: []string{"INDEX deliveries_"}},
+		{name: "restart before", query: restartBeforeSQL, args: []any{1, 1, 1, 1, "a", 1, 10}, want: []string{"INDEX deliveries_due (sink=? AND due_at>? AND due_at<?)", "INTEGER PRIMARY KEY"}},
+		{name: "restart after", query: restartAfterSQL, args: []any{1, 1, 1, 1, "a", 1, 10}, want: []string{"INDEX deliveries_due (sink=? AND due_at>?)", "INTEGER PRIMARY KEY"}},
 		{name: "purge deliveries", query: purgeSteps[0].sql, args: []any{1, 10}, want: []string{"INDEX deliveries_finished (state=? AND updated_at<?)"}},
 		{name: "purge dead deliveries", query: purgeSteps[1].sql, args: []any{1, 10}, want: []string{"INDEX deliveries_finished (state=? AND updated_at<?)"}},
 		{name: "purge calls", query: purgeSteps[3].sql, args: []any{1, 10}, want: []string{"INDEX calls_received (received_at<?)", "INDEX deliveries_call (call_id=?)"}},

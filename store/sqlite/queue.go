@@ -88,8 +88,15 @@ func compareInt64(a, b int64) int {
 }
 
 const (
-	nextDueSQL     = `SELECT min(due_at) FROM deliveries WHERE sink = ? AND due_at IS NOT NULL`
-	queuedSinksSQL = `SELECT DISTINCT sink FROM deliveries WHERE due_at IS NOT NULL ORDER BY sink`
+	nextDueSQL = `SELECT min(due_at) FROM deliveries WHERE sink = ? AND due_at IS NOT NULL`
+	// queuedSinksSQL skips from one sink to the next through the partial index deliveries_due (one
+	// search per sink) instead of reading every queued delivery to find a few distinct sinks.
+	queuedSinksSQL = `WITH RECURSIVE queued (sink) AS (
+			SELECT (SELECT min(sink) FROM deliveries WHERE due_at IS NOT NULL)
+			UNION ALL
+			SELECT (SELECT min(sink) FROM deliveries WHERE due_at IS NOT NULL AND sink > queued.sink)
+			FROM queued WHERE queued.sink IS NOT NULL)
+		SELECT sink FROM queued WHERE sink IS NOT NULL`
 )
 
 // NextDue returns when the next delivery of sink becomes claimable.

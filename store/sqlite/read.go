@@ -202,12 +202,8 @@ func (s *Store) Attempts(ctx context.Context, deliveryID int64) ([]store.Attempt
 	return out, nil
 }
 
-// statsSQL reads only the partial index deliveries_unfinished.
-const statsSQL = `SELECT sink, state, attempts > 0, count(*), min(queued_at)
-	FROM deliveries WHERE state != 'delivered' GROUP BY sink, state, attempts > 0 ORDER BY sink`
-
 // Stats returns, sorted by sink, the queue of every sink with pending, in-flight or dead deliveries.
-// It reads only the partial index of unfinished deliveries, never the delivered ones.
+// It reads the counts kept in queue_counts (see queueCountsMigration), never the deliveries one by one.
 func (s *Store) Stats(ctx context.Context) ([]store.SinkStats, error) {
 	if s.isClosed() {
 		return nil, store.ErrClosed

@@ -143,6 +143,9 @@ var migrations = []string{
 	// 6: notifications: a delivery may have no call, and dead deliveries wait in notify_pending to
 	// be notified (notify.go).
 	notifyMigration,
+
+	// 7: counts of unfinished deliveries for Stats (counts.go).
+	queueCountsMigration,
 }
 
 // migrate brings the schema up to date on the writer connection.

@@ -75,10 +75,14 @@ func (s *Store) SinkSucceeded(ctx context.Context, sink string, now time.Time) (
 }
 
 // changeSink reads sink's state, applies fn and writes the result, in one write transaction; a
-// transition to active restarts the sink's pending deliveries and records a wakeup.
+// transition to active restarts the sink's pending deliveries and records a wakeup. A large backlog
+// is restarted ahead of that transaction, in batches (see restartAhead).
 func (s *Store) changeSink(ctx context.Context, sink string, now time.Time, fn func(store.SinkStatus) store.SinkStatus) (store.SinkChange, error) {
 	if s.isClosed() {
 		return store.SinkChange{}, store.ErrClosed
+	}
+	if err := s.restartAhead(ctx, sink, now, fn); err != nil {
+		return store.SinkChange{}, s.fail(fmt.Sprintf("change state of sink %q: restart its deliveries", sink), err)
 	}
 	var ch store.SinkChange
 	var restarted bool
@@ -108,9 +112,8 @@ func (s *Store) changeSink(ctx context.Context, sink string, now time.Time, fn f
 		}
 		if store.Restarts(cur, next) {
 			n := nanos(now)
-			// Oldest first: every pending delivery is due at the same time, and Claim breaks ties by id.
-			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, due_at = ?, queued_at = ?,
-				updated_at = ? WHERE sink = ? AND state = 'pending'`, n, n, n, n, sink); err != nil {
+			// What restartAhead left: deliveries that became pending since its last batch.
+			if _, err := restartPending(ctx, tx, sink, n, -1); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO wakeups (sink, at) VALUES (?, ?)`, sink, n); err != nil {
@@ -128,6 +131,99 @@ func (s *Store) changeSink(ctx context.Context, sink string, now time.Time, fn f
 		s.hub.Notify(sink)
 	}
 	return ch, nil
+}
+
+// defaultRestartBatch is how many pending deliveries one transaction of restartAhead restarts: a few
+// tens of milliseconds of the writer, and a bounded number of dirty pages in memory.
+const defaultRestartBatch = 5000
+
+// Restarting a pending delivery makes it due now and restarts its max_age clock (queued now). The
+// deliveries not yet restarted at now are found through the partial index deliveries_due, whose
+// (sink, due_at) range holds the restarted ones together at due_at = now: those before it and those
+// after it are what is left. A pending delivery already due exactly at now keeps its queued_at.
+const (
+	restartBeforeSQL = `UPDATE deliveries SET next_attempt_at = ?, due_at = ?, queued_at = ?, updated_at = ?
+		WHERE id IN (SELECT id FROM deliveries WHERE sink = ? AND due_at IS NOT NULL AND due_at < ?
+			AND state = 'pending' LIMIT ?)`
+	restartAfterSQL = `UPDATE deliveries SET next_attempt_at = ?, due_at = ?, queued_at = ?, updated_at = ?
+		WHERE id IN (SELECT id FROM deliveries WHERE sink = ? AND due_at IS NOT NULL AND due_at > ?
+			AND state = 'pending' LIMIT ?)`
+)
+
+// restartPending restarts up to limit (all when limit < 0) pending deliveries of sink at n, in tx,
+// and returns how many it restarted.
+func restartPending(ctx context.Context, tx *sql.Tx, sink string, n int64, limit int) (int, error) {
+	total := 0
+	for _, q := range []string{restartBeforeSQL, restartAfterSQL} {
+		left := -1
+		if limit >= 0 {
+			left = limit - total
+		}
+		res, err := tx.ExecContext(ctx, q, n, n, n, n, sink, n, left)
+		if err != nil {
+			return total, err
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return total, err
+		}
+		total += int(k)
+		if limit >= 0 && total >= limit {
+			break
+		}
+	}
+	return total, nil
+}
+
+// restartAhead restarts the pending deliveries of sink, when fn makes it active again, in
+// transactions of s.restartBatch deliveries each, before changeSink's own transaction makes it active:
+// one statement over a large backlog held the single writer for many seconds (ingest waited) and
+// kept every changed page in memory until it committed. The sink stays paused or held meanwhile, so
+// no delivery is claimed half restarted; each batch checks that in its own transaction, and stops
+// once the sink is active (resumed by another caller) or a batch finds fewer than a batch left.
+// changeSink then restarts, with the state change, what became pending since. A crash in between
+// leaves the sink paused or held with part of its backlog restarted early, which changes nothing a
+// paused or held sink does (it is not claimed; a probe takes the oldest pending delivery whatever
+// its due time); the next resume restarts the rest.
+func (s *Store) restartAhead(ctx context.Context, sink string, now time.Time, fn func(store.SinkStatus) store.SinkStatus) error {
+	restarts := func(cur store.SinkStatus, err error) (bool, error) {
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil // active: nothing to restart
+		}
+		if err != nil {
+			return false, err
+		}
+		return store.Restarts(cur, fn(cur)), nil
+	}
+	// A cheap look first: most state changes (failures, successes of an active sink) restart nothing.
+	if ok, err := restarts(scanSinkStatus(s.read.QueryRowContext(ctx, `SELECT `+sinkStateCols+` FROM sink_states WHERE sink = ?`, sink))); err != nil || !ok {
+		return err
+	}
+	n := nanos(now)
+	for {
+		done := false
+		err := s.relaxed(ctx, func(conn *sql.Conn) error {
+			tx, err := conn.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+			ok, err := restarts(scanSinkStatus(tx.QueryRowContext(ctx, `SELECT `+sinkStateCols+` FROM sink_states WHERE sink = ?`, sink)))
+			if err != nil || !ok {
+				done = true
+				return err
+			}
+			k, err := restartPending(ctx, tx, sink, n, s.restartBatch)
+			if err != nil {
+				return err
+			}
+			done = k < s.restartBatch
+			return tx.Commit()
+		})
+		if err != nil || done {
+			return err
+		}
+	}
 }
 
 // ClaimProbe claims a held sink's probe delivery; see store.SinkStateStore.

@@ -71,7 +71,10 @@ type Store struct {
 	finishes *store.Batcher[finishReq]
 	// gate orders Ingest batches and queue transactions on the writer (see gate.go).
 	gate writerGate
-	hub  store.Broadcaster
+	// restartBatch is how many pending deliveries each transaction of restartAhead restarts
+	// (defaultRestartBatch; tests lower it).
+	restartBatch int
+	hub          store.Broadcaster
 
 	pollMu    sync.Mutex
 	polling   bool
@@ -168,12 +171,13 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite store %q: %w", path, err)
 	}
 	s := &Store{
-		opts:   opts,
-		log:    opts.Logger,
-		write:  write,
-		read:   read,
-		prep:   prep,
-		closed: make(chan struct{}),
+		opts:         opts,
+		log:          opts.Logger,
+		write:        write,
+		read:         read,
+		prep:         prep,
+		restartBatch: defaultRestartBatch,
+		closed:       make(chan struct{}),
 	}
 	s.ingest = store.NewGroupCommitter(store.GroupCommitOptions{MaxBatch: opts.MaxBatch, MaxWait: opts.BatchWait}, s.commitBatch)
 	s.finishes = store.NewBatcher(store.GroupCommitOptions{MaxBatch: opts.MaxBatch}, s.finishBatch)

@@ -92,3 +92,16 @@ func TestUpgradeAllowsNotifications(t *testing.T) {
 		t.Errorf("integrity_check = %q, %v; want ok", check, err)
 	}
 }
+
+// TestUpgradeCountsQueue checks that version 7 counts the deliveries queued before it, for Stats.
+func TestUpgradeCountsQueue(t *testing.T) {
+	s, err := Open(openV1(t), Options{})
+	if err != nil {
+		t.Fatalf("Open(version 1 database) error = %v, want nil", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	got, err := s.Stats(t.Context())
+	if err != nil || len(got) != 1 || got[0].Sink != "a" || got[0].Pending != 1 || !got[0].OldestPending.Equal(time.Unix(1000, 0)) {
+		t.Fatalf("Stats = %+v, %v; want sink a with 1 pending, oldest at %s", got, err, time.Unix(1000, 0).UTC())
+	}
+}
