@@ -23,7 +23,7 @@ const (
 	 "extracted_variables": {"lead_quality": "high", "score": 8.5, "next_action": "Schedule_Demo", "status": true},
 	 "formatted_transcript": "Customer: I want to cancel",
 	 "transcript": [{"text": "What is the price?", "sender": "human", "timestamp": 1}]}`
-	docBare = `{"id": 2, "status": "no-answer"}`
+	docBare = `{"id": 2, "status": "busy"}`
 )
 
 // docWhens is what each `when` of docs/rules.md gives on the two payloads. Every `when:` line of the
@@ -36,7 +36,7 @@ var docWhens = []struct {
 	failing    bool // the document says this form fails on a missing value: both payloads lack it
 }{
 	{when: `status == "completed"`, full: true},
-	{when: `status in ["failed", "busy", "no-answer"]`, bare: true},
+	{when: `status in ["failed", "busy"]`, bare: true},
 	{when: `duration > 60 && customer_phone != nil`, full: true},
 	{when: `extracted_variables.lead_quality in ["high", "medium"]`, full: true},
 	{when: `(extracted_variables.score ?? 0) >= 8`, full: true},
