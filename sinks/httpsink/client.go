@@ -117,7 +117,10 @@ func New(opts Options) *Client {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = 8
+	// A sink sends to one host, up to its concurrency at once: keep enough idle connections that a
+	// busy sink (a backlog drained at concurrency 16, say) reuses them instead of dialling anew for
+	// most sends. Idle ones close after the transport's IdleConnTimeout.
+	transport.MaxIdleConnsPerHost = 64
 	c := &Client{
 		interpret:     opts.Interpret,
 		redact:        opts.Redactor,
