@@ -1,0 +1,177 @@
+// Package teams is the Microsoft Teams sink: it posts an Adaptive Card to a channel through a Teams
+// incoming webhook, either a Workflows webhook ("When a Teams webhook request is received") or a
+// legacy Office 365 connector, and classifies both kinds of answer as docs/sinks.md, "type: teams",
+// records them.
+package teams
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/switchboard-relay/switchboard/sinks"
+	"github.com/switchboard-relay/switchboard/sinks/httpsink"
+	"github.com/switchboard-relay/switchboard/sinks/spec"
+)
+
+// Spec declares the teams sink type.
+var Spec = &spec.Descriptor{
+	Type: "teams",
+	Doc:  "Posts an Adaptive Card to a Microsoft Teams channel through its incoming webhook (Workflows or a legacy connector).",
+	Keys: []spec.Key{
+		{Name: "webhook_url", Kind: spec.KindSecretURL, Required: true,
+			Doc: `The channel's webhook URL: a Workflows "When a Teams webhook request is received" URL, or a legacy connector URL.`},
+		{Name: "timeout", Kind: spec.KindDuration, Default: "10s", Timeout: true,
+			Doc: "How long one attempt may take: connecting, sending and reading the answer."},
+	},
+	ActionKeys: []spec.ActionKey{
+		{Name: "text", Kind: spec.ActionTemplate, Required: true, Escape: Escape,
+			Doc: "The card's text, in Teams markdown; values from the call are escaped."},
+		{Name: "title", Kind: spec.ActionTemplate, Escape: Escape,
+			Doc: "A bold title above the text; values from the call are escaped."},
+		{Name: "facts", Kind: spec.ActionTemplateMap, Escape: Escape,
+			Doc: "Names and values shown as a fact list below the text, in the order written; values from the call are escaped."},
+	},
+	// Teams throttles an incoming webhook above four requests a second.
+	DefaultRate: "4/s",
+	Decode:      decode,
+	New: func(name string, set any, opts spec.Options) (sinks.Sink, error) {
+		s, ok := set.(*settings)
+		if !ok {
+			return nil, sinks.Permanent(sinks.ReasonConfig, errors.New("teams sink built from settings of another type"))
+		}
+		return newSink(name, s, opts.Logger, httpsink.Options{}), nil
+	},
+	TestMark: "text",
+}
+
+// settings are a teams sink's decoded config.
+type settings struct {
+	url     spec.Secret
+	timeout time.Duration
+}
+
+func decode(v spec.Values) (any, []spec.Problem) {
+	return &settings{url: v.Secret("webhook_url"), timeout: v.Duration("timeout")}, nil
+}
+
+// Sink posts to one Teams webhook. It is safe for concurrent use.
+type Sink struct {
+	name   string
+	url    string
+	client *httpsink.Client
+}
+
+// Preview is what Preview returns: the request Send would make, with the webhook URL shown as
+// "<secret>".
+type Preview struct {
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers"`
+	Body    json.RawMessage   `json:"body"`
+}
+
+// newSink builds the sink; opts carries the tests' shorter in-request backoff. A nil logger discards.
+func newSink(name string, set *settings, logger *slog.Logger, opts httpsink.Options) *Sink {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	raw := string(set.url)
+	opts.Logger = logger.With("sink", name)
+	opts.Timeout = set.timeout
+	opts.Redactor = sinks.NewRedactor([]string{raw}, urlSecrets(raw)...)
+	opts.Interpret = interpret
+	return &Sink{name: name, url: raw, client: httpsink.New(opts)}
+}
+
+// urlSecrets returns the parts of a webhook URL that an answer might echo on their own: each path
+// segment and query value long enough to be an id or a signature (a Workflows URL's sig, a legacy
+// connector's GUIDs). The Redactor hides them besides the whole URL.
+func urlSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, seg := range strings.Split(u.Path, "/") {
+		if len(seg) >= 8 {
+			out = append(out, seg)
+		}
+	}
+	for _, vs := range u.Query() {
+		for _, v := range vs {
+			if len(v) >= 8 {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// Send posts d's card once (with the transport's quick in-request retries). It returns nil only when
+// Teams accepted it.
+func (s *Sink) Send(ctx context.Context, d *sinks.Delivery) error {
+	header, body, err := s.request(d)
+	if err != nil {
+		return err
+	}
+	_, err = s.client.Do(ctx, &httpsink.Request{Method: http.MethodPost, URL: s.url, Header: header, Body: body})
+	return err
+}
+
+// Preview returns the request Send would make for d. It sends nothing.
+func (s *Sink) Preview(d *sinks.Delivery) (any, error) {
+	header, body, err := s.request(d)
+	if err != nil {
+		return nil, err
+	}
+	p := &Preview{Method: http.MethodPost, URL: sinks.Redacted, Headers: map[string]string{}, Body: body}
+	for name := range header {
+		p.Headers[name] = header.Get(name)
+	}
+	return p, nil
+}
+
+// request returns the headers and body of d's request.
+func (s *Sink) request(d *sinks.Delivery) (http.Header, []byte, error) {
+	m, err := decodeMessage(d)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := encode(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Teams ignores Idempotency-Key, but a proxy in front of it can drop repeats by it. charset=utf-8
+	// is what Teams asks of a REST client for emoji to show.
+	header := http.Header{"Content-Type": {"application/json; charset=utf-8"}, "User-Agent": {"Switchboard"},
+		"Idempotency-Key": {d.IdempotencyKey()}}
+	return header, body, nil
+}
+
+// decodeMessage reads d's rendered message as a teams message.
+func decodeMessage(d *sinks.Delivery) (*message, error) {
+	if d == nil || d.Message == nil {
+		return nil, errTemplate("the delivery has no message: re-render it")
+	}
+	raw, err := json.Marshal(d.Message)
+	if err != nil {
+		return nil, errTemplate("read message: " + err.Error())
+	}
+	var m message
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, errTemplate("read message: " + err.Error())
+	}
+	return &m, nil
+}
+
+// errTemplate is a permanent failure of the message itself: rendering it again differently is the
+// only fix.
+func errTemplate(msg string) *sinks.Error {
+	return sinks.Permanent(sinks.ReasonTemplate, errors.New(msg))
+}
