@@ -148,10 +148,14 @@ func encode(m *message) ([]byte, error) {
 	if m.Text == "" {
 		return nil, errTemplate("the message has no text: give the action a text that renders to something")
 	}
-	body, err := json.Marshal(card(m))
-	if err != nil {
+	// Without HTML escaping, < and > stay one byte each: the size checked is the size Teams reads.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(card(m)); err != nil {
 		return nil, errTemplate("encode card: " + err.Error())
 	}
+	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	if len(body) > MaxBody {
 		return nil, errTemplate(fmt.Sprintf("the card is %d bytes, Teams takes at most %d (28 KB): shorten the action's text, title or facts",
 			len(body), MaxBody))
