@@ -22,20 +22,20 @@ import (
 // Spec declares the teams sink type.
 var Spec = &spec.Descriptor{
 	Type: "teams",
-	Doc:  "Posts an Adaptive Card to a Microsoft Teams channel through its incoming webhook (Workflows or a legacy connector).",
+	Doc:  "posts an Adaptive Card to a Microsoft Teams channel through its incoming webhook (Workflows or a legacy connector)",
 	Keys: []spec.Key{
 		{Name: "webhook_url", Kind: spec.KindSecretURL, Required: true,
-			Doc: `The channel's webhook URL: a Workflows "When a Teams webhook request is received" URL, or a legacy connector URL.`},
+			Doc: "**secret**; the channel's incoming webhook URL: a Workflows \"When a Teams webhook request is received\" URL, or a legacy connector URL `https://….webhook.office.com/webhookb2/…`"},
 		{Name: "timeout", Kind: spec.KindDuration, Default: "10s", Timeout: true,
-			Doc: "How long one attempt may take: connecting, sending and reading the answer."},
+			Doc: "time allowed for one attempt"},
 	},
 	ActionKeys: []spec.ActionKey{
 		{Name: "text", Kind: spec.ActionTemplate, Required: true, Escape: Escape,
-			Doc: "The card's text, in Teams markdown; values from the call are escaped."},
+			Doc: "the card's text (Teams markdown); values from the call are escaped"},
 		{Name: "title", Kind: spec.ActionTemplate, Escape: Escape,
-			Doc: "A bold title above the text; values from the call are escaped."},
+			Doc: "a bold title above the text; values from the call are escaped"},
 		{Name: "facts", Kind: spec.ActionTemplateMap, Escape: Escape,
-			Doc: "Names and values shown as a fact list below the text, in the order written; values from the call are escaped."},
+			Doc: "names and values shown as a fact list below the text, in the order written; values from the call are escaped"},
 	},
 	// Teams throttles an incoming webhook above four requests a second.
 	DefaultRate: "4/s",
