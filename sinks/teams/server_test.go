@@ -54,12 +54,19 @@ type fakeTeams struct {
 	mu      sync.Mutex
 	answers []answer
 	got     []received
+	// arrived receives every request as it arrives (the first 100), so a test can wait for one.
+	arrived chan received
 }
 
 func (f *fakeTeams) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
-	f.got = append(f.got, received{contentType: r.Header.Get("Content-Type"), idempotencyKey: r.Header.Get("Idempotency-Key"), body: body})
+	rec := received{contentType: r.Header.Get("Content-Type"), idempotencyKey: r.Header.Get("Idempotency-Key"), body: body}
+	f.got = append(f.got, rec)
+	select {
+	case f.arrived <- rec:
+	default:
+	}
 	var a answer
 	if len(f.answers) > 0 {
 		a = f.answers[min(len(f.got), len(f.answers))-1]
@@ -128,7 +135,7 @@ func (f *fakeTeams) requests() []received {
 // webhook URL of that mode.
 func serve(t *testing.T, mode string, answers ...answer) (*fakeTeams, string) {
 	t.Helper()
-	f := &fakeTeams{mode: mode, answers: answers}
+	f := &fakeTeams{mode: mode, answers: answers, arrived: make(chan received, 100)}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	if mode == legacy {
