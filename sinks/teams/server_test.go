@@ -54,8 +54,9 @@ type fakeTeams struct {
 	mu      sync.Mutex
 	answers []answer
 	got     []received
-	// arrived receives every request as it arrives (the first 100), so a test can wait for one.
-	arrived chan received
+	// arrived receives the body of every request as it arrives (the first 100), so a test can wait
+	// for one.
+	arrived chan []byte
 }
 
 func (f *fakeTeams) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -64,7 +65,7 @@ func (f *fakeTeams) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := received{contentType: r.Header.Get("Content-Type"), idempotencyKey: r.Header.Get("Idempotency-Key"), body: body}
 	f.got = append(f.got, rec)
 	select {
-	case f.arrived <- rec:
+	case f.arrived <- body:
 	default:
 	}
 	var a answer
@@ -135,7 +136,7 @@ func (f *fakeTeams) requests() []received {
 // webhook URL of that mode.
 func serve(t *testing.T, mode string, answers ...answer) (*fakeTeams, string) {
 	t.Helper()
-	f := &fakeTeams{mode: mode, answers: answers, arrived: make(chan received, 100)}
+	f := &fakeTeams{mode: mode, answers: answers, arrived: make(chan []byte, 100)}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	if mode == legacy {
