@@ -67,12 +67,16 @@ func interpret(status int, header http.Header, body []byte) *sinks.Error {
 	return sinks.StatusError(status, 0, detail(status, header, body))
 }
 
-// legacyFailure classifies a legacy connector's 200 that reports a failed delivery.
+// legacyFailure classifies a legacy connector's 200 that reports a failed delivery: by the 4xx or 5xx
+// status it reports from Teams, else as a retryable server error.
 func legacyFailure(status int, header http.Header, body []byte, text string) *sinks.Error {
 	summary := httpsink.Summarize(header.Get("Content-Type"), body)
 	var e *sinks.Error
+	inner := 0
 	if m := innerStatus.FindStringSubmatch(text); m != nil {
-		inner, _ := strconv.Atoi(m[1])
+		inner, _ = strconv.Atoi(m[1])
+	}
+	if inner >= 400 && inner < 600 {
 		msg := fmt.Sprintf("teams answered %d but did not post the message: %s", status, summary)
 		if hint, ok := innerHints[inner]; ok {
 			msg += ": " + hint

@@ -86,6 +86,8 @@ func TestAnswers(t *testing.T) {
 		{name: "legacy 200 reporting a failure without status is retried", mode: legacy,
 			answer:  answer{status: 200, body: "Webhook message delivery failed with error: the operation timed out"},
 			wantErr: true, wantRetryable: true, wantReason: sinks.ReasonServerError, wantAttempts: 3, wantInError: "did not post"},
+		{name: "legacy 200 reporting a status that is no failure is retried", mode: legacy, answer: legacyFailed("200"),
+			wantErr: true, wantRetryable: true, wantReason: sinks.ReasonServerError, wantAttempts: 3},
 		{name: "legacy bad payload", mode: legacy, answer: answer{status: 400, body: "Bad payload received by generic incoming webhook."},
 			wantErr: true, wantReason: sinks.ReasonClientError, wantAttempts: 1, wantInError: "could not read the card"},
 		{name: "legacy summary or text required", mode: legacy, answer: answer{status: 400, body: "Summary or Text is required."},
