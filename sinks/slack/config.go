@@ -5,17 +5,13 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
 )
 
 // DefaultAPIURL is chat.postMessage, used in Web API mode when api_url is not set.
 const DefaultAPIURL = "https://slack.com/api/chat.postMessage"
 
-// DefaultTimeout bounds one attempt when the config leaves timeout at zero.
-const DefaultTimeout = 10 * time.Second
-
-// settings is a validated SlackSink with defaults applied.
+// settings are validated Settings with defaults applied.
 type settings struct {
 	webAPI  bool
 	url     string // the webhook URL or the API URL
@@ -25,14 +21,11 @@ type settings struct {
 }
 
 // check validates conf and applies defaults. Errors name the config keys, never their values.
-func check(conf *config.SlackSink) (settings, error) {
+func check(conf *Settings) (settings, error) {
 	if conf == nil {
 		return settings{}, configError("slack sink has no settings: set webhook_url, or token and channel")
 	}
 	s := settings{timeout: conf.Timeout}
-	if s.timeout <= 0 {
-		s.timeout = DefaultTimeout
-	}
 	hasWebhook := conf.WebhookURL != ""
 	hasAPI := conf.Token != "" || conf.Channel != ""
 	switch {
