@@ -16,8 +16,9 @@ const MaxBody = 28 << 10
 // CardVersion is the Adaptive Card schema version of the card: the highest Teams renders.
 const CardVersion = "1.5"
 
-// message is a teams action's rendered output: its text, title and facts, already escaped.
-type message struct {
+// Message is what a teams action renders to (see Spec's ActionKeys): the card's text, title and facts,
+// values from the call already escaped.
+type Message struct {
 	Text  string `json:"text"`
 	Title string `json:"title,omitempty"`
 	Facts facts  `json:"facts,omitempty"`
@@ -126,7 +127,7 @@ type Element struct {
 
 // card returns the Body for m: a bold, medium title when m has one, the text (wrapped) and a FactSet
 // when m has facts.
-func card(m *message) *Body {
+func card(m *Message) *Body {
 	var els []Element
 	if m.Title != "" {
 		els = append(els, Element{Type: "TextBlock", Text: m.Title, Weight: "bolder", Size: "medium", Wrap: true})
@@ -144,7 +145,7 @@ func card(m *message) *Body {
 
 // encode returns the JSON of m's card, refusing a message without text and a card over MaxBody: the
 // action's templates must render less, so no retry can help.
-func encode(m *message) ([]byte, error) {
+func encode(m *Message) ([]byte, error) {
 	if m.Text == "" {
 		return nil, errTemplate("the message has no text: give the action a text that renders to something")
 	}
@@ -166,7 +167,7 @@ func encode(m *message) ([]byte, error) {
 // noticeMessage renders a notification (dead letters, a sink down or back) as a teams message: the
 // subject as the title and the text, escaped line by line, as paragraphs (Teams markdown joins lines
 // that one newline separates). A first line that repeats the subject is left out.
-func noticeMessage(subject, text string) *message {
+func noticeMessage(subject, text string) *Message {
 	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
 	if len(lines) > 1 && strings.TrimSpace(lines[0]) == strings.TrimSpace(subject) {
 		lines = lines[1:]
@@ -181,5 +182,5 @@ func noticeMessage(subject, text string) *message {
 		}
 		b = Escape(b, line)
 	}
-	return &message{Title: EscapeString(subject), Text: string(b)}
+	return &Message{Title: EscapeString(subject), Text: string(b)}
 }

@@ -26,7 +26,7 @@ var Spec = &spec.Descriptor{
 	Keys: []spec.Key{
 		{Name: "webhook_url", Kind: spec.KindSecretURL, Required: true,
 			Doc: "**secret**; the channel's incoming webhook URL: a Workflows \"When a Teams webhook request is received\" URL, or a legacy connector URL `https://….webhook.office.com/webhookb2/…`"},
-		{Name: "timeout", Kind: spec.KindDuration, Default: "10s", Timeout: true,
+		{Name: "timeout", Kind: spec.KindDuration, Default: httpsink.DefaultTimeout.String(), Timeout: true,
 			Doc: "time allowed for one attempt"},
 	},
 	ActionKeys: []spec.ActionKey{
@@ -39,25 +39,18 @@ var Spec = &spec.Descriptor{
 	},
 	// Teams throttles an incoming webhook above four requests a second.
 	DefaultRate: "4/s",
-	Decode:      decode,
-	New: func(name string, set any, opts spec.Options) (sinks.Sink, error) {
-		s, ok := set.(*settings)
-		if !ok {
-			return nil, sinks.Permanent(sinks.ReasonConfig, errors.New("teams sink built from settings of another type"))
-		}
-		return newSink(name, s, opts.Logger, httpsink.Options{}), nil
+	Decode: func(v spec.Values) (any, []spec.Problem) {
+		return &Settings{WebhookURL: v.Secret("webhook_url"), Timeout: v.Duration("timeout")}, nil
 	},
+	New:      spec.Construct(New),
+	Notice:   notice,
 	TestMark: "text",
 }
 
-// settings are a teams sink's decoded config.
-type settings struct {
-	url     spec.Secret
-	timeout time.Duration
-}
-
-func decode(v spec.Values) (any, []spec.Problem) {
-	return &settings{url: v.Secret("webhook_url"), timeout: v.Duration("timeout")}, nil
+// Settings are a teams sink's config.
+type Settings struct {
+	WebhookURL spec.Secret
+	Timeout    time.Duration // default 10s
 }
 
 // Sink posts to one Teams webhook. It is safe for concurrent use.
@@ -76,17 +69,26 @@ type Preview struct {
 	Body    json.RawMessage   `json:"body"`
 }
 
-// newSink builds the sink; opts carries the tests' shorter in-request backoff. A nil logger discards.
-func newSink(name string, set *settings, logger *slog.Logger, opts httpsink.Options) *Sink {
+// New returns the sink named name. A nil logger discards. Errors are *sinks.Error with reason config;
+// they name the config key at fault, never its value.
+func New(name string, set *Settings, logger *slog.Logger) (*Sink, error) {
+	return newSink(name, set, logger, httpsink.Options{})
+}
+
+// newSink is New with transport options, so tests can shorten the in-request backoff.
+func newSink(name string, set *Settings, logger *slog.Logger, opts httpsink.Options) (*Sink, error) {
+	if set == nil || set.WebhookURL == "" {
+		return nil, sinks.Permanent(sinks.ReasonConfig, errors.New("teams sink has no webhook_url: set it to the channel's webhook URL"))
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	raw := string(set.url)
+	raw := string(set.WebhookURL)
 	opts.Logger = logger.With("sink", name)
-	opts.Timeout = set.timeout
+	opts.Timeout = set.Timeout
 	opts.Redactor = sinks.NewRedactor([]string{raw}, urlSecrets(raw)...)
 	opts.Interpret = interpret
-	return &Sink{name: name, url: raw, client: httpsink.New(opts)}
+	return &Sink{name: name, url: raw, client: httpsink.New(opts)}, nil
 }
 
 // urlSecrets returns the parts of a webhook URL that an answer might echo on their own: each path
@@ -154,20 +156,26 @@ func (s *Sink) request(d *sinks.Delivery) (http.Header, []byte, error) {
 	return header, body, nil
 }
 
-// decodeMessage reads d's rendered message as a teams message.
-func decodeMessage(d *sinks.Delivery) (*message, error) {
-	if d == nil || d.Message == nil {
+// decodeMessage reads d's rendered message as a teams Message.
+func decodeMessage(d *sinks.Delivery) (*Message, error) {
+	if d == nil {
 		return nil, errTemplate("the delivery has no message: re-render it")
 	}
-	raw, err := json.Marshal(d.Message)
-	if err != nil {
-		return nil, errTemplate("read message: " + err.Error())
-	}
-	var m message
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, errTemplate("read message: " + err.Error())
+	var m Message
+	if err := d.Message.Decode(&m); err != nil {
+		return nil, err
 	}
 	return &m, nil
+}
+
+// notice renders a notification as a teams message; see noticeMessage.
+func notice(n spec.Notice) (sinks.Message, error) {
+	m := noticeMessage(n.Subject, n.Text)
+	if n.Markup {
+		// A notify.dead_letters.text template: its values are escaped already, its text is markdown.
+		m.Text = n.Text
+	}
+	return json.Marshal(m)
 }
 
 // errTemplate is a permanent failure of the message itself: rendering it again differently is the

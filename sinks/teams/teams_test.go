@@ -29,7 +29,11 @@ var secrets = []string{testSig, sinktest.SecretPath, "V2legacySecretPart", "0a1b
 func newTestSink(t *testing.T, url string) (*Sink, *sinktest.Buffer) {
 	t.Helper()
 	logger, logs := sinktest.NewLogger()
-	return newSink("sales-teams", &settings{url: spec.Secret(url), timeout: 10 * time.Second}, logger, fast), logs
+	s, err := newSink("sales-teams", &Settings{WebhookURL: spec.Secret(url), Timeout: 10 * time.Second}, logger, fast)
+	if err != nil {
+		t.Fatalf("newSink() = %v", err)
+	}
+	return s, logs
 }
 
 func TestStatusTable(t *testing.T) {
@@ -182,7 +186,7 @@ func TestRequest(t *testing.T) {
 // TestCardGolden checks the card's exact JSON against testdata/card.golden.json: the shape the
 // Workflows template reads, null contentUrl included, with the title, text and facts in order.
 func TestCardGolden(t *testing.T) {
-	m := message{
+	m := Message{
 		Title: "Hot lead: " + EscapeString("John *Doe*"),
 		Text:  "**Wants a demo.** " + EscapeString("<at>Everyone</at> [x](y)"),
 		Facts: facts{{"Phone", "+1 555 010 0000"}, {"Duration", "2 min"}, {"Next action", EscapeString("- call back")}},
@@ -213,7 +217,7 @@ func TestCardGolden(t *testing.T) {
 
 // TestSizeLimit checks that a card over 28 KB is refused before sending, and one at the limit is sent.
 func TestSizeLimit(t *testing.T) {
-	empty, err := encode(&message{Text: "x"})
+	empty, err := encode(&Message{Text: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +231,7 @@ func TestSizeLimit(t *testing.T) {
 		{"one byte over", atLimit + "a", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			body, err := encode(&message{Text: tc.text})
+			body, err := encode(&Message{Text: tc.text})
 			if !tc.wantErr {
 				if err != nil || len(body) != MaxBody {
 					t.Fatalf("encode() = %d bytes, %v; want %d bytes", len(body), err, MaxBody)
@@ -246,8 +250,7 @@ func TestSizeLimit(t *testing.T) {
 	// Through Send: nothing reaches Teams.
 	f, url := serve(t, legacy)
 	s, _ := newTestSink(t, url)
-	d := sinktest.Delivery()
-	d.Message.Text = strings.Repeat("a", MaxBody)
+	d := delivery(t, Message{Text: strings.Repeat("a", MaxBody)})
 	if err := s.Send(context.Background(), d); err == nil {
 		t.Fatal("Send() = nil for a card over 28 KB")
 	}
@@ -281,6 +284,18 @@ func TestPreview(t *testing.T) {
 	sinktest.AssertNoSecrets(t, secrets, sinktest.JSON(t, p), logs.String())
 }
 
+// delivery returns a delivery of m as the rules engine stores it.
+func delivery(t *testing.T, m Message) *sinks.Delivery {
+	t.Helper()
+	raw, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sinktest.Delivery()
+	d.Message = sinks.Message(raw)
+	return d
+}
+
 func TestNoticeMessage(t *testing.T) {
 	m := noticeMessage("Switchboard: 2 dead deliveries",
 		"Switchboard: 2 dead deliveries\n• call 7, rule hot_leads, sink crm: client_error: receiver answered 400\n- and *more*")
@@ -294,7 +309,7 @@ func TestNoticeMessage(t *testing.T) {
 }
 
 func TestFactsKeepTheirOrder(t *testing.T) {
-	var m message
+	var m Message
 	if err := json.Unmarshal([]byte(`{"text":"t","facts":{"z":"1","a":"2","m":"3"}}`), &m); err != nil {
 		t.Fatal(err)
 	}
