@@ -323,3 +323,62 @@ func TestFactsKeepTheirOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestNotice checks what Spec.Notice stores for a notification: plain text escaped, a
+// notify.dead_letters.text template (Markup) kept as rendered; both then sent as a card.
+func TestNotice(t *testing.T) {
+	tests := []struct {
+		name      string
+		n         spec.Notice
+		wantTitle string
+		wantText  string
+	}{
+		{name: "plain text", n: spec.Notice{Kind: "sink_down", Subject: "Switchboard: sink crm_eu is down",
+			Text: "Switchboard: sink crm_eu is held. Last error: receiver answered 400 <html>"},
+			wantTitle: `Switchboard: sink crm\_eu is down`, wantText: `Switchboard: sink crm\_eu is held. Last error: receiver answered 400 \<html>`},
+		{name: "markup from a template", n: spec.Notice{Kind: "dead_letters", Subject: "2 dead", Markup: true,
+			Text: "**2 dead** on crm\\_eu"},
+			wantTitle: "2 dead", wantText: "**2 dead** on crm\\_eu"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg, err := Spec.Notice(tt.n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m Message
+			if err := msg.Decode(&m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Title != tt.wantTitle || m.Text != tt.wantText {
+				t.Errorf("notice = title %q, text %q; want %q, %q", m.Title, m.Text, tt.wantTitle, tt.wantText)
+			}
+			f, url := serve(t, workflows)
+			s, _ := newTestSink(t, url)
+			d := sinktest.Delivery()
+			d.Message = msg
+			if err := s.Send(context.Background(), d); err != nil || len(f.requests()) != 1 {
+				t.Errorf("Send(notice) = %v with %d requests, want it delivered", err, len(f.requests()))
+			}
+		})
+	}
+}
+
+// TestSendsTitleAndFacts sends a message with every action key and checks the card's elements.
+func TestSendsTitleAndFacts(t *testing.T) {
+	f, url := serve(t, legacy)
+	s, _ := newTestSink(t, url)
+	m := Message{Title: "Hot lead", Text: "Wants a demo", Facts: facts{{"Phone", "+1 555"}, {"A", "b"}}}
+	if err := s.Send(context.Background(), delivery(t, m)); err != nil {
+		t.Fatal(err)
+	}
+	var b Body
+	if err := json.Unmarshal(f.requests()[0].body, &b); err != nil {
+		t.Fatal(err)
+	}
+	els := b.Attachments[0].Content.Body
+	if len(els) != 3 || els[0].Text != "Hot lead" || els[0].Weight != "bolder" || els[1].Text != "Wants a demo" ||
+		els[2].Type != "FactSet" || len(els[2].Facts) != 2 || els[2].Facts[0] != (fact{"Phone", "+1 555"}) {
+		t.Errorf("card body = %+v, want the title, the text and the facts in order", els)
+	}
+}
