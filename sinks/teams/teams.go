@@ -55,7 +55,6 @@ type Settings struct {
 
 // Sink posts to one Teams webhook. It is safe for concurrent use.
 type Sink struct {
-	name   string
 	url    string
 	client *httpsink.Client
 }
@@ -88,7 +87,7 @@ func newSink(name string, set *Settings, logger *slog.Logger, opts httpsink.Opti
 	opts.Timeout = set.Timeout
 	opts.Redactor = sinks.NewRedactor([]string{raw}, urlSecrets(raw)...)
 	opts.Interpret = interpret
-	return &Sink{name: name, url: raw, client: httpsink.New(opts)}, nil
+	return &Sink{url: raw, client: httpsink.New(opts)}, nil
 }
 
 // urlSecrets returns the parts of a webhook URL that an answer might echo on their own: each path
