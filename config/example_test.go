@@ -21,7 +21,7 @@ func TestExampleConfig(t *testing.T) {
 	if len(cfg.Warnings) != 0 {
 		t.Errorf("warnings on a first run:\n%v", cfg.Warnings)
 	}
-	if got, want := sinkNames(cfg), []string{"sales-slack", "ops-slack", "crm", "sales-email"}; !equalStrings(got, want) {
+	if got, want := sinkNames(cfg), []string{"sales-slack", "ops-slack", "crm", "sales-teams", "sales-email"}; !equalStrings(got, want) {
 		t.Errorf("sinks = %q, want %q", got, want)
 	}
 	for _, s := range cfg.Sinks {
@@ -57,6 +57,8 @@ func TestExampleConfigLive(t *testing.T) {
 		"SALES_EMAIL_TYPE":    "email",
 		"SMTP_HOST":           "smtp.example.com",
 		"SMTP_PASSWORD":       "p",
+		"SALES_TEAMS_TYPE":    "teams",
+		"TEAMS_SALES_WEBHOOK": "https://prod-00.westeurope.logic.azure.com/workflows/0/triggers/manual/paths/invoke?sig=s",
 	}
 	file := filepath.Join("..", "config.example.yaml")
 	data, err := os.ReadFile(file)
@@ -67,7 +69,7 @@ func TestExampleConfigLive(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config.example.yaml gone live:\n%v", err)
 	}
-	want := map[string]string{"sales-slack": "slack", "ops-slack": "slack", "crm": "webhook", "sales-email": "email"}
+	want := map[string]string{"sales-slack": "slack", "ops-slack": "slack", "crm": "webhook", "sales-email": "email", "sales-teams": "teams"}
 	for name, typ := range want {
 		if got := cfg.Sink(name).Type; got != typ {
 			t.Errorf("sink %s type = %q, want %q", name, got, typ)

@@ -51,7 +51,7 @@ func TestNewErrors(t *testing.T) {
 	}{
 		{name: "nil", conf: nil, want: "no sink config"},
 		{name: "unknown type", conf: &config.Sink{Name: "x", Type: "pager"},
-			want: `unknown type "pager" (known: email, log, slack, webhook)`},
+			want: `unknown type "pager" (known: ` + strings.Join(Types(), ", ") + `)`},
 		{name: "slack without settings", conf: &config.Sink{Name: "s", Type: "slack", Spec: slack.Spec}, want: `slack sink has no settings`},
 		{name: "webhook without settings", conf: &config.Sink{Name: "w", Type: "webhook", Spec: webhook.Spec}, want: `webhook sink has no settings`},
 		{name: "email without settings", conf: &config.Sink{Name: "e", Type: "email", Spec: email.Spec}, want: `email sink has no settings`},
