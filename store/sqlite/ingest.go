@@ -27,6 +27,9 @@ func (s *Store) Ingest(ctx context.Context, c *store.Call, ds []store.NewDeliver
 		if d.Sink == "" || d.Rule == "" {
 			return nil, fmt.Errorf("ingest call %d: delivery %d: rule and sink are required", c.ID, i)
 		}
+		if d.Leased() && d.LeaseExpires.IsZero() {
+			return nil, fmt.Errorf("ingest call %d: delivery %d: leased to %q without a lease expiry", c.ID, i, d.LeaseOwner)
+		}
 	}
 	if s.isClosed() {
 		return nil, store.ErrClosed
@@ -39,8 +42,9 @@ const (
 		customer_phone, phone_rev, duration, matched_any, indexed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 		ON CONFLICT (id) DO NOTHING`
 	insertDeliverySQL = `INSERT INTO deliveries (call_id, rule, action, sink, message, state, attempts,
-		next_attempt_at, due_at, received_at, queued_at, last_error, last_reason, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`
+		attempt_number, next_attempt_at, due_at, received_at, queued_at, lease_owner, lease_expires,
+		last_error, last_reason, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // commitBatch is the store.CommitFunc: one transaction for the whole batch, one savepoint per call so
@@ -73,7 +77,7 @@ func (s *Store) commitBatch(batch []*store.IngestRequest) error {
 		} else {
 			r.IDs = ids
 			for _, d := range r.Deliveries {
-				if !d.Dead {
+				if !d.Dead && !d.Leased() {
 					sinks = append(sinks, d.Sink)
 				}
 			}
@@ -119,11 +123,17 @@ func insertOne(ctx context.Context, tx *sql.Tx, st *txStmts, r *store.IngestRequ
 	rn := nanos(received)
 	for i, d := range r.Deliveries {
 		state, due := store.Pending, sql.NullInt64{Int64: rn, Valid: true}
-		if d.Dead {
+		attempts, owner, expires := 0, "", int64(0)
+		switch {
+		case d.Dead:
 			state, due = store.Dead, sql.NullInt64{}
+		case d.Leased():
+			// As Claim leaves a delivery: in flight, due when its lease expires.
+			attempts, owner, expires = 1, d.LeaseOwner, nanos(d.LeaseExpires)
+			state, due = store.InFlight, sql.NullInt64{Int64: expires, Valid: true}
 		}
 		res, err := st.exec(hotInsertDelivery, c.ID, d.Rule, d.Action, d.Sink, d.Message, string(state),
-			rn, due, rn, rn, store.CleanText(d.Error), store.CleanText(d.Reason), rn)
+			attempts, attempts, rn, due, rn, rn, owner, expires, store.CleanText(d.Error), store.CleanText(d.Reason), rn)
 		if err != nil {
 			return nil, fmt.Errorf("ingest call %d: delivery %d: %w", c.ID, i, err)
 		}

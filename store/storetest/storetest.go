@@ -39,6 +39,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ClaimOnlyDueInOrder", testClaimDueOrdered},
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"LeaseExpiry", testLeaseExpiry},
+		{"LeasedIngest", testLeasedIngest},
+		{"WatchSkipsLeased", testWatchSkipsLeased},
 		{"FinishOutcomes", testFinishOutcomes},
 		{"FinishErrors", testFinishErrors},
 		{"ConcurrentFinish", testConcurrentFinish},
