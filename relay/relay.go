@@ -173,6 +173,7 @@ func Run(ctx context.Context, opts Options) error {
 		Reload:         reload,
 		Readiness:      readiness,
 		SetSinkState:   disp.SetSinkState,
+		Reserve:        disp.Reserve,
 	})
 	srv := &http.Server{
 		Handler:           handler,
