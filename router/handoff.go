@@ -30,14 +30,15 @@ func (r *Router) reserve(ds []store.NewDelivery) []*dispatch.Reservation {
 	return res
 }
 
-// handOver hands each reserved delivery, stored as ids by Ingest, to its sink's worker, whose send
-// starts in its own goroutine; when the ingest failed (err, a duplicate included) it cancels every
-// reservation instead.
+// handOver hands each reserved delivery that Ingest stored leased (as ids) to its sink's worker, whose
+// send starts in its own goroutine. It cancels the reservations of deliveries Ingest stored pending
+// (their sink paused or held meanwhile, which Ingest says by clearing their lease), or of all when
+// the ingest failed (err, a duplicate included).
 func handOver(res []*dispatch.Reservation, c *store.Call, ds []store.NewDelivery, ids []int64, err error) {
 	for i, rv := range res {
 		switch {
 		case rv == nil:
-		case err != nil || i >= len(ids):
+		case err != nil || i >= len(ids) || !ds[i].Leased():
 			rv.Cancel()
 		default:
 			rv.Hand(store.LeasedDelivery(ids[i], c, &ds[i]))

@@ -85,6 +85,10 @@ type NewDelivery struct {
 	// (dispatch.Reservation), so that it costs no claim; if the process dies before the send is
 	// recorded, the delivery is claimable again once its lease expires. Watch does not report it
 	// (its owner already has it). Ignored for a Dead delivery.
+	//
+	// Like Claim, Ingest leases nothing of a sink that is paused or held in the store (as the commit
+	// sees it: another process may have changed it): such a delivery is stored pending, and Ingest
+	// clears its LeaseOwner and LeaseExpires in the slice it was given, so that the caller knows.
 	LeaseOwner   string
 	LeaseExpires time.Time
 }
@@ -238,7 +242,8 @@ type Store interface {
 	// time: new pending deliveries are due at c.ReceivedAt and their QueuedAt and ReceivedAt are
 	// c.ReceivedAt. A delivery created Dead has LastReason and LastError from its NewDelivery. A
 	// leased one (NewDelivery.LeaseOwner) is created in flight, leased until its LeaseExpires; it is
-	// due then, and Watch does not report it.
+	// due then, and Watch does not report it. A leased one whose sink is paused or held is created
+	// pending, and its lease fields are cleared in ds.
 	Ingest(ctx context.Context, c *Call, ds []NewDelivery) ([]int64, error)
 
 	// Claim leases up to limit deliveries of sink that are due at now: pending with NextAttemptAt <= now,

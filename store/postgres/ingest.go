@@ -71,7 +71,7 @@ func commitIsolating(batch []*store.IngestRequest, commit func(context.Context, 
 		ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 		defer cancel()
 		for _, r := range batch {
-			r.IDs, r.Err = nil, nil
+			r.IDs, r.Err, r.Unleased = nil, nil, nil
 		}
 		return commit(ctx, batch)
 	}
@@ -82,7 +82,7 @@ func commitIsolating(batch []*store.IngestRequest, commit func(context.Context, 
 	}
 	for _, r := range batch {
 		if err := once([]*store.IngestRequest{r}); err != nil {
-			r.IDs, r.Err = nil, err
+			r.IDs, r.Err, r.Unleased = nil, err, nil
 		}
 	}
 	return nil
@@ -105,21 +105,28 @@ const insertCall = `WITH c AS (
 		next_attempt_at, due_at, received_at, queued_at, lease_owner, lease_expires,
 		last_reason, last_error, updated_at)
 	SELECT c.id, x.rule, x.action, x.sink, x.message,
-		CASE WHEN x.dead THEN 'dead' WHEN x.owner <> '' THEN 'in_flight' ELSE 'pending' END,
-		CASE WHEN x.owner <> '' THEN 1 ELSE 0 END, CASE WHEN x.owner <> '' THEN 1 ELSE 0 END,
+		CASE WHEN x.dead THEN 'dead' WHEN x.leased THEN 'in_flight' ELSE 'pending' END,
+		CASE WHEN x.leased THEN 1 ELSE 0 END, CASE WHEN x.leased THEN 1 ELSE 0 END,
 		c.received_at,
-		CASE WHEN x.dead THEN NULL WHEN x.owner <> '' THEN x.expires ELSE c.received_at END,
-		c.received_at, c.received_at, x.owner, CASE WHEN x.owner <> '' THEN x.expires END,
+		CASE WHEN x.dead THEN NULL WHEN x.leased THEN x.expires ELSE c.received_at END,
+		c.received_at, c.received_at,
+		CASE WHEN x.leased THEN x.owner ELSE '' END, CASE WHEN x.leased THEN x.expires END,
 		x.reason, x.error, c.received_at
-	FROM c, unnest($6::text[], $7::integer[], $8::text[], $9::bytea[], $10::boolean[], $11::text[], $12::text[],
-		$16::text[], $17::timestamptz[])
-		WITH ORDINALITY AS x(rule, action, sink, message, dead, reason, error, owner, expires, ord)
+	FROM c, (
+		-- A lease is taken only while the sink is active, as Claim does.
+		SELECT u.*, u.owner <> '' AND NOT u.dead
+			AND NOT EXISTS (SELECT 1 FROM sink_states s WHERE s.sink = u.sink AND s.state <> 'active') AS leased
+		FROM unnest($6::text[], $7::integer[], $8::text[], $9::bytea[], $10::boolean[], $11::text[], $12::text[],
+			$16::text[], $17::timestamptz[])
+			WITH ORDINALITY AS u(rule, action, sink, message, dead, reason, error, owner, expires, ord)
+	) x
 	ORDER BY x.ord
 	RETURNING id, state, updated_at
 ), p AS (
 	INSERT INTO notify_pending (delivery_id, died_at) SELECT id, updated_at FROM d WHERE state = 'dead'
 )
-SELECT (SELECT count(*) FROM c), array(SELECT id FROM d ORDER BY id)`
+SELECT (SELECT count(*) FROM c), array(SELECT id FROM d ORDER BY id),
+	array(SELECT state = 'in_flight' FROM d ORDER BY id)`
 
 // commitTx commits batch in one transaction, one round trip for all the calls, setting IDs or Err
 // (store.ErrDuplicate, store.ErrConflict) on each.
@@ -174,7 +181,8 @@ func (s *Store) commitTx(ctx context.Context, batch []*store.IngestRequest) erro
 		for _, r := range order {
 			var inserted int
 			var ids []int64
-			if err := res.QueryRow().Scan(&inserted, &ids); err != nil {
+			var leased []bool
+			if err := res.QueryRow().Scan(&inserted, &ids, &leased); err != nil {
 				res.Close()
 				return err
 			}
@@ -184,8 +192,11 @@ func (s *Store) commitTx(ctx context.Context, batch []*store.IngestRequest) erro
 				continue
 			}
 			r.IDs = ids
-			for _, d := range r.Deliveries {
-				if !d.Dead && !d.Leased() {
+			for i, d := range r.Deliveries {
+				if d.Leased() && !leased[i] {
+					r.Unleased = append(r.Unleased, i)
+				}
+				if !d.Dead && !leased[i] {
 					woken[d.Sink] = true
 				}
 			}

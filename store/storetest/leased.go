@@ -106,3 +106,30 @@ func testWatchSkipsLeased(t *testing.T, s store.Store) {
 		t.Fatal("no notification for sink \"queued\" within 10s")
 	}
 }
+
+// testLeasedIngestInactiveSink checks that, like Claim, Ingest leases nothing of a paused or held
+// sink: the delivery is stored pending, and its lease is cleared in the slice given, so the caller
+// knows it did not get it.
+func testLeasedIngestInactiveSink(t *testing.T, s store.Store) {
+	if _, err := s.SetSinkState(t.Context(), "paused", store.SinkPaused, "cli", t0); err != nil {
+		t.Fatalf("SetSinkState(paused) error = %v, want nil", err)
+	}
+	expires := at(time.Minute)
+	ds := []store.NewDelivery{leased("r", 0, "paused", "relay/1", expires), leased("r", 1, "a", "relay/2", expires)}
+	dids, err := s.Ingest(t.Context(), newCall(1, t0), ds) // ds itself: Ingest writes back to it
+	if err != nil || len(dids) != 2 {
+		t.Fatalf("Ingest = %v, %v; want 2 ids", dids, err)
+	}
+	if ds[0].Leased() || !ds[0].LeaseExpires.IsZero() {
+		t.Errorf("delivery to the paused sink after Ingest: lease %q until %v, want it cleared", ds[0].LeaseOwner, ds[0].LeaseExpires)
+	}
+	if d := mustGet(t, s, dids[0]); d.State != store.Pending || d.LeaseOwner != "" || d.Attempts != 0 {
+		t.Errorf("delivery to the paused sink: %s owner %q attempts %d, want pending, no owner, 0", d.State, d.LeaseOwner, d.Attempts)
+	}
+	if ds[1].LeaseOwner != "relay/2" || !ds[1].LeaseExpires.Equal(expires) {
+		t.Errorf("delivery to the active sink after Ingest: lease %q until %v, want it kept", ds[1].LeaseOwner, ds[1].LeaseExpires)
+	}
+	if d := mustGet(t, s, dids[1]); d.State != store.InFlight || d.LeaseOwner != "relay/2" {
+		t.Errorf("delivery to the active sink: %s owner %q, want in_flight \"relay/2\"", d.State, d.LeaseOwner)
+	}
+}

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"LeaseExpiry", testLeaseExpiry},
 		{"LeasedIngest", testLeasedIngest},
+		{"LeasedIngestInactiveSink", testLeasedIngestInactiveSink},
 		{"WatchSkipsLeased", testWatchSkipsLeased},
 		{"FinishOutcomes", testFinishOutcomes},
 		{"FinishErrors", testFinishErrors},
