@@ -49,7 +49,13 @@ func (c *crashingStore) Ingest(ctx context.Context, call *store.Call, ds []store
 	if err != nil || !leasesAny(ds) || c.left.Add(-1) != 0 {
 		return ids, err
 	}
-	c.log.Warn("crash test: killing the process after the commit, before the hand-off", "call_id", call.ID, "deliveries", ids)
+	var leased []int64
+	for i := range ds {
+		if ds[i].Leased() {
+			leased = append(leased, ids[i])
+		}
+	}
+	c.log.Warn("crash test: killing the process after the commit, before the hand-off", "call_id", call.ID, "leased", leased)
 	p, perr := os.FindProcess(os.Getpid())
 	if perr == nil {
 		perr = p.Kill()
