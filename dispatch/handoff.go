@@ -181,7 +181,8 @@ func (w *worker) stopWaiting() {
 	w.inflight.Add(int64(-n))
 }
 
-// accept makes the worker take reservations, whose sends run under sendCtx, until stopAccepting.
+// accept makes the worker take reservations, whose sends run under sendCtx, until run ends
+// (stopAccepting).
 func (w *worker) accept(sendCtx context.Context) {
 	w.mu.Lock()
 	w.sendCtx = sendCtx

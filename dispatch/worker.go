@@ -82,7 +82,6 @@ func (w *worker) current() (*Target, *rate.Limiter) {
 // run claims and sends due deliveries until ctx is done, then waits for its sends (which run under
 // sendCtx), those of reservations included, to record their outcomes.
 func (w *worker) run(ctx, sendCtx context.Context) {
-	w.accept(sendCtx)
 	defer w.sends.Wait()
 	defer w.stopAccepting()
 	st := w.d.opts.Store
