@@ -15,10 +15,12 @@ import (
 // its send needs (a worker slot and, for a rate-limited sink, a rate-limit token available now) and a
 // lease; the delivery is stored already leased (store.NewDelivery.LeaseOwner) in the ingest
 // transaction, so no claim transaction is spent on it; after the commit, Hand starts the send. Work
-// that cannot start at once (no free slot, no token, the sink paused or held, queued work waiting for
-// a slot) is stored pending as before and claimed by the worker, so nothing waits in memory holding a
-// lease. If the process dies between the commit and the send's outcome, the delivery is claimable
-// again when its lease expires (at once after a restart on SQLite: RecoverInFlight).
+// that cannot start at once (no free slot, no token, the sink paused or held here or, as the ingest
+// transaction sees it, in the store) is stored pending as before and claimed by the worker, so
+// nothing waits in memory holding a lease; a slot freed while the worker waits for one goes to the
+// worker, so queued work goes before fresh work. If the process dies between the commit and the
+// send's outcome, the delivery is claimable again when its lease expires (at once after a restart on
+// SQLite: RecoverInFlight).
 
 // Reservation is what one fresh delivery's send needs, taken before the delivery is stored: a slot of
 // its sink's worker (counted in flight, so the worker never exceeds its concurrency), a rate-limit
