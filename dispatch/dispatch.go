@@ -168,10 +168,12 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	d.wg.Wait()
 }
 
-// start runs w until the dispatcher stops or w is removed. Called with d.mu held.
+// start runs w until the dispatcher stops or w is removed. Called with d.mu held. The worker takes
+// reservations from now on (once it knows its sink's state).
 func (d *Dispatcher) start(w *worker) {
 	ctx, cancel := context.WithCancel(d.runCtx)
 	w.cancel = cancel
+	w.accept(d.sendCtx)
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()

@@ -172,7 +172,7 @@ func (w *worker) probe(ctx, sendCtx context.Context) {
 		every = time.Minute
 	}
 	wait := min(w.d.opts.Poll, every)
-	if w.inflight.Load() == 0 {
+	if w.taken(1, 1) == 1 { // nothing else in flight: one probe at a time
 		owner := w.d.opts.Owner + "/probe/" + itoa(w.d.claims.Add(1))
 		sd, err := w.d.opts.Store.ClaimProbe(ctx, w.name, owner, every, w.d.opts.Lease, w.d.opts.Now())
 		switch {
@@ -182,11 +182,11 @@ func (w *worker) probe(ctx, sendCtx context.Context) {
 			}
 		case sd != nil:
 			w.d.log.Info("probing held sink", "sink", w.name, "delivery_id", sd.ID, "call_id", sd.CallID)
-			w.inflight.Add(1)
 			w.deliver(sendCtx, sd, owner, true)
 			w.inflight.Add(-1)
 			return // look again at once: the probe may have made the sink active
 		}
+		w.inflight.Add(-1)
 	}
 	w.sleep(ctx, wait)
 	w.d.refreshStates(ctx) // a resume from another process wakes the worker through Watch

@@ -27,11 +27,24 @@ type worker struct {
 	target  *Target
 	limiter *rate.Limiter
 
-	inflight  atomic.Int64
+	// sendCtx is what sends run under while run accepts reservations (handoff.go); nil otherwise.
+	sendCtx context.Context
+	// sends counts the sends started and the reservations not yet handed or cancelled; run waits
+	// for them before it returns.
+	sends sync.WaitGroup
+
+	inflight  atomic.Int64  // sends under way and reservations: never above the concurrency
 	sinkState atomic.Value  // store.SinkState as last known
 	failing   atomic.Bool   // the sink's failing clock runs (a success must clear it)
 	wake      chan struct{} // capacity 1: a pending wake-up is never lost, extra ones coalesce
 	cancel    context.CancelFunc
+
+	slotMu  sync.Mutex
+	waiting bool // the claim loop waits for a free slot (see finished)
+	spare   int  // slots passed to the claim loop by finished, counted in inflight
+	// gathering is set while the claim loop, draining a backlog, waits for more slots to free
+	// before it claims (see claimBatch): every finished send wakes it.
+	gathering atomic.Bool
 }
 
 func newWorker(d *Dispatcher, name string, t *Target) *worker {
@@ -70,15 +83,19 @@ func (w *worker) current() (*Target, *rate.Limiter) {
 }
 
 // run claims and sends due deliveries until ctx is done, then waits for its sends (which run under
-// sendCtx) to record their outcomes.
+// sendCtx), those of reservations included, to record their outcomes.
 func (w *worker) run(ctx, sendCtx context.Context) {
-	var sends sync.WaitGroup
-	defer sends.Wait()
+	defer w.sends.Wait()
+	defer w.stopAccepting()
 	st := w.d.opts.Store
 	backlog := false     // the last claim filled every free slot: more work is likely due
 	var gather time.Time // when the worker began waiting for more free slots before claiming
 	for ctx.Err() == nil {
-		switch w.state() {
+		state := w.state()
+		if state != store.SinkActive {
+			w.stopWaiting()
+		}
+		switch state {
 		case store.SinkPaused:
 			// A resume wakes the worker (here, or through Watch from another process); look
 			// at the stored state then.
@@ -90,40 +107,46 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 			continue
 		}
 		t, lim := w.current()
-		free := t.Conf.Delivery.Concurrency - int(w.inflight.Load())
-		if backlog && lim == nil && free > 0 && free < claimBatch(t.Conf.Delivery.Concurrency) && w.inflight.Load() > 0 {
-			// Draining a backlog: let a few more sends finish (each wakes the worker), for at most
-			// claimGather, so that one claim, one write transaction, fills several slots.
+		concurrency := t.Conf.Delivery.Concurrency
+		if busy := int(w.inflight.Load()); backlog && lim == nil && busy > 0 && concurrency-busy < claimBatch(concurrency) {
+			// Draining a backlog: let a few more sends finish, for at most claimGather, so that one
+			// claim, one write transaction, fills several slots.
 			if gather.IsZero() {
 				gather = time.Now()
 			}
 			if left := claimGather - time.Since(gather); left > 0 {
+				w.gathering.Store(true)
 				w.sleep(ctx, left)
+				w.gathering.Store(false)
 				continue
 			}
 		}
 		gather = time.Time{}
+		// A rate-limited sink takes its token before it claims, one delivery at a time, so that
+		// no claimed delivery waits for the limiter while its lease runs out.
+		want := concurrency
+		if lim != nil {
+			want = 1
+		}
+		free := w.slots(concurrency, want)
 		if free > 0 {
-			// A rate-limited sink takes its token before it claims, one delivery at a time, so that
-			// no claimed delivery waits for the limiter while its lease runs out.
 			var token *rate.Reservation
 			if lim != nil {
-				free = 1
 				token = lim.Reserve()
 				if !w.waitToken(ctx, token.Delay()) {
 					// Stopped, or woken by new settings or new work: give the token back and
 					// look again with the settings now in force.
 					token.Cancel()
+					w.inflight.Add(int64(-free))
 					continue
 				}
 			}
-			// Each claim leases under its own name, so that a Finish arriving after its lease expired
-			// and the delivery was claimed again (even by this process) is refused.
-			owner := w.d.opts.Owner + "/" + strconv.FormatUint(w.d.claims.Add(1), 10)
+			owner := w.d.leaseOwner()
 			ds, err := st.Claim(ctx, w.name, owner, free, w.d.opts.Lease, w.d.opts.Now())
 			if token != nil && len(ds) == 0 {
 				token.Cancel() // nothing to send: give the token back
 			}
+			w.inflight.Add(int64(len(ds) - free)) // the slots not used
 			if err != nil {
 				if ctx.Err() == nil {
 					w.d.log.Warn("claim deliveries", "sink", w.name, "err", err)
@@ -132,13 +155,10 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 				continue
 			}
 			for _, sd := range ds {
-				w.inflight.Add(1)
-				sends.Add(1)
+				w.sends.Add(1)
 				go func() {
-					defer sends.Done()
-					w.deliver(sendCtx, sd, owner, false)
-					w.inflight.Add(-1)
-					w.signal()
+					defer w.sends.Done()
+					w.finished(w.deliver(sendCtx, sd, owner, false))
 				}()
 			}
 			backlog = len(ds) == free
@@ -199,8 +219,9 @@ func (w *worker) sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// deliver makes one attempt at sd (a held sink's probe when probe is set) and records its outcome.
-func (w *worker) deliver(ctx context.Context, sd *store.Delivery, owner string, probe bool) {
+// deliver makes one attempt at sd (a held sink's probe when probe is set) and records its outcome. It
+// reports whether the delivery reached its final state (delivered or dead) and the store recorded it.
+func (w *worker) deliver(ctx context.Context, sd *store.Delivery, owner string, probe bool) (final bool) {
 	t, _ := w.current()
 	now := w.d.opts.Now
 	var err error
@@ -216,7 +237,7 @@ func (w *worker) deliver(ctx context.Context, sd *store.Delivery, owner string, 
 	if err == nil {
 		// The attempt must end while the lease is ours: after it, another worker may claim the
 		// delivery and send it too.
-		sendCtx, cancel := context.WithTimeout(ctx, w.d.opts.Lease*9/10)
+		sendCtx, cancel := context.WithTimeout(ctx, w.sendTimeout(sd))
 		err = t.Sink.Send(sendCtx, &sinks.Delivery{
 			ID: sd.ID, CallID: sd.CallID, Rule: sd.Rule, Action: sd.Action, Attempt: sd.Attempts, Message: msg,
 		})
@@ -238,12 +259,26 @@ func (w *worker) deliver(ctx context.Context, sd *store.Delivery, owner string, 
 	defer cancel()
 	if ferr := w.d.opts.Store.Finish(fctx, sd.ID, owner, o); ferr != nil {
 		w.notRecorded(sd, o, elapsed, ferr)
-		return
+		return false
 	}
 	w.observe(sd, o, elapsed)
-	if f := w.d.opts.Finished; f != nil && (o.State == store.Delivered || o.State == store.Dead) {
+	final = o.State == store.Delivered || o.State == store.Dead
+	if f := w.d.opts.Finished; f != nil && final {
 		f(sd, o.State, o.Attempt.Error)
 	}
+	return final
+}
+
+// sendTimeout is how long an attempt at sd may take: 90% of the lease, counted from when the lease
+// was taken (the claim, or the reservation of a delivery handed over), so that it ends while the
+// lease is ours.
+func (w *worker) sendTimeout(sd *store.Delivery) time.Duration {
+	lease := w.d.opts.Lease
+	timeout := lease * 9 / 10
+	if !sd.LeaseExpires.IsZero() {
+		timeout = min(timeout, sd.LeaseExpires.Sub(w.d.opts.Now())-lease/10)
+	}
+	return timeout
 }
 
 // notRecorded logs an attempt whose outcome the store did not commit. Only what was committed is

@@ -12,6 +12,10 @@
 //     (otherwise the last lines are logged);
 //   - SWITCHBOARD_TEST_POSTGRES_DSN: a PostgreSQL server for the replica test, which is skipped without it.
 //
+// The crash-between-commit-and-hand-off tests build a second binary with -tags crashtest (always from
+// source), whose SWITCHBOARD_TEST_CRASH_AFTER_COMMIT hook kills it right after an ingest commit
+// (relay/crashtest.go).
+//
 // Every relay runs with short settings so the package stays fast: retry backoff 50ms-500ms,
 // storage.lease 3s, sink timeouts 2s, defaults.concurrency 4. Waits are on signals (a fake receiver
 // wakes waiters on every request, the process output on every write) or polls of /readyz, /metrics
@@ -30,11 +34,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
 // binary is the switchboard executable under test, set by TestMain.
 var binary string
+
+// buildDir holds the binaries the tests build; removed when they end.
+var buildDir string
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -43,16 +51,17 @@ func TestMain(m *testing.M) {
 // run builds the binary (unless SWITCHBOARD_E2E_BINARY names one), runs the tests and removes the
 // build directory.
 func run(m *testing.M) int {
-	if p := os.Getenv("SWITCHBOARD_E2E_BINARY"); p != "" {
-		binary = p
-		return m.Run()
-	}
 	dir, err := os.MkdirTemp("", "switchboard-e2e-")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: create build directory: %v\n", err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	buildDir = dir
+	if p := os.Getenv("SWITCHBOARD_E2E_BINARY"); p != "" {
+		binary = p
+		return m.Run()
+	}
 	binary = filepath.Join(dir, "switchboard")
 	if err := build(binary); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
@@ -61,8 +70,29 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// build compiles cmd/switchboard into out, from the module root that `go env GOMOD` names.
-func build(out string) error {
+// The binary built with -tags crashtest, on first use by crashtestBinary.
+var (
+	crashtestOnce  sync.Once
+	crashtestPath  string
+	crashtestBuild error
+)
+
+// crashtestBinary returns a switchboard binary built with -tags crashtest (relay/crashtest.go).
+func crashtestBinary(t *testing.T) string {
+	t.Helper()
+	crashtestOnce.Do(func() {
+		crashtestPath = filepath.Join(buildDir, "switchboard-crashtest")
+		crashtestBuild = build(crashtestPath, "-tags", "crashtest")
+	})
+	if crashtestBuild != nil {
+		t.Fatalf("e2e: %v", crashtestBuild)
+	}
+	return crashtestPath
+}
+
+// build compiles cmd/switchboard into out with the go build flags given, from the module root that
+// `go env GOMOD` names.
+func build(out string, flags ...string) error {
 	gomod, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
 		return fmt.Errorf("find the module root with go env GOMOD: %w", err)
@@ -71,7 +101,7 @@ func build(out string) error {
 	if mod == "" || mod == os.DevNull {
 		return fmt.Errorf("find the module root: go env GOMOD names no go.mod: run the tests inside the module")
 	}
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/switchboard")
+	cmd := exec.Command("go", append(append([]string{"build", "-o", out}, flags...), "./cmd/switchboard")...)
 	cmd.Dir = filepath.Dir(mod)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build ./cmd/switchboard: %w\n%s", err, b)

@@ -90,9 +90,15 @@ func freeAddr(t *testing.T) string {
 // failed.
 func startRelay(t *testing.T, name, configPath, addr string) *relay {
 	t.Helper()
+	return startBinary(t, binary, name, configPath, addr)
+}
+
+// startBinary is startRelay of the executable bin, with env added to its environment.
+func startBinary(t *testing.T, bin, name, configPath, addr string, env ...string) *relay {
+	t.Helper()
 	r := &relay{t: t, name: name, config: configPath, base: "http://" + addr, out: newOutput(), done: make(chan struct{})}
-	r.cmd = exec.Command(binary, "serve", "--config", configPath)
-	r.cmd.Env = append(os.Environ(), "SWITCHBOARD_CONFIG=")
+	r.cmd = exec.Command(bin, "serve", "--config", configPath)
+	r.cmd.Env = append(append(os.Environ(), "SWITCHBOARD_CONFIG="), env...)
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 	if err := r.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)

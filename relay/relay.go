@@ -101,6 +101,9 @@ func Run(ctx context.Context, opts Options) error {
 	// load balancer, and a write probe brings it back when the store can commit again.
 	readiness := router.NewReadiness(st.Probe, router.DefaultProbeInterval, log.With("component", "readiness"))
 	st = readiness.Watch(st)
+	if st, err = crashAfterCommit(st, log); err != nil {
+		return err
+	}
 
 	gatherer := opts.Registry
 	if gatherer == nil {
@@ -173,6 +176,7 @@ func Run(ctx context.Context, opts Options) error {
 		Reload:         reload,
 		Readiness:      readiness,
 		SetSinkState:   disp.SetSinkState,
+		Reserve:        disp.Reserve,
 	})
 	srv := &http.Server{
 		Handler:           handler,

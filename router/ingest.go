@@ -92,9 +92,12 @@ func (r *Router) ingest(w http.ResponseWriter, req *http.Request) {
 		deliveries = append(deliveries, d)
 	}
 
+	reserved := r.reserve(deliveries)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), ingestTimeout)
 	defer cancel()
-	if _, err := r.opts.Store.Ingest(ctx, sc, deliveries); err != nil {
+	ids, err := r.opts.Store.Ingest(ctx, sc, deliveries)
+	handOver(reserved, sc, deliveries, ids, err)
+	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			r.opts.Metrics.Received.WithLabelValues(outcomeConflict).Inc()
 			r.log.Warn("duplicate call id with different content ignored: the call stored first is kept", "call_id", c.ID)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/switchboard-relay/switchboard/config"
+	"github.com/switchboard-relay/switchboard/dispatch"
 	"github.com/switchboard-relay/switchboard/router/guard"
 	"github.com/switchboard-relay/switchboard/rules"
 	"github.com/switchboard-relay/switchboard/store"
@@ -47,6 +48,11 @@ type Options struct {
 	// SetSinkState pauses or resumes a sink on behalf of by (the dispatcher's, so that the change is
 	// announced and reaches the workers at once); nil changes it in Store directly.
 	SetSinkState func(ctx context.Context, sink string, to store.SinkState, by string) (store.SinkChange, error)
+	// Reserve, when set, takes what a fresh delivery to sink needs to be sent at once (the
+	// dispatcher's Reserve): the webhook's deliveries it reserves are stored already leased and
+	// handed to their workers after the commit. Nil stores every delivery pending for the workers
+	// to claim.
+	Reserve func(sink string) (*dispatch.Reservation, bool)
 }
 
 // Router serves Switchboard's routes.

@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // IngestRequest is one Ingest call waiting in a GroupCommitter's queue.
 type IngestRequest struct {
@@ -10,6 +13,9 @@ type IngestRequest struct {
 	// call was not stored (ErrDuplicate, or an error that failed only this item).
 	IDs []int64
 	Err error
+	// Unleased is set by the commit function with IDs: the indexes in Deliveries of the leased
+	// deliveries it stored pending instead, their sink not being active (see NewDelivery.LeaseOwner).
+	Unleased []int
 }
 
 // CommitFunc commits a batch of calls in one durable transaction. It sets IDs or Err on each request;
@@ -50,6 +56,9 @@ func (g *GroupCommitter) Ingest(ctx context.Context, c *Call, ds []NewDelivery) 
 	r := &IngestRequest{Call: c, Deliveries: ds}
 	if err := g.b.Do(ctx, r); err != nil {
 		return nil, err
+	}
+	for _, i := range r.Unleased {
+		ds[i].LeaseOwner, ds[i].LeaseExpires = "", time.Time{}
 	}
 	return r.IDs, nil
 }

@@ -79,6 +79,33 @@ type NewDelivery struct {
 	Dead   bool
 	Reason string
 	Error  string
+	// LeaseOwner, when set, creates the delivery already claimed by LeaseOwner, exactly as Claim
+	// would leave it: in flight, leased until LeaseExpires, its first attempt started (Attempts and
+	// AttemptNumber 1). The dispatcher takes fresh work this way when a worker can send it at once
+	// (dispatch.Reservation), so that it costs no claim; if the process dies before the send is
+	// recorded, the delivery is claimable again once its lease expires. Watch does not report it
+	// (its owner already has it). Ignored for a Dead delivery.
+	//
+	// Like Claim, Ingest leases nothing of a sink that is paused or held in the store (as the commit
+	// sees it: another process may have changed it): such a delivery is stored pending, and Ingest
+	// clears its LeaseOwner and LeaseExpires in the slice it was given, so that the caller knows.
+	LeaseOwner   string
+	LeaseExpires time.Time
+}
+
+// Leased reports whether d is created leased to its owner (see NewDelivery.LeaseOwner).
+func (d *NewDelivery) Leased() bool { return d.LeaseOwner != "" && !d.Dead }
+
+// LeasedDelivery returns the delivery that Ingest stored with id for d, a leased delivery of call c
+// (see NewDelivery.LeaseOwner), as Claim would return it: what its owner needs to send it without
+// reading it back. c.ReceivedAt must be the time given to Ingest (not zero).
+func LeasedDelivery(id int64, c *Call, d *NewDelivery) *Delivery {
+	return &Delivery{
+		ID: id, CallID: c.ID, Rule: d.Rule, Action: d.Action, Sink: d.Sink, Message: d.Message,
+		State: InFlight, Attempts: 1, AttemptNumber: 1,
+		NextAttemptAt: c.ReceivedAt, ReceivedAt: c.ReceivedAt, QueuedAt: c.ReceivedAt, UpdatedAt: c.ReceivedAt,
+		LeaseOwner: d.LeaseOwner, LeaseExpires: d.LeaseExpires,
+	}
 }
 
 // Delivery is one stored delivery.
@@ -213,7 +240,10 @@ type Store interface {
 	//
 	// The store takes c.ReceivedAt (the time of the commit when zero) as the deliveries' creation
 	// time: new pending deliveries are due at c.ReceivedAt and their QueuedAt and ReceivedAt are
-	// c.ReceivedAt. A delivery created Dead has LastReason and LastError from its NewDelivery.
+	// c.ReceivedAt. A delivery created Dead has LastReason and LastError from its NewDelivery. A
+	// leased one (NewDelivery.LeaseOwner) is created in flight, leased until its LeaseExpires; it is
+	// due then, and Watch does not report it. A leased one whose sink is paused or held is created
+	// pending, and its lease fields are cleared in ds.
 	Ingest(ctx context.Context, c *Call, ds []NewDelivery) ([]int64, error)
 
 	// Claim leases up to limit deliveries of sink that are due at now: pending with NextAttemptAt <= now,

@@ -19,7 +19,8 @@ import (
 // a call with the same id is stored, by this or any other replica (store.ErrConflict when the stored
 // call's content differs); of two replicas ingesting the same
 // id at once, exactly one succeeds. A zero ReceivedAt is taken as now. Pending deliveries are due at
-// ReceivedAt, and every replica's Watch hears of their sinks.
+// ReceivedAt, and every replica's Watch hears of their sinks; leased ones are in flight, due when
+// their lease expires.
 //
 // If ctx is done before the call's batch starts, Ingest returns ctx.Err() and the call is not stored;
 // once the batch has started it waits for the outcome, so that its answer matches what was committed.
@@ -29,6 +30,11 @@ func (s *Store) Ingest(ctx context.Context, c *store.Call, ds []store.NewDeliver
 	}
 	if c == nil {
 		return nil, fmt.Errorf("ingest call: no call given")
+	}
+	for i, d := range ds {
+		if d.Leased() && d.LeaseExpires.IsZero() {
+			return nil, fmt.Errorf("store call %d: delivery %d: leased to %q without a lease expiry", c.ID, i, d.LeaseOwner)
+		}
 	}
 	ids, err := s.ingest.Ingest(ctx, c, ds)
 	gaveUp := ctx.Err() != nil && err == ctx.Err()
@@ -65,7 +71,7 @@ func commitIsolating(batch []*store.IngestRequest, commit func(context.Context, 
 		ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 		defer cancel()
 		for _, r := range batch {
-			r.IDs, r.Err = nil, nil
+			r.IDs, r.Err, r.Unleased = nil, nil, nil
 		}
 		return commit(ctx, batch)
 	}
@@ -76,7 +82,7 @@ func commitIsolating(batch []*store.IngestRequest, commit func(context.Context, 
 	}
 	for _, r := range batch {
 		if err := once([]*store.IngestRequest{r}); err != nil {
-			r.IDs, r.Err = nil, err
+			r.IDs, r.Err, r.Unleased = nil, err, nil
 		}
 	}
 	return nil
@@ -95,20 +101,32 @@ const insertCall = `WITH c AS (
 	SELECT c.id, m.rule, c.received_at FROM c, unnest($4::text[]) AS m(rule)
 	ON CONFLICT DO NOTHING
 ), d AS (
-	INSERT INTO deliveries (call_id, rule, action, sink, message, state, next_attempt_at, due_at,
-		received_at, queued_at, last_reason, last_error, updated_at)
+	INSERT INTO deliveries (call_id, rule, action, sink, message, state, attempts, attempt_number,
+		next_attempt_at, due_at, received_at, queued_at, lease_owner, lease_expires,
+		last_reason, last_error, updated_at)
 	SELECT c.id, x.rule, x.action, x.sink, x.message,
-		CASE WHEN x.dead THEN 'dead' ELSE 'pending' END, c.received_at,
-		CASE WHEN x.dead THEN NULL ELSE c.received_at END,
-		c.received_at, c.received_at, x.reason, x.error, c.received_at
-	FROM c, unnest($6::text[], $7::integer[], $8::text[], $9::bytea[], $10::boolean[], $11::text[], $12::text[])
-		WITH ORDINALITY AS x(rule, action, sink, message, dead, reason, error, ord)
+		CASE WHEN x.dead THEN 'dead' WHEN x.leased THEN 'in_flight' ELSE 'pending' END,
+		CASE WHEN x.leased THEN 1 ELSE 0 END, CASE WHEN x.leased THEN 1 ELSE 0 END,
+		c.received_at,
+		CASE WHEN x.dead THEN NULL WHEN x.leased THEN x.expires ELSE c.received_at END,
+		c.received_at, c.received_at,
+		CASE WHEN x.leased THEN x.owner ELSE '' END, CASE WHEN x.leased THEN x.expires END,
+		x.reason, x.error, c.received_at
+	FROM c, (
+		-- A lease is taken only while the sink is active, as Claim does.
+		SELECT u.*, u.owner <> '' AND NOT u.dead
+			AND NOT EXISTS (SELECT 1 FROM sink_states s WHERE s.sink = u.sink AND s.state <> 'active') AS leased
+		FROM unnest($6::text[], $7::integer[], $8::text[], $9::bytea[], $10::boolean[], $11::text[], $12::text[],
+			$16::text[], $17::timestamptz[])
+			WITH ORDINALITY AS u(rule, action, sink, message, dead, reason, error, owner, expires, ord)
+	) x
 	ORDER BY x.ord
 	RETURNING id, state, updated_at
 ), p AS (
 	INSERT INTO notify_pending (delivery_id, died_at) SELECT id, updated_at FROM d WHERE state = 'dead'
 )
-SELECT (SELECT count(*) FROM c), array(SELECT id FROM d ORDER BY id)`
+SELECT (SELECT count(*) FROM c), array(SELECT id FROM d ORDER BY id),
+	array(SELECT state = 'in_flight' FROM d ORDER BY id)`
 
 // commitTx commits batch in one transaction, one round trip for all the calls, setting IDs or Err
 // (store.ErrDuplicate, store.ErrConflict) on each.
@@ -135,13 +153,21 @@ func (s *Store) commitTx(ctx context.Context, batch []*store.IngestRequest) erro
 		n := len(r.Deliveries)
 		rules, sinks, reasons, errs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		actions, messages, dead := make([]int32, n), make([][]byte, n), make([]bool, n)
+		// A leased delivery (store.NewDelivery.LeaseOwner) has an owner; the others an empty one
+		// and an expiry that is not used.
+		owners, expires := make([]string, n), make([]time.Time, n)
 		for i, d := range r.Deliveries {
 			rules[i], actions[i], sinks[i], messages[i] = d.Rule, int32(d.Action), d.Sink, d.Message
 			dead[i], reasons[i], errs[i] = d.Dead, store.CleanText(d.Reason), store.CleanText(d.Error)
+			expires[i] = received
+			if d.Leased() {
+				owners[i], expires[i] = d.LeaseOwner, d.LeaseExpires
+			}
 		}
 		f := store.FieldsOf(c)
 		b.Queue(insertCall, c.ID, received, store.CleanText(c.Status), matched, c.Raw,
-			rules, actions, sinks, messages, dead, reasons, errs, store.CleanText(f.CustomerPhone), f.PhoneDigits, f.Duration)
+			rules, actions, sinks, messages, dead, reasons, errs, store.CleanText(f.CustomerPhone), f.PhoneDigits, f.Duration,
+			owners, expires)
 	}
 
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -155,7 +181,8 @@ func (s *Store) commitTx(ctx context.Context, batch []*store.IngestRequest) erro
 		for _, r := range order {
 			var inserted int
 			var ids []int64
-			if err := res.QueryRow().Scan(&inserted, &ids); err != nil {
+			var leased []bool
+			if err := res.QueryRow().Scan(&inserted, &ids, &leased); err != nil {
 				res.Close()
 				return err
 			}
@@ -165,8 +192,11 @@ func (s *Store) commitTx(ctx context.Context, batch []*store.IngestRequest) erro
 				continue
 			}
 			r.IDs = ids
-			for _, d := range r.Deliveries {
-				if !d.Dead {
+			for i, d := range r.Deliveries {
+				if d.Leased() && !leased[i] {
+					r.Unleased = append(r.Unleased, i)
+				}
+				if !d.Dead && !leased[i] {
 					woken[d.Sink] = true
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/switchboard-relay/switchboard/store"
@@ -27,6 +28,9 @@ func (s *Store) Ingest(ctx context.Context, c *store.Call, ds []store.NewDeliver
 		if d.Sink == "" || d.Rule == "" {
 			return nil, fmt.Errorf("ingest call %d: delivery %d: rule and sink are required", c.ID, i)
 		}
+		if d.Leased() && d.LeaseExpires.IsZero() {
+			return nil, fmt.Errorf("ingest call %d: delivery %d: leased to %q without a lease expiry", c.ID, i, d.LeaseOwner)
+		}
 	}
 	if s.isClosed() {
 		return nil, store.ErrClosed
@@ -39,8 +43,9 @@ const (
 		customer_phone, phone_rev, duration, matched_any, indexed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 		ON CONFLICT (id) DO NOTHING`
 	insertDeliverySQL = `INSERT INTO deliveries (call_id, rule, action, sink, message, state, attempts,
-		next_attempt_at, due_at, received_at, queued_at, last_error, last_reason, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`
+		attempt_number, next_attempt_at, due_at, received_at, queued_at, lease_owner, lease_expires,
+		last_error, last_reason, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // commitBatch is the store.CommitFunc: one transaction for the whole batch, one savepoint per call so
@@ -60,20 +65,21 @@ func (s *Store) commitBatch(batch []*store.IngestRequest) error {
 
 	now := time.Now().UTC()
 	var sinks []string
+	active := activeSinks{st: st, known: map[string]bool{}}
 	for _, r := range batch {
 		if _, err := st.exec(hotSavepoint); err != nil {
 			return s.fail("ingest: savepoint", err)
 		}
-		ids, err := insertOne(ctx, tx, st, r, now)
+		ids, unleased, err := insertOne(ctx, tx, st, r, now, active.is)
 		if err != nil {
 			if _, rerr := st.exec(hotRollbackTo); rerr != nil {
 				return s.fail("ingest: roll back one call", rerr)
 			}
 			r.Err = err
 		} else {
-			r.IDs = ids
-			for _, d := range r.Deliveries {
-				if !d.Dead {
+			r.IDs, r.Unleased = ids, unleased
+			for i, d := range r.Deliveries {
+				if !d.Dead && (!d.Leased() || slices.Contains(unleased, i)) {
 					sinks = append(sinks, d.Sink)
 				}
 			}
@@ -89,8 +95,31 @@ func (s *Store) commitBatch(batch []*store.IngestRequest) error {
 	return nil
 }
 
-// insertOne inserts one call and its deliveries inside the batch's savepoint.
-func insertOne(ctx context.Context, tx *sql.Tx, st *txStmts, r *store.IngestRequest, now time.Time) ([]int64, error) {
+// sinkActiveSQL tells whether a sink is active (a sink without a row is).
+const sinkActiveSQL = `SELECT NOT EXISTS (SELECT 1 FROM sink_states WHERE sink = ? AND state != 'active')`
+
+// activeSinks reads, once per sink and batch, whether a sink is active: a leased delivery of a sink
+// that is not is stored pending (store.NewDelivery.LeaseOwner).
+type activeSinks struct {
+	st    *txStmts
+	known map[string]bool
+}
+
+func (a activeSinks) is(sink string) (bool, error) {
+	if v, ok := a.known[sink]; ok {
+		return v, nil
+	}
+	var v bool
+	if err := a.st.queryRow(hotSinkActive, sink).Scan(&v); err != nil {
+		return false, fmt.Errorf("read the state of sink %q: %w", sink, err)
+	}
+	a.known[sink] = v
+	return v, nil
+}
+
+// insertOne inserts one call and its deliveries inside the batch's savepoint. It returns their ids
+// and the indexes of the leased deliveries stored pending because their sink is not active.
+func insertOne(ctx context.Context, tx *sql.Tx, st *txStmts, r *store.IngestRequest, now time.Time, active func(sink string) (bool, error)) (ids []int64, unleased []int, err error) {
 	c := r.Call
 	received := c.ReceivedAt
 	if received.IsZero() {
@@ -102,43 +131,57 @@ func insertOne(ctx context.Context, tx *sql.Tx, st *txStmts, r *store.IngestRequ
 	}
 	mj, err := json.Marshal(matched)
 	if err != nil {
-		return nil, fmt.Errorf("ingest call %d: encode matched rules: %w", c.ID, err)
+		return nil, nil, fmt.Errorf("ingest call %d: encode matched rules: %w", c.ID, err)
 	}
 	f := store.FieldsOf(c)
 	res, err := st.exec(hotInsertCall, c.ID, nanos(received), store.CleanText(c.Status), string(mj), c.Raw,
 		store.CleanText(f.CustomerPhone), f.PhoneDigits, f.Duration, len(matched) > 0)
 	if err != nil {
-		return nil, fmt.Errorf("ingest call %d: %w", c.ID, err)
+		return nil, nil, fmt.Errorf("ingest call %d: %w", c.ID, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return nil, fmt.Errorf("ingest call %d: %w", c.ID, err)
+		return nil, nil, fmt.Errorf("ingest call %d: %w", c.ID, err)
 	} else if n == 0 {
-		return nil, duplicate(ctx, tx, c)
+		return nil, nil, duplicate(ctx, tx, c)
 	}
-	ids := make([]int64, 0, len(r.Deliveries))
+	ids = make([]int64, 0, len(r.Deliveries))
 	rn := nanos(received)
 	for i, d := range r.Deliveries {
 		state, due := store.Pending, sql.NullInt64{Int64: rn, Valid: true}
-		if d.Dead {
+		attempts, owner, expires := 0, "", int64(0)
+		switch {
+		case d.Dead:
 			state, due = store.Dead, sql.NullInt64{}
+		case d.Leased():
+			ok, err := active(d.Sink)
+			if err != nil {
+				return nil, nil, fmt.Errorf("ingest call %d: delivery %d: %w", c.ID, i, err)
+			}
+			if !ok {
+				unleased = append(unleased, i)
+				break
+			}
+			// As Claim leaves a delivery: in flight, due when its lease expires.
+			attempts, owner, expires = 1, d.LeaseOwner, nanos(d.LeaseExpires)
+			state, due = store.InFlight, sql.NullInt64{Int64: expires, Valid: true}
 		}
 		res, err := st.exec(hotInsertDelivery, c.ID, d.Rule, d.Action, d.Sink, d.Message, string(state),
-			rn, due, rn, rn, store.CleanText(d.Error), store.CleanText(d.Reason), rn)
+			attempts, attempts, rn, due, rn, rn, owner, expires, store.CleanText(d.Error), store.CleanText(d.Reason), rn)
 		if err != nil {
-			return nil, fmt.Errorf("ingest call %d: delivery %d: %w", c.ID, i, err)
+			return nil, nil, fmt.Errorf("ingest call %d: delivery %d: %w", c.ID, i, err)
 		}
 		id, err := res.LastInsertId()
 		if err != nil {
-			return nil, fmt.Errorf("ingest call %d: delivery %d: %w", c.ID, i, err)
+			return nil, nil, fmt.Errorf("ingest call %d: delivery %d: %w", c.ID, i, err)
 		}
 		if d.Dead {
 			if err := recordDeath(st, id, rn); err != nil {
-				return nil, fmt.Errorf("ingest call %d: %w", c.ID, err)
+				return nil, nil, fmt.Errorf("ingest call %d: %w", c.ID, err)
 			}
 		}
 		ids = append(ids, id)
 	}
-	return ids, nil
+	return ids, unleased, nil
 }
 
 // duplicate returns store.ErrDuplicate, or store.ErrConflict when the stored call with c's id has

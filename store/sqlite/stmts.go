@@ -26,6 +26,7 @@ const (
 	hotFinishUpdate
 	hotFinishAttempt
 	hotDeliveryExists
+	hotSinkActive
 	hotSavepoint
 	hotRollbackTo
 	hotRelease
@@ -42,6 +43,7 @@ var hotSQL = [numHot]string{
 	hotFinishUpdate:   finishUpdateSQL,
 	hotFinishAttempt:  finishAttemptSQL,
 	hotDeliveryExists: deliveryExistsSQL,
+	hotSinkActive:     sinkActiveSQL,
 	hotSavepoint:      `SAVEPOINT item`,
 	hotRollbackTo:     `ROLLBACK TO item`,
 	hotRelease:        `RELEASE item`,
