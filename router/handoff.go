@@ -45,3 +45,12 @@ func handOver(res []*dispatch.Reservation, c *store.Call, ds []store.NewDelivery
 		}
 	}
 }
+
+// cancelAll cancels every reservation of res not yet handed or cancelled.
+func cancelAll(res []*dispatch.Reservation) {
+	for _, rv := range res {
+		if rv != nil {
+			rv.Cancel()
+		}
+	}
+}

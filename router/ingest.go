@@ -93,6 +93,10 @@ func (r *Router) ingest(w http.ResponseWriter, req *http.Request) {
 	}
 
 	reserved := r.reserve(deliveries)
+	// A reservation holds one of its sink's slots until handed or cancelled: cancel what a panic
+	// below (which net/http survives) would leave, or the sink would send with one slot fewer
+	// for good. Cancel after Hand does nothing.
+	defer cancelAll(reserved)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), ingestTimeout)
 	defer cancel()
 	ids, err := r.opts.Store.Ingest(ctx, sc, deliveries)
