@@ -35,6 +35,7 @@ func (c *claimRecorder) list() []int {
 // TestBacklogClaimsGather: a worker whose last claim filled every free slot (a backlog) waits, up to
 // claimGather, for half its slots to free before it claims again, so that one claim (one write
 // transaction) fills several slots; a slot that frees alone is claimed once claimGather has passed.
+// Meanwhile the freed slots are the backlog's: a reservation for fresh work gets none.
 // Time is synctest's: the wait cannot end while a released send is still finishing.
 func TestBacklogClaimsGather(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -63,6 +64,10 @@ func TestBacklogClaimsGather(t *testing.T) {
 		step("start", []int{4})
 		release <- struct{}{}
 		step("one slot free", []int{4})
+		if rv, ok := d.Reserve("crm"); ok {
+			rv.Cancel()
+			t.Fatal("a reservation took the slot freed while the worker gathers slots for its backlog: fresh work must not go before queued work")
+		}
 		release <- struct{}{}
 		step("two slots free", []int{4, 2})
 		release <- struct{}{}

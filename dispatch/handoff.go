@@ -134,12 +134,11 @@ func (w *worker) taken(concurrency, want int) int {
 // before fresh work that a reservation would otherwise take it for. Otherwise the slot is freed, and
 // the loop is woken only when the send left its delivery due again later (a retry, or an outcome
 // not recorded), to look for the next due time: a send that reached its final state, while the loop
-// has found nothing more to claim, wakes nothing, as that would cost an empty claim per delivery;
-// but while the loop gathers slots to drain a backlog (w.gathering), every freed slot wakes it.
+// has found nothing more to claim, wakes nothing, as that would cost an empty claim per delivery.
 func (w *worker) finished(final bool) {
 	w.slotMu.Lock()
 	if w.waiting {
-		w.waiting = false
+		w.waiting = w.gathering // a gathering loop takes every slot that frees, not only one
 		w.spare++
 		w.slotMu.Unlock()
 		w.signal()
@@ -147,7 +146,7 @@ func (w *worker) finished(final bool) {
 	}
 	w.slotMu.Unlock()
 	w.inflight.Add(-1)
-	if !final || w.gathering.Load() {
+	if !final {
 		w.signal()
 	}
 }
@@ -156,7 +155,7 @@ func (w *worker) finished(final bool) {
 // ones. When it gets none, the loop is waiting (see finished) until it takes slots again.
 func (w *worker) slots(concurrency, want int) int {
 	w.slotMu.Lock()
-	w.waiting = true
+	w.waiting, w.gathering = true, false
 	got := w.spare
 	w.spare = 0
 	w.slotMu.Unlock()
@@ -179,9 +178,21 @@ func (w *worker) slots(concurrency, want int) int {
 func (w *worker) stopWaiting() {
 	w.slotMu.Lock()
 	n := w.spare
-	w.waiting, w.spare = false, 0
+	w.waiting, w.gathering, w.spare = false, false, 0
 	w.slotMu.Unlock()
 	w.inflight.Add(int64(-n))
+}
+
+// gather makes the claim loop, draining a backlog, collect slots before it claims: from now until
+// it next takes slots, every send that finishes passes its slot to the loop (w.spare) and wakes it,
+// so fresh work's reservations cannot take the slots meanwhile, and queued work keeps going first.
+// It returns the slots the loop could take now (free and passed) and the sends under way.
+func (w *worker) gather(concurrency int) (avail, busy int) {
+	w.slotMu.Lock()
+	defer w.slotMu.Unlock()
+	w.waiting, w.gathering = true, true
+	n := int(w.inflight.Load())
+	return concurrency - n + w.spare, n - w.spare
 }
 
 // accept makes the worker take reservations, whose sends run under sendCtx, until run ends

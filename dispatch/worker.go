@@ -42,9 +42,9 @@ type worker struct {
 	slotMu  sync.Mutex
 	waiting bool // the claim loop waits for a free slot (see finished)
 	spare   int  // slots passed to the claim loop by finished, counted in inflight
-	// gathering is set while the claim loop, draining a backlog, waits for more slots to free
-	// before it claims (see claimBatch): every finished send wakes it.
-	gathering atomic.Bool
+	// gathering keeps waiting set as slots pass to the claim loop: it waits for several, to claim
+	// them at once (see gather).
+	gathering bool
 }
 
 func newWorker(d *Dispatcher, name string, t *Target) *worker {
@@ -108,17 +108,18 @@ func (w *worker) run(ctx, sendCtx context.Context) {
 		}
 		t, lim := w.current()
 		concurrency := t.Conf.Delivery.Concurrency
-		if busy := int(w.inflight.Load()); backlog && lim == nil && busy > 0 && concurrency-busy < claimBatch(concurrency) {
-			// Draining a backlog: let a few more sends finish, for at most claimGather, so that one
-			// claim, one write transaction, fills several slots.
-			if gather.IsZero() {
-				gather = time.Now()
-			}
-			if left := claimGather - time.Since(gather); left > 0 {
-				w.gathering.Store(true)
-				w.sleep(ctx, left)
-				w.gathering.Store(false)
-				continue
+		if backlog && lim == nil {
+			if avail, busy := w.gather(concurrency); busy > 0 && avail < claimBatch(concurrency) {
+				// Draining a backlog: let a few more sends finish, for at most claimGather, so
+				// that one claim, one write transaction, fills several slots. Each send that
+				// finishes meanwhile passes its slot to this loop and wakes it (see gather).
+				if gather.IsZero() {
+					gather = time.Now()
+				}
+				if left := claimGather - time.Since(gather); left > 0 {
+					w.sleep(ctx, left)
+					continue
+				}
 			}
 		}
 		gather = time.Time{}
