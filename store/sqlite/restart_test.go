@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -303,6 +304,46 @@ func TestRestartAheadBounded(t *testing.T) {
 	}
 	if _, err := f.s.SetSinkState(t.Context(), "a", store.SinkActive, "test", resumed); err != nil {
 		t.Fatalf("resume: %v", err)
+	}
+	f.wantRestarted(t, resumed)
+}
+
+// TestResumeCancelledInBatchKeepsWriterSettings cancels a resume inside one of restartAhead's
+// transactions: the writer that serves the next caller must have every setting of the store's DSN
+// (synchronous = FULL restored by relaxed, or a new connection; see TestRelaxedDropsConnInTx), and
+// the next resume must restart the whole backlog.
+func TestResumeCancelledInBatchKeepsWriterSettings(t *testing.T) {
+	f := newRestartFixture(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	resumed := f.paused.Add(time.Hour)
+	calls := 0
+	_, err := f.s.changeSink(ctx, "a", resumed, func(cur store.SinkStatus) store.SinkStatus {
+		// The first call is restartAhead's look before its batches; the second is in a batch.
+		if calls++; calls == 2 {
+			cancel()
+		}
+		return store.SetStatus(cur, store.SinkActive, "test", resumed)
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("resume cancelled in a batch: error = %v, want context.Canceled", err)
+	}
+	for _, p := range []struct{ pragma, want string }{
+		{"synchronous", "2"}, // FULL
+		{"journal_mode", "wal"},
+		{"foreign_keys", "1"},
+		{"busy_timeout", "10000"},
+		{"temp_store", "2"}, // MEMORY
+	} {
+		var got string
+		if err := f.s.write.QueryRowContext(t.Context(), `PRAGMA `+p.pragma).Scan(&got); err != nil {
+			t.Fatalf("PRAGMA %s: %v", p.pragma, err)
+		}
+		if got != p.want {
+			t.Errorf("writer after the cancelled resume: PRAGMA %s = %s, want %s", p.pragma, got, p.want)
+		}
+	}
+	if _, err := f.s.SetSinkState(t.Context(), "a", store.SinkActive, "test", resumed); err != nil {
+		t.Fatalf("resume again: %v", err)
 	}
 	f.wantRestarted(t, resumed)
 }
