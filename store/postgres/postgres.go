@@ -65,6 +65,9 @@ type Store struct {
 	// restartBatch is how many pending deliveries each transaction of restartAhead restarts
 	// (defaultRestartBatch; tests lower it).
 	restartBatch int
+	// restartBatches is how many transactions one restartAhead runs at most
+	// (defaultRestartBatches; tests lower it).
+	restartBatches int
 }
 
 var _ store.Store = (*Store)(nil)
@@ -119,7 +122,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{pool: pool, log: log, done: make(chan struct{}), restartBatch: defaultRestartBatch}
+	s := &Store{pool: pool, log: log, done: make(chan struct{}), restartBatch: defaultRestartBatch,
+		restartBatches: defaultRestartBatches}
 	s.ingest = store.NewGroupCommitter(ingestOptions, s.commitBatch)
 	s.finishes = store.NewBatcher(store.GroupCommitOptions{MaxBatch: maxFinishBatch}, s.finishBatch)
 	return s, nil

@@ -126,19 +126,30 @@ func (s *Store) changeSink(ctx context.Context, sink string, now time.Time, fn f
 // defaultRestartBatch is how many pending deliveries one transaction of restartAhead restarts.
 const defaultRestartBatch = 5000
 
+// defaultRestartBatches bounds the transactions of one restartAhead (5 million deliveries): a safety
+// net only (see restartAhead for why a resume ends well before it); past it, changeSink's own
+// transaction restarts the rest.
+const defaultRestartBatches = 1000
+
 // Restarting a pending delivery makes it due now and restarts its max_age clock (queued now). The
 // deliveries not yet restarted at now are found through the partial index deliveries_due, whose
 // (sink, due_at) range holds the restarted ones together at due_at = now: those before it and those
 // after it are what is left. A pending delivery already due exactly at now keeps its queued_at.
-// A NULL limit is no limit. The order makes PostgreSQL walk that range of the index (the sink's
-// pending rows through deliveries_unfinished would also match the ones already restarted).
+// Of those after it, one queued at or after now is left alone too: another resume (on this replica
+// or another) restarted it at a later time, or it was ingested after now, so its max_age clock
+// already started after now. Deliveries thus only ever move forward in time: concurrent resumes at
+// different times cannot move each other's deliveries back and forth, and each of them runs out of
+// deliveries to restart. A pending delivery is never queued after it is due, so those before now
+// need no such test. A NULL limit is no limit. The order makes PostgreSQL walk that range of the
+// index (the sink's pending rows through deliveries_unfinished would also match the ones already
+// restarted).
 const (
 	restartBeforeSQL = `UPDATE deliveries SET next_attempt_at = $2, due_at = $2, queued_at = $2, updated_at = $2
 		WHERE id IN (SELECT id FROM deliveries WHERE sink = $1 AND due_at < $2 AND state = 'pending'
 			ORDER BY due_at, id LIMIT $3)`
 	restartAfterSQL = `UPDATE deliveries SET next_attempt_at = $2, due_at = $2, queued_at = $2, updated_at = $2
 		WHERE id IN (SELECT id FROM deliveries WHERE sink = $1 AND due_at > $2 AND state = 'pending'
-			ORDER BY due_at, id LIMIT $3)`
+			AND queued_at < $2 ORDER BY due_at, id LIMIT $3)`
 )
 
 // restartPending restarts up to limit (all when limit < 0) pending deliveries of sink at now, in
@@ -168,7 +179,10 @@ func restartPending(ctx context.Context, tx pgx.Tx, sink string, now time.Time, 
 // active, so that no transaction rewrites a whole backlog (locking every row of it until it
 // commits). The sink stays paused or held meanwhile, so no delivery is claimed half restarted; each
 // batch checks that under the sink's row lock, and stops once the sink is active or a batch finds
-// fewer than a batch left. changeSink then restarts, with the state change, what became
+// fewer than a batch left. That end comes whatever other resumes of the sink do at the same time,
+// here or on other replicas: a delivery restarted at a later time is not restarted again (see
+// restartAfterSQL), so each delivery is restarted at most once by each resume. s.restartBatches
+// bounds the batches all the same. changeSink then restarts, with the state change, what became
 // pending since. A crash in between leaves the sink paused or held with part of its backlog
 // restarted early, which changes nothing a paused or held sink does; the next resume restarts the
 // rest.
@@ -188,7 +202,7 @@ func (s *Store) restartAhead(ctx context.Context, sink string, now time.Time, fn
 	if ok, err := restarts(s.pool.QueryRow(ctx, read, sink)); err != nil || !ok {
 		return err
 	}
-	for {
+	for range s.restartBatches {
 		done := false
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			ok, err := restarts(tx.QueryRow(ctx, read+` FOR UPDATE`, sink))
@@ -204,6 +218,7 @@ func (s *Store) restartAhead(ctx context.Context, sink string, now time.Time, fn
 			return err
 		}
 	}
+	return nil // the safety net: changeSink's own transaction restarts the rest
 }
 
 // ClaimProbe claims a held sink's probe delivery; see store.SinkStateStore. The probe lease is taken

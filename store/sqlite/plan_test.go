@@ -45,7 +45,7 @@ func TestQueryPlans(t *testing.T) {
 		{name: "finish", query: finishUpdateSQL, args: []any{"delivered", 0, nil, "", "", 200, 1, 1, "w"}, want: []string{"INTEGER PRIMARY KEY (rowid=?)"}},
 		{name: "delivery exists", query: deliveryExistsSQL, args: []any{1}, want: []string{"INTEGER PRIMARY KEY (rowid=?)"}},
 		{name: "restart before", query: restartBeforeSQL, args: []any{1, 1, 1, 1, "a", 1, 10}, want: []string{"INDEX deliveries_due (sink=? AND due_at>? AND due_at<?)", "INTEGER PRIMARY KEY"}},
-		{name: "restart after", query: restartAfterSQL, args: []any{1, 1, 1, 1, "a", 1, 10}, want: []string{"INDEX deliveries_due (sink=? AND due_at>?)", "INTEGER PRIMARY KEY"}},
+		{name: "restart after", query: restartAfterSQL, args: []any{1, 1, 1, 1, "a", 1, 1, 10}, want: []string{"INDEX deliveries_due (sink=? AND due_at>?)", "INTEGER PRIMARY KEY"}},
 		{name: "purge deliveries", query: purgeSteps[0].sql, args: []any{1, 10}, want: []string{"INDEX deliveries_finished (state=? AND updated_at<?)"}},
 		{name: "purge dead deliveries", query: purgeSteps[1].sql, args: []any{1, 10}, want: []string{"INDEX deliveries_finished (state=? AND updated_at<?)"}},
 		{name: "purge calls", query: purgeSteps[3].sql, args: []any{1, 10}, want: []string{"INDEX calls_received (received_at<?)", "INDEX deliveries_call (call_id=?)"}},

@@ -245,7 +245,11 @@ func (s *Store) relaxed(ctx context.Context, fn func(conn *sql.Conn) error) erro
 	ferr := fn(conn)
 	// Restore FULL even when ctx is done: the connection goes back to the pool for Ingest.
 	if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`); err != nil {
-		// A connection that may still be relaxed must not serve Ingest: drop it.
+		// A connection that may still be relaxed must not serve Ingest: drop it. SQLite refuses
+		// the change inside a transaction, as when fn returned on a cancelled context before
+		// database/sql's rollback of its transaction ran. The connection that replaces it gets
+		// every setting from the DSN (see Open), so none may be set on the writer afterwards
+		// (TestRelaxedDropsConnInTx).
 		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		return errors.Join(ferr, err)
 	}

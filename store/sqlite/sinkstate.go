@@ -137,17 +137,30 @@ func (s *Store) changeSink(ctx context.Context, sink string, now time.Time, fn f
 // tens of milliseconds of the writer, and a bounded number of dirty pages in memory.
 const defaultRestartBatch = 5000
 
+// defaultRestartBatches bounds the transactions of one restartAhead: 1 000 batches of 5 000 restart
+// five million deliveries, five times the largest backlog measured (docs/benchmarks.md). It is a
+// safety net only (see restartAhead for why a resume ends well before it); past it, changeSink's own
+// transaction restarts the rest.
+const defaultRestartBatches = 1000
+
 // Restarting a pending delivery makes it due now and restarts its max_age clock (queued now). The
 // deliveries not yet restarted at now are found through the partial index deliveries_due, whose
 // (sink, due_at) range holds the restarted ones together at due_at = now: those before it and those
 // after it are what is left. A pending delivery already due exactly at now keeps its queued_at.
+//
+// Of those after it, one queued at or after now is left alone too: another resume restarted it at
+// a later time (or it was ingested after now), so its max_age clock already started after now.
+// Deliveries thus only ever move forward in time: two resumes at different times (a double click,
+// the console and the CLI at once, a probe's success while an operator resumes) cannot move each
+// other's deliveries back and forth, and each of them runs out of deliveries to restart. A pending
+// delivery is never queued after it is due, so those before now need no such test.
 const (
 	restartBeforeSQL = `UPDATE deliveries SET next_attempt_at = ?, due_at = ?, queued_at = ?, updated_at = ?
 		WHERE id IN (SELECT id FROM deliveries WHERE sink = ? AND due_at IS NOT NULL AND due_at < ?
 			AND state = 'pending' LIMIT ?)`
 	restartAfterSQL = `UPDATE deliveries SET next_attempt_at = ?, due_at = ?, queued_at = ?, updated_at = ?
 		WHERE id IN (SELECT id FROM deliveries WHERE sink = ? AND due_at IS NOT NULL AND due_at > ?
-			AND state = 'pending' LIMIT ?)`
+			AND state = 'pending' AND queued_at < ? LIMIT ?)`
 )
 
 // restartPending restarts up to limit (all when limit < 0) pending deliveries of sink at n, in tx,
@@ -159,7 +172,11 @@ func restartPending(ctx context.Context, tx *sql.Tx, sink string, n int64, limit
 		if limit >= 0 {
 			left = limit - total
 		}
-		res, err := tx.ExecContext(ctx, q, n, n, n, n, sink, n, left)
+		args := []any{n, n, n, n, sink, n, left}
+		if q == restartAfterSQL {
+			args = []any{n, n, n, n, sink, n, n, left}
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
 			return total, err
 		}
@@ -181,6 +198,9 @@ func restartPending(ctx context.Context, tx *sql.Tx, sink string, n int64, limit
 // kept every changed page in memory until it committed. The sink stays paused or held meanwhile, so
 // no delivery is claimed half restarted; each batch checks that in its own transaction, and stops
 // once the sink is active (resumed by another caller) or a batch finds fewer than a batch left.
+// That end comes whatever other resumes of the sink do at the same time: a delivery restarted at a
+// later time is not restarted again (see restartAfterSQL), so each delivery is restarted at most
+// once by each resume. s.restartBatches bounds the batches all the same.
 // changeSink then restarts, with the state change, what became pending since. A crash in between
 // leaves the sink paused or held with part of its backlog restarted early, which changes nothing a
 // paused or held sink does (it is not claimed; a probe takes the oldest pending delivery whatever
@@ -200,7 +220,7 @@ func (s *Store) restartAhead(ctx context.Context, sink string, now time.Time, fn
 		return err
 	}
 	n := nanos(now)
-	for {
+	for range s.restartBatches {
 		done := false
 		err := s.relaxed(ctx, func(conn *sql.Conn) error {
 			tx, err := conn.BeginTx(ctx, nil)
@@ -224,6 +244,7 @@ func (s *Store) restartAhead(ctx context.Context, sink string, now time.Time, fn
 			return err
 		}
 	}
+	return nil // the safety net: changeSink's own transaction restarts the rest
 }
 
 // ClaimProbe claims a held sink's probe delivery; see store.SinkStateStore.

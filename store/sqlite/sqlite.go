@@ -74,7 +74,10 @@ type Store struct {
 	// restartBatch is how many pending deliveries each transaction of restartAhead restarts
 	// (defaultRestartBatch; tests lower it).
 	restartBatch int
-	hub          store.Broadcaster
+	// restartBatches is how many transactions one restartAhead runs at most
+	// (defaultRestartBatches; tests lower it).
+	restartBatches int
+	hub            store.Broadcaster
 
 	pollMu    sync.Mutex
 	polling   bool
@@ -171,13 +174,14 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite store %q: %w", path, err)
 	}
 	s := &Store{
-		opts:         opts,
-		log:          opts.Logger,
-		write:        write,
-		read:         read,
-		prep:         prep,
-		restartBatch: defaultRestartBatch,
-		closed:       make(chan struct{}),
+		opts:           opts,
+		log:            opts.Logger,
+		write:          write,
+		read:           read,
+		prep:           prep,
+		restartBatch:   defaultRestartBatch,
+		restartBatches: defaultRestartBatches,
+		closed:         make(chan struct{}),
 	}
 	s.ingest = store.NewGroupCommitter(store.GroupCommitOptions{MaxBatch: opts.MaxBatch, MaxWait: opts.BatchWait}, s.commitBatch)
 	s.finishes = store.NewBatcher(store.GroupCommitOptions{MaxBatch: opts.MaxBatch}, s.finishBatch)
