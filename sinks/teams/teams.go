@@ -59,15 +59,6 @@ type Sink struct {
 	client *httpsink.Client
 }
 
-// Preview is what Preview returns: the request Send would make, with the webhook URL shown as
-// "<secret>".
-type Preview struct {
-	Method  string            `json:"method"`
-	URL     string            `json:"url"`
-	Headers map[string]string `json:"headers"`
-	Body    json.RawMessage   `json:"body"`
-}
-
 // New returns the sink named name. A nil logger discards. Errors are *sinks.Error with reason config;
 // they name the config key at fault, never its value.
 func New(name string, set *Settings, logger *slog.Logger) (*Sink, error) {
@@ -131,7 +122,7 @@ func (s *Sink) Preview(d *sinks.Delivery) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Preview{Method: http.MethodPost, URL: sinks.Redacted, Headers: map[string]string{}, Body: body}
+	p := &httpsink.PreviewRequest{Method: http.MethodPost, URL: sinks.Redacted, Headers: map[string]string{}, Body: body}
 	for name := range header {
 		p.Headers[name] = header.Get(name)
 	}

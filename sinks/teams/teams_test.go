@@ -271,7 +271,7 @@ func TestPreview(t *testing.T) {
 	if n := len(f.requests()); n != 0 {
 		t.Fatalf("Preview sent %d requests", n)
 	}
-	pr := p.(*Preview)
+	pr := p.(*httpsink.PreviewRequest)
 	if pr.URL != sinks.Redacted || pr.Method != "POST" || pr.Headers["Content-Type"] != "application/json; charset=utf-8" {
 		t.Errorf("preview = %+v, want POST to %q as JSON", pr, sinks.Redacted)
 	}

@@ -28,15 +28,6 @@ type Sink struct {
 	now    func() time.Time
 }
 
-// PreviewRequest is what Preview returns: the request Send would make, with the URL's path and query,
-// every configured header value and the signature shown as "<secret>".
-type PreviewRequest struct {
-	Method  string            `json:"method"`
-	URL     string            `json:"url"`
-	Headers map[string]string `json:"headers"`
-	Body    json.RawMessage   `json:"body"`
-}
-
 // New returns the sink named name. A nil logger discards. Errors are *sinks.Error with reason config;
 // they name the config key at fault, never its value, and not the sink: the caller adds its location.
 func New(name string, conf *Settings, logger *slog.Logger) (*Sink, error) {
@@ -68,13 +59,14 @@ func (s *Sink) Send(ctx context.Context, d *sinks.Delivery) error {
 	return err
 }
 
-// Preview returns the PreviewRequest for d. It sends nothing.
+// Preview returns the request Send would make for d (an *httpsink.PreviewRequest), with the URL's
+// path and query, every configured header value and the signature shown as "<secret>". It sends nothing.
 func (s *Sink) Preview(d *sinks.Delivery) (any, error) {
 	header, body, err := s.build(d)
 	if err != nil {
 		return nil, err
 	}
-	p := &PreviewRequest{Method: s.set.method, URL: sinks.RedactURL(s.set.url), Headers: map[string]string{}}
+	p := &httpsink.PreviewRequest{Method: s.set.method, URL: sinks.RedactURL(s.set.url), Headers: map[string]string{}}
 	for name := range header {
 		v := header.Get(name)
 		if _, secret := s.set.headers[name]; secret || name == "Webhook-Signature" {

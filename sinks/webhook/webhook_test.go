@@ -206,7 +206,7 @@ func TestPreview(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Preview() = %v", err)
 	}
-	got := p.(*PreviewRequest)
+	got := p.(*httpsink.PreviewRequest)
 	tests := []struct {
 		name, got, want string
 	}{
