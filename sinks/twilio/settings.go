@@ -1,0 +1,137 @@
+package twilio
+
+import (
+	"strings"
+	"time"
+
+	"github.com/switchboard-relay/switchboard/sinks/spec"
+)
+
+// DefaultAPIURL is Twilio's REST API, where api_url points unless a test or a proxy overrides it.
+const DefaultAPIURL = "https://api.twilio.com"
+
+// settings are a twilio sink's config values, checked, with defaults applied.
+type settings struct {
+	accountSID string
+	authToken  spec.Secret
+	// from is the sender (an E.164 number, a short code or an alphanumeric sender ID); empty when
+	// serviceSID picks it.
+	from       string
+	serviceSID string
+	apiURL     string
+	timeout    time.Duration
+}
+
+// decode is the Descriptor's Decode: it checks what no single key's kind shows (the shape of the
+// SIDs and of from, and that exactly one of from and messaging_service_sid is set). Problems never
+// quote the auth token.
+func decode(v spec.Values) (any, []spec.Problem) {
+	s := &settings{
+		accountSID: strings.TrimSpace(v.String("account_sid")),
+		authToken:  v.Secret("auth_token"),
+		from:       strings.TrimSpace(v.String("from")),
+		serviceSID: strings.TrimSpace(v.String("messaging_service_sid")),
+		apiURL:     strings.TrimRight(v.String("api_url"), "/"),
+		timeout:    v.Duration("timeout"),
+	}
+	var problems []spec.Problem
+	if s.accountSID != "" && !isSID(s.accountSID, "AC") {
+		problems = append(problems, spec.Problem{Key: "account_sid",
+			Msg: "is not an account SID (AC and 32 hex digits): copy it from the Twilio console"})
+	}
+	hasFrom, hasService := v.Has("from"), v.Has("messaging_service_sid")
+	switch {
+	case hasFrom && hasService:
+		problems = append(problems, spec.Problem{Key: "messaging_service_sid",
+			Msg: "set either from or messaging_service_sid, not both"})
+	case !hasFrom && !hasService:
+		problems = append(problems, spec.Problem{Key: "from", Missing: true,
+			Msg: "set from (the sender) or messaging_service_sid (a Messaging Service that picks it)"})
+	case hasService && !isSID(s.serviceSID, "MG"):
+		problems = append(problems, spec.Problem{Key: "messaging_service_sid",
+			Msg: "is not a Messaging Service SID (MG and 32 hex digits): copy it from the Twilio console"})
+	case hasFrom:
+		if msg := checkSender(s.from); msg != "" {
+			problems = append(problems, spec.Problem{Key: "from", Msg: msg})
+		} else if n, err := normalizeNumber(s.from); err == nil {
+			s.from = n
+		}
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return s, nil
+}
+
+// isSID reports whether s is a Twilio SID with prefix: the two letters and 32 hex digits.
+func isSID(s, prefix string) bool {
+	rest, ok := strings.CutPrefix(s, prefix)
+	if !ok || len(rest) != 32 {
+		return false
+	}
+	for _, r := range rest {
+		if !isHex(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(r rune) bool {
+	return (r >= '0' && r <= '9') || (r >= 'a' && r <= 'f') || (r >= 'A' && r <= 'F')
+}
+
+// Limits of the senders from accepts (docs/sinks.md, "type: twilio").
+const (
+	shortCodeMin = 3  // digits of the shortest short code
+	shortCodeMax = 8  // digits of the longest short code
+	alphaIDMax   = 11 // characters of an alphanumeric sender ID
+)
+
+// checkSender returns what is wrong with from, or "": it must be a phone number in E.164 (a +, then
+// the country code; spaces, dashes, dots and parentheses allowed), a short code (3 to 8 digits) or an
+// alphanumeric sender ID (up to 11 ASCII letters, digits, spaces and - _ & +, at least one letter).
+func checkSender(from string) string {
+	switch {
+	case strings.HasPrefix(from, "+"):
+		if _, err := normalizeNumber(from); err != nil {
+			return "is not an E.164 number: " + err.Error()
+		}
+		return ""
+	case allDigits(from):
+		if len(from) < shortCodeMin || len(from) > shortCodeMax {
+			return "is neither a short code (3 to 8 digits) nor an E.164 number: write a phone number with + and its country code, such as +15017122661"
+		}
+		return ""
+	default:
+		if len(from) > alphaIDMax {
+			return "is not an alphanumeric sender ID (at most 11 characters) nor an E.164 number (+ and digits)"
+		}
+		letter := false
+		for _, r := range from {
+			switch {
+			case (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z'):
+				letter = true
+			case (r >= '0' && r <= '9') || strings.ContainsRune(" -_&+", r):
+			default:
+				return "is not an alphanumeric sender ID (ASCII letters, digits, spaces and - _ & + only) nor an E.164 number (+ and digits)"
+			}
+		}
+		if !letter {
+			return "is not an alphanumeric sender ID (it needs a letter) nor an E.164 number (+ and digits)"
+		}
+		return ""
+	}
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,63 @@
+package twilio
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/switchboard-relay/switchboard/sinks"
+	"github.com/switchboard-relay/switchboard/sinks/httpsink"
+	"github.com/switchboard-relay/switchboard/sinks/spec"
+)
+
+// Spec declares the twilio sink type.
+var Spec = &spec.Descriptor{
+	Type: "twilio",
+	Doc:  "SMS through Twilio's Messages API",
+	Keys: []spec.Key{
+		{Name: "account_sid", Kind: spec.KindString, Required: true,
+			Doc: "the Twilio account SID: AC and 32 hex digits"},
+		{Name: "auth_token", Kind: spec.KindSecret, Required: true,
+			Doc: "the account's auth token"},
+		{Name: "from", Kind: spec.KindString,
+			Doc: "the sender: a Twilio number in E.164 (+15017122661), a short code or an alphanumeric sender ID; or set messaging_service_sid"},
+		{Name: "messaging_service_sid", Kind: spec.KindString,
+			Doc: "a Messaging Service that picks the sender (MG and 32 hex digits), instead of from"},
+		{Name: "api_url", Kind: spec.KindURL, Default: DefaultAPIURL,
+			Doc: "Twilio's API base URL; change it only for a test server or a proxy"},
+		{Name: "timeout", Kind: spec.KindDuration, Default: "10s", Timeout: true,
+			Doc: "how long one attempt may take"},
+	},
+	ActionKeys: []spec.ActionKey{
+		{Name: "to", Kind: spec.ActionTemplate, Required: true,
+			Doc: "the recipient's phone number in E.164 (+15558675310); spaces, dashes, dots and parentheses are removed"},
+		{Name: "text", Kind: spec.ActionTemplate, Required: true, Escape: escapeText,
+			Doc: "the SMS text, cut to 1,600 characters; control characters from the call are dropped"},
+	},
+	// Twilio sends 1 segment per second from a US long code and queues the rest (for 10 hours, then
+	// 21611): a short code or a Messaging Service with several senders allows more (docs/sinks.md).
+	DefaultRate: "1/s",
+	Decode:      decode,
+	New: func(name string, settings any, opts spec.Options) (sinks.Sink, error) {
+		s, err := newSink(name, settings, opts, httpsink.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	},
+	Notice:   notice,
+	NoticeTo: true,
+	TestMark: "text",
+}
+
+// notice renders a notification as one short SMS to the one number of notify's `to`: its subject
+// ("Switchboard: 3 deliveries to crm failed"); the details are on the console and in the log.
+func notice(n spec.Notice) (sinks.Message, error) {
+	if len(n.To) != 1 {
+		return sinks.Message{}, errors.New("a twilio notification goes to one phone number: give notify's to exactly one")
+	}
+	text := strings.TrimSpace(n.Subject)
+	if text == "" {
+		text, _, _ = strings.Cut(strings.TrimSpace(n.Text), "\n")
+	}
+	return encodeMessage(message{To: n.To[0], Text: string(escapeText(nil, text))})
+}
