@@ -2,7 +2,9 @@ package twilio
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -34,7 +36,7 @@ var retryCodes = map[int]bool{codeTooMany: true, codeQueueFull: true}
 
 // hints say what to do about the errors a Messages request most often gets.
 var hints = map[int]string{
-	codeAuth:        "Twilio refused account_sid and auth_token (wrong, or the account is suspended): check them",
+	codeAuth:        "the credentials are wrong or the account is suspended: check account_sid and auth_token",
 	20404:           "Twilio knows no such account or resource: check account_sid and api_url",
 	codeTooMany:     "too many concurrent requests to the account: retried later",
 	21211:           "the To number is not valid: check the action's to",
@@ -53,7 +55,7 @@ var hints = map[int]string{
 // interpret classifies a Messages answer: any 2xx is delivered. A refusal follows
 // sinks.ClassifyStatus (429 and 5xx retried, 401 and 403 auth, other 4xx permanent) except where
 // Twilio's error code says otherwise: 20003 is auth and 20429 and 21611 are retried whatever the
-// status. The error quotes Twilio's code and message with phone numbers masked.
+// status. The error quotes Twilio's code and message; interpreter masks the phone numbers in it.
 func interpret(status int, header http.Header, body []byte) *sinks.Error {
 	if status >= 200 && status < 300 {
 		return nil
@@ -61,7 +63,7 @@ func interpret(status int, header http.Header, body []byte) *sinks.Error {
 	var a apiError
 	if json.Unmarshal(body, &a) != nil || (a.Code == 0 && a.Message == "") {
 		// Not Twilio's error JSON: a proxy or load balancer answered.
-		return sinks.StatusError(status, 0, phone.MaskAll(httpsink.Summarize(header.Get("Content-Type"), body)))
+		return sinks.StatusError(status, 0, httpsink.Summarize(header.Get("Content-Type"), body))
 	}
 	e := sinks.StatusError(status, 0, describe(a))
 	switch {
@@ -73,11 +75,22 @@ func interpret(status int, header http.Header, body []byte) *sinks.Error {
 	return e
 }
 
+// interpreter is interpret with the error's text redacted and then its phone numbers masked (as the
+// logs mask them). Redacting comes first, so that masking cannot hide a secret from the Redactor.
+func interpreter(redact *sinks.Redactor) httpsink.Interpreter {
+	return func(status int, header http.Header, body []byte) *sinks.Error {
+		e := interpret(status, header, body)
+		if e != nil && e.Err != nil {
+			e.Err = errors.New(maskNumbers(redact.Redact(e.Err.Error())))
+		}
+		return e
+	}
+}
+
 // maxMoreInfo bounds the more_info link quoted in an error.
 const maxMoreInfo = 200
 
-// describe returns "twilio error <code>: <message>: <hint> (<more_info>)" on one line, with phone
-// numbers masked (Twilio's messages quote the To and From numbers).
+// describe returns "twilio error <code>: <message>: <hint> (<more_info>)" on one line.
 func describe(a apiError) string {
 	var b strings.Builder
 	b.WriteString("twilio error ")
@@ -95,5 +108,14 @@ func describe(a apiError) string {
 		b.WriteString(a.MoreInfo)
 		b.WriteString(")")
 	}
-	return phone.MaskAll(b.String())
+	return b.String()
 }
+
+// phoneLike matches what may be a phone number in Twilio's text: seven digits or more, with or
+// without a leading +, separators allowed ("+1 (555) 010-0123"), not inside a word (an id or a token). Twilio
+// quotes the To and From numbers in E.164 or without the country code; its error codes have five
+// digits.
+var phoneLike = regexp.MustCompile(`(?:\+|\b)\d(?:[ .()-]{0,2}\d){6,}\b`)
+
+// maskNumbers masks every phone number in s as the logs do: all digits but the last four.
+func maskNumbers(s string) string { return phoneLike.ReplaceAllStringFunc(s, phone.Mask) }

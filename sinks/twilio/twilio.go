@@ -63,7 +63,7 @@ func newSink(name string, set any, opts spec.Options, httpOpts httpsink.Options)
 	httpOpts.Logger = logger
 	httpOpts.Timeout = s.timeout
 	httpOpts.Redactor = sinks.NewRedactor(nil, string(s.authToken), credentials)
-	httpOpts.Interpret = interpret
+	httpOpts.Interpret = interpreter(httpOpts.Redactor)
 	return &Sink{
 		name:     name,
 		set:      s,
