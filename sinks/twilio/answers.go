@@ -61,7 +61,7 @@ func interpret(status int, header http.Header, body []byte) *sinks.Error {
 		return nil
 	}
 	var a apiError
-	if json.Unmarshal(body, &a) != nil || (a.Code == 0 && a.Message == "") {
+	if json.Unmarshal(body, &a) != nil || a.Code == 0 {
 		// Not Twilio's error JSON: a proxy or load balancer answered.
 		return sinks.StatusError(status, 0, httpsink.Summarize(header.Get("Content-Type"), body))
 	}

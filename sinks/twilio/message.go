@@ -8,18 +8,18 @@ import (
 	"github.com/switchboard-relay/switchboard/sinks"
 )
 
-// message is what a twilio action renders to: its action keys by name.
-type message struct {
+// Message is what a twilio action renders to (see Spec's ActionKeys).
+type Message struct {
 	To   string `json:"to"`
 	Text string `json:"text"`
 }
 
 // decodeMessage reads d's rendered message.
-func decodeMessage(d *sinks.Delivery) (message, error) {
+func decodeMessage(d *sinks.Delivery) (Message, error) {
 	if d == nil || d.Message == nil {
-		return message{}, sinks.Permanent(sinks.ReasonTemplate, errors.New("the delivery has no message: re-render it"))
+		return Message{}, sinks.Permanent(sinks.ReasonTemplate, errors.New("the delivery has no message: re-render it"))
 	}
-	m := message{Text: d.Message.Text}
+	m := Message{Text: d.Message.Text}
 	if len(d.Message.To) > 0 {
 		m.To = d.Message.To[0]
 	}
@@ -27,14 +27,14 @@ func decodeMessage(d *sinks.Delivery) (message, error) {
 }
 
 // encodeMessage is the stored form of m.
-func encodeMessage(m message) (sinks.Message, error) {
+func encodeMessage(m Message) (sinks.Message, error) {
 	return sinks.Message{To: []string{m.To}, Text: m.Text}, nil
 }
 
 // form returns the To and Body fields Twilio gets for m: To in E.164 with separators removed, Body
 // cut to MaxText characters. A To that is not a phone number or an empty text is a permanent
 // template failure, whose error shows the number masked as the logs do.
-func (m message) form() (to, body string, err error) {
+func (m Message) form() (to, body string, err error) {
 	to, err = normalizeNumber(m.To)
 	if err != nil {
 		return "", "", sinks.Permanent(sinks.ReasonTemplate, fmt.Errorf("the action's to rendered %q, which is not a phone number in E.164 (+ and country code, up to 15 digits): %w",

@@ -10,32 +10,34 @@ import (
 // DefaultAPIURL is Twilio's REST API, where api_url points unless a test or a proxy overrides it.
 const DefaultAPIURL = "https://api.twilio.com"
 
-// settings are a twilio sink's config values, checked, with defaults applied.
-type settings struct {
-	accountSID string
-	authToken  spec.Secret
-	// from is the sender (an E.164 number, a short code or an alphanumeric sender ID); empty when
-	// serviceSID picks it.
-	from       string
-	serviceSID string
-	apiURL     string
-	timeout    time.Duration
+// Settings are a twilio sink's config, as decode returns them: checked, with defaults applied.
+type Settings struct {
+	AccountSID string      // AC and 32 hex digits
+	AuthToken  spec.Secret // the account's Auth Token
+	// From is the sender: an E.164 number (separators removed), a short code or an alphanumeric
+	// sender ID; empty when MessagingServiceSID picks it.
+	From string
+	// MessagingServiceSID (MG and 32 hex digits) is the Messaging Service that picks the sender;
+	// empty when From is set.
+	MessagingServiceSID string
+	APIURL              string        // default DefaultAPIURL, without a trailing slash
+	Timeout             time.Duration // default 10s
 }
 
 // decode is the Descriptor's Decode: it checks what no single key's kind shows (the shape of the
 // SIDs and of from, and that exactly one of from and messaging_service_sid is set). Problems never
 // quote the auth token.
 func decode(v spec.Values) (any, []spec.Problem) {
-	s := &settings{
-		accountSID: strings.TrimSpace(v.String("account_sid")),
-		authToken:  v.Secret("auth_token"),
-		from:       strings.TrimSpace(v.String("from")),
-		serviceSID: strings.TrimSpace(v.String("messaging_service_sid")),
-		apiURL:     strings.TrimRight(v.String("api_url"), "/"),
-		timeout:    v.Duration("timeout"),
+	s := &Settings{
+		AccountSID:          strings.TrimSpace(v.String("account_sid")),
+		AuthToken:           v.Secret("auth_token"),
+		From:                strings.TrimSpace(v.String("from")),
+		MessagingServiceSID: strings.TrimSpace(v.String("messaging_service_sid")),
+		APIURL:              strings.TrimRight(v.String("api_url"), "/"),
+		Timeout:             v.Duration("timeout"),
 	}
 	var problems []spec.Problem
-	if s.accountSID != "" && !isSID(s.accountSID, "AC") {
+	if s.AccountSID != "" && !isSID(s.AccountSID, "AC") {
 		problems = append(problems, spec.Problem{Key: "account_sid",
 			Msg: "is not an account SID (AC and 32 hex digits): copy it from the Twilio console"})
 	}
@@ -47,14 +49,14 @@ func decode(v spec.Values) (any, []spec.Problem) {
 	case !hasFrom && !hasService:
 		problems = append(problems, spec.Problem{Key: "from", Missing: true,
 			Msg: "set from (the sender) or messaging_service_sid (a Messaging Service that picks it)"})
-	case hasService && !isSID(s.serviceSID, "MG"):
+	case hasService && !isSID(s.MessagingServiceSID, "MG"):
 		problems = append(problems, spec.Problem{Key: "messaging_service_sid",
 			Msg: "is not a Messaging Service SID (MG and 32 hex digits): copy it from the Twilio console"})
 	case hasFrom:
-		if msg := checkSender(s.from); msg != "" {
+		if msg := checkSender(s.From); msg != "" {
 			problems = append(problems, spec.Problem{Key: "from", Msg: msg})
-		} else if n, err := normalizeNumber(s.from); err == nil {
-			s.from = n
+		} else if n, err := normalizeNumber(s.From); err == nil {
+			s.From = n
 		}
 	}
 	if len(problems) > 0 {

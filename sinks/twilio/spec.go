@@ -5,31 +5,30 @@ import (
 	"strings"
 
 	"github.com/switchboard-relay/switchboard/sinks"
-	"github.com/switchboard-relay/switchboard/sinks/httpsink"
 	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
 // Spec declares the twilio sink type.
 var Spec = &spec.Descriptor{
 	Type: "twilio",
-	Doc:  "SMS through Twilio's Messages API",
+	Doc:  "one SMS per message through Twilio's Messages API",
 	Keys: []spec.Key{
 		{Name: "account_sid", Kind: spec.KindString, Required: true,
-			Doc: "the Twilio account SID: AC and 32 hex digits"},
+			Doc: "the Twilio Account SID, `AC` and 32 hex digits"},
 		{Name: "auth_token", Kind: spec.KindSecret, Required: true,
-			Doc: "the account's auth token"},
+			Doc: "**secret**; the account's Auth Token"},
 		{Name: "from", Kind: spec.KindString,
-			Doc: "the sender: a Twilio number in E.164 (+15017122661), a short code or an alphanumeric sender ID; or set messaging_service_sid"},
+			Doc: "the sender: a Twilio number in E.164 (`+15017122661`), a short code (3–8 digits) or an alphanumeric sender ID (up to 11 characters); exactly one of `from` and `messaging_service_sid`"},
 		{Name: "messaging_service_sid", Kind: spec.KindString,
-			Doc: "a Messaging Service that picks the sender (MG and 32 hex digits), instead of from"},
+			Doc: "a Messaging Service that picks the sender, `MG` and 32 hex digits; instead of `from`"},
 		{Name: "api_url", Kind: spec.KindURL, Default: DefaultAPIURL,
-			Doc: "Twilio's API base URL; change it only for a test server or a proxy"},
+			Doc: "Twilio's API (change it only for a proxy or a test server)"},
 		{Name: "timeout", Kind: spec.KindDuration, Default: "10s", Timeout: true,
-			Doc: "how long one attempt may take"},
+			Doc: "time allowed for one attempt"},
 	},
 	ActionKeys: []spec.ActionKey{
 		{Name: "to", Kind: spec.ActionTemplate, Required: true,
-			Doc: "the recipient's phone number in E.164 (+15558675310); spaces, dashes, dots and parentheses are removed"},
+			Doc: "the recipient's phone number in E.164 (`+15558675310`); spaces, dashes, dots and parentheses are removed, anything else that is not E.164 is a `template` failure"},
 		{Name: "text", Kind: spec.ActionTemplate, Required: true, Escape: escapeText,
 			Doc: "the SMS text, cut to 1,600 characters; control characters from the call are dropped"},
 	},
@@ -38,11 +37,12 @@ var Spec = &spec.Descriptor{
 	DefaultRate: "1/s",
 	Decode:      decode,
 	New: func(name string, settings any, opts spec.Options) (sinks.Sink, error) {
-		s, err := newSink(name, settings, opts, httpsink.Options{})
+		s, _ := settings.(*Settings)
+		sink, err := New(name, s, opts.Logger)
 		if err != nil {
 			return nil, err
 		}
-		return s, nil
+		return sink, nil
 	},
 	Notice:   notice,
 	NoticeTo: true,
@@ -59,5 +59,5 @@ func notice(n spec.Notice) (sinks.Message, error) {
 	if text == "" {
 		text, _, _ = strings.Cut(strings.TrimSpace(n.Text), "\n")
 	}
-	return encodeMessage(message{To: n.To[0], Text: string(escapeText(nil, text))})
+	return encodeMessage(Message{To: n.To[0], Text: string(escapeText(nil, text))})
 }

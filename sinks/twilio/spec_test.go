@@ -54,15 +54,15 @@ func TestDecode(t *testing.T) {
 	for from, want := range senders {
 		v := config("")
 		v["from"] = from
-		if got := decodeOK(t, v).from; got != want {
+		if got := decodeOK(t, v).From; got != want {
 			t.Errorf("from %q gives %q, want %q", from, got, want)
 		}
 	}
 	v := config("")
 	delete(v, "api_url")
 	set := decodeOK(t, v)
-	if set.apiURL != DefaultAPIURL || set.timeout.String() != "10s" {
-		t.Errorf("defaults: api_url %q, timeout %v", set.apiURL, set.timeout)
+	if set.APIURL != DefaultAPIURL || set.Timeout.String() != "10s" {
+		t.Errorf("defaults: api_url %q, timeout %v", set.APIURL, set.Timeout)
 	}
 }
 
@@ -97,7 +97,7 @@ func TestNotice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (message{To: testTo, Text: "Switchboard: 3 deliveries to crm failed"}); got != want {
+	if want := (Message{To: testTo, Text: "Switchboard: 3 deliveries to crm failed"}); got != want {
 		t.Errorf("Notice() = %+v, want %+v", got, want)
 	}
 	for _, to := range [][]string{nil, {testTo, "+15017122661"}} {

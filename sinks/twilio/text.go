@@ -29,13 +29,14 @@ func cutText(s string) string {
 }
 
 // escapeText is the text key's Escaper: SMS has no markup, so a value from the call goes in as it is,
-// but control characters are dropped (a tab becomes a space) and only line feeds kept. A phone shows
-// controls as boxes or not at all, and any character outside the GSM-7 alphabet switches the whole
-// message to UCS-2, which more than doubles the segments it costs.
+// but control characters are dropped: a tab becomes a space, a line feed stays and the Unicode line
+// and paragraph separators become one. A phone shows controls as boxes or not at all, and any
+// character outside the GSM-7 alphabet switches the whole message to UCS-2, which more than doubles
+// the segments it costs.
 func escapeText(dst []byte, s string) []byte {
 	for _, r := range s {
 		switch {
-		case r == '\n':
+		case r == '\n' || r == '\u2028' || r == '\u2029':
 			dst = append(dst, '\n')
 		case r == '\t':
 			dst = append(dst, ' ')

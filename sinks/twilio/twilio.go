@@ -17,13 +17,12 @@ import (
 
 	"github.com/switchboard-relay/switchboard/sinks"
 	"github.com/switchboard-relay/switchboard/sinks/httpsink"
-	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
 // Sink sends SMS from one Twilio account and sender. It is safe for concurrent use.
 type Sink struct {
 	name     string
-	set      *settings
+	set      *Settings
 	endpoint string // the Messages resource of the account
 	auth     string // the Authorization header
 	client   *httpsink.Client
@@ -47,27 +46,30 @@ type accepted struct {
 	Status string `json:"status"`
 }
 
-// newSink builds the sink named name from the settings decode returned, with transport options so
-// that tests can shorten the in-request backoff.
-func newSink(name string, set any, opts spec.Options, httpOpts httpsink.Options) (*Sink, error) {
-	s, ok := set.(*settings)
-	if !ok || s == nil {
+// New returns the sink named name, with s as Spec's Decode returns them (checked, defaults applied).
+// A nil logger discards. It fails only without settings, with a *sinks.Error of reason config.
+func New(name string, s *Settings, logger *slog.Logger) (*Sink, error) {
+	return newSink(name, s, logger, httpsink.Options{})
+}
+
+// newSink is New with transport options, so that tests can shorten the in-request backoff.
+func newSink(name string, s *Settings, logger *slog.Logger, httpOpts httpsink.Options) (*Sink, error) {
+	if s == nil {
 		return nil, sinks.Permanent(sinks.ReasonConfig, errors.New("the twilio sink has no settings: set account_sid, auth_token and from"))
 	}
-	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("sink", name)
-	credentials := base64.StdEncoding.EncodeToString([]byte(s.accountSID + ":" + string(s.authToken)))
+	credentials := base64.StdEncoding.EncodeToString([]byte(s.AccountSID + ":" + string(s.AuthToken)))
 	httpOpts.Logger = logger
-	httpOpts.Timeout = s.timeout
-	httpOpts.Redactor = sinks.NewRedactor(nil, string(s.authToken), credentials)
+	httpOpts.Timeout = s.Timeout
+	httpOpts.Redactor = sinks.NewRedactor(nil, string(s.AuthToken), credentials)
 	httpOpts.Interpret = interpreter(httpOpts.Redactor)
 	return &Sink{
 		name:     name,
 		set:      s,
-		endpoint: s.apiURL + "/2010-04-01/Accounts/" + url.PathEscape(s.accountSID) + "/Messages.json",
+		endpoint: s.APIURL + "/2010-04-01/Accounts/" + url.PathEscape(s.AccountSID) + "/Messages.json",
 		auth:     "Basic " + credentials,
 		client:   httpsink.New(httpOpts),
 		log:      logger,
@@ -107,7 +109,7 @@ func (s *Sink) Preview(d *sinks.Delivery) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &PreviewRequest{Method: http.MethodPost, URL: s.endpoint, Auth: s.set.accountSID + ":" + sinks.Redacted,
+	p := &PreviewRequest{Method: http.MethodPost, URL: s.endpoint, Auth: s.set.AccountSID + ":" + sinks.Redacted,
 		Form: make(map[string]string, len(form))}
 	for k := range form {
 		p.Form[k] = form.Get(k)
@@ -126,10 +128,10 @@ func (s *Sink) form(d *sinks.Delivery) (url.Values, error) {
 		return nil, err
 	}
 	form := url.Values{"To": {to}, "Body": {body}}
-	if s.set.serviceSID != "" {
-		form.Set("MessagingServiceSid", s.set.serviceSID)
+	if s.set.MessagingServiceSID != "" {
+		form.Set("MessagingServiceSid", s.set.MessagingServiceSID)
 	} else {
-		form.Set("From", s.set.from)
+		form.Set("From", s.set.From)
 	}
 	return form, nil
 }

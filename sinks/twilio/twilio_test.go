@@ -14,7 +14,6 @@ import (
 	"github.com/switchboard-relay/switchboard/sinks"
 	"github.com/switchboard-relay/switchboard/sinks/httpsink"
 	"github.com/switchboard-relay/switchboard/sinks/sinktest"
-	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
 // fast shortens the in-request backoff so retry rows do not wait.
@@ -32,7 +31,7 @@ func config(apiURL string) values {
 func newTestSink(t *testing.T, v values) (*Sink, *sinktest.Buffer) {
 	t.Helper()
 	logger, logs := sinktest.NewLogger()
-	s, err := newSink("reps", decodeOK(t, v), spec.Options{Logger: logger}, fast)
+	s, err := newSink("reps", decodeOK(t, v), logger, fast)
 	if err != nil {
 		t.Fatalf("newSink() = %v", err)
 	}
@@ -42,7 +41,7 @@ func newTestSink(t *testing.T, v values) (*Sink, *sinktest.Buffer) {
 // delivery returns a delivery whose message has the given to and text.
 func delivery(t *testing.T, to, text string) *sinks.Delivery {
 	t.Helper()
-	m, err := encodeMessage(message{To: to, Text: text})
+	m, err := encodeMessage(Message{To: to, Text: text})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,6 +350,7 @@ func TestEscapeText(t *testing.T) {
 		{"line one\nline two", "line one\nline two"},
 		{"windows\r\nline", "windows\nline"},
 		{"tab\there", "tab here"},
+		{"line\u2028separator\u2029paragraph", "line\nseparator\nparagraph"},
 		{"bell\a nul\x00 esc\x1b[31m del\x7f c1\u0085", "bell nul esc[31m del c1"},
 		{"emoji 😀 and Zoë", "emoji 😀 and Zoë"},
 	}

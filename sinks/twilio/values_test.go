@@ -43,11 +43,11 @@ func (v values) Boolean(key string) bool { return v.String(key) == "true" }
 func (v values) Headers(string) map[string]spec.Secret { return nil }
 
 // decodeOK decodes v and fails t on any problem.
-func decodeOK(t *testing.T, v values) *settings {
+func decodeOK(t *testing.T, v values) *Settings {
 	t.Helper()
 	set, problems := Spec.Decode(v)
 	if len(problems) > 0 {
 		t.Fatalf("Decode() problems = %+v", problems)
 	}
-	return set.(*settings)
+	return set.(*Settings)
 }
