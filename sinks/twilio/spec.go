@@ -2,6 +2,7 @@ package twilio
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/switchboard-relay/switchboard/sinks"
@@ -55,9 +56,13 @@ func notice(n spec.Notice) (sinks.Message, error) {
 	if len(n.To) != 1 {
 		return sinks.Message{}, errors.New("a twilio notification goes to one phone number: give notify's to exactly one")
 	}
+	to, err := normalizeNumber(n.To[0])
+	if err != nil {
+		return sinks.Message{}, fmt.Errorf("notify's to is not a phone number in E.164: %w", err)
+	}
 	text := strings.TrimSpace(n.Subject)
 	if text == "" {
 		text, _, _ = strings.Cut(strings.TrimSpace(n.Text), "\n")
 	}
-	return encodeMessage(Message{To: n.To[0], Text: string(escapeText(nil, text))})
+	return encodeMessage(Message{To: to, Text: string(escapeText(nil, text))})
 }

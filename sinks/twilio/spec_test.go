@@ -100,9 +100,9 @@ func TestNotice(t *testing.T) {
 	if want := (Message{To: testTo, Text: "Switchboard: 3 deliveries to crm failed"}); got != want {
 		t.Errorf("Notice() = %+v, want %+v", got, want)
 	}
-	for _, to := range [][]string{nil, {testTo, "+15017122661"}} {
+	for _, to := range [][]string{nil, {testTo, "+15017122661"}, {"5558675310"}} {
 		if _, err := Spec.Notice(spec.Notice{Kind: "sink_down", Subject: "Switchboard: sink crm is down", To: to}); err == nil {
-			t.Errorf("Notice(to %v) = nil error, want one: an SMS goes to one number", to)
+			t.Errorf("Notice(to %v) = nil error, want one: an SMS goes to one E.164 number", to)
 		}
 	}
 }
