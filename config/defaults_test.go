@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboard-relay/switchboard/sinks/email"
+	"github.com/switchboard-relay/switchboard/sinks/slack"
+	"github.com/switchboard-relay/switchboard/sinks/webhook"
 )
 
 func TestDefaults(t *testing.T) {
@@ -97,19 +101,19 @@ sinks:
 		got  any
 		want any
 	}{
-		{name: "slack webhook", got: cfg.Sink("hook").Slack, want: &SlackSink{WebhookURL: "https://hooks.slack.com/services/T/B/X", APIURL: DefaultSlackAPIURL, Timeout: 10 * time.Second}},
+		{name: "slack webhook", got: cfg.Sink("hook").Settings, want: &slack.Settings{WebhookURL: "https://hooks.slack.com/services/T/B/X", APIURL: slack.DefaultAPIURL, Timeout: 10 * time.Second}},
 		{name: "slack rate default", got: cfg.Sink("hook").RateLimit, want: &Rate{Events: 1, Per: time.Second}},
 		{name: "slack delivery from defaults", got: cfg.Sink("hook").Delivery, want: DeliveryPolicy{Retry: base, Concurrency: 3, HoldAfter: 5 * time.Minute, ProbeInterval: time.Minute}},
-		{name: "slack api", got: cfg.Sink("api").Slack, want: &SlackSink{Token: "xoxb-1", Channel: "#ops", APIURL: DefaultSlackAPIURL, Timeout: 3 * time.Second}},
+		{name: "slack api", got: cfg.Sink("api").Settings, want: &slack.Settings{Token: "xoxb-1", Channel: "#ops", APIURL: slack.DefaultAPIURL, Timeout: 3 * time.Second}},
 		{name: "type case-insensitive", got: cfg.Sink("api").Type, want: "slack"},
 		{name: "rate with duration", got: cfg.Sink("api").RateLimit, want: &Rate{Events: 5, Per: 10 * time.Second}},
-		{name: "webhook", got: cfg.Sink("crm").Webhook, want: &WebhookSink{URL: "http://127.0.0.1:9/h", Method: "PUT", Timeout: 10 * time.Second}},
+		{name: "webhook", got: cfg.Sink("crm").Settings, want: &webhook.Settings{URL: "http://127.0.0.1:9/h", Method: "PUT", Timeout: 10 * time.Second}},
 		{name: "webhook unlimited", got: cfg.Sink("crm").RateLimit, want: (*Rate)(nil)},
 		{name: "override per key", got: cfg.Sink("crm").Delivery, want: DeliveryPolicy{Retry: Retry{MaxAttempts: 20, InitialBackoff: 2 * time.Second, MaxBackoff: time.Minute, MaxAge: 48 * time.Hour}, Concurrency: 1, ProbeInterval: 10 * time.Second}},
-		{name: "email none port", got: cfg.Sink("plain-mail").Email.SMTP.Port, want: 587},
-		{name: "email implicit", got: cfg.Sink("tls-mail").Email, want: &EmailSink{SMTP: SMTP{Host: "smtp.example.com", Port: 465, Username: "u", Password: "p", TLS: "implicit", Timeout: 30 * time.Second}, From: "Relay <relay@example.com>"}},
-		{name: "email explicit port", got: cfg.Sink("sub-mail").Email.SMTP, want: SMTP{Host: "smtp.example.com", Port: 2525, TLS: "starttls", Timeout: 30 * time.Second}},
-		{name: "log ignores other keys", got: []any{cfg.Sink("audit").Slack, cfg.Sink("audit").Webhook, cfg.Sink("audit").Email}, want: []any{(*SlackSink)(nil), (*WebhookSink)(nil), (*EmailSink)(nil)}},
+		{name: "email none port", got: cfg.Sink("plain-mail").Settings.(*email.Settings).SMTP.Port, want: 587},
+		{name: "email implicit", got: cfg.Sink("tls-mail").Settings, want: &email.Settings{SMTP: email.SMTP{Host: "smtp.example.com", Port: 465, Username: "u", Password: "p", TLS: "implicit", Timeout: 30 * time.Second}, From: "Relay <relay@example.com>"}},
+		{name: "email explicit port", got: cfg.Sink("sub-mail").Settings.(*email.Settings).SMTP, want: email.SMTP{Host: "smtp.example.com", Port: 2525, TLS: "starttls", Timeout: 30 * time.Second}},
+		{name: "log ignores other keys", got: cfg.Sink("audit").Settings, want: nil},
 		{name: "file order", got: sinkNames(cfg), want: []string{"hook", "api", "crm", "plain-mail", "tls-mail", "sub-mail", "audit"}},
 	}
 	for _, tt := range tests {
@@ -165,12 +169,12 @@ rules:
 		{name: "empty when", got: r1.When, want: Expr{}},
 		{name: "when", got: r2.When, want: Expr{Text: "duration > 60", Line: 14}},
 		{name: "action line", got: []int{a1.Line, a1.SinkLine}, want: []int{8, 8}},
-		{name: "to as string", got: a1.To, want: []Template{{Text: "{{ input_variables.email }}", Line: 9}}},
-		{name: "cc as list", got: a1.Cc, want: []Template{{Text: "a@example.com", Line: 10}, {Text: "b@example.com", Line: 10}}},
-		{name: "subject", got: a1.Subject, want: Template{Text: "Hi", Line: 11}},
-		{name: "html", got: a1.HTML, want: Template{Text: "<b>{{ status }}</b>", Line: 12}},
-		{name: "absent blocks", got: a1.Blocks == nil && a1.Body == nil, want: true},
-		{name: "blocks kept", got: a2.Blocks != nil && a2.Blocks.Line == 18, want: true},
+		{name: "to as string", got: a1.Value("to").Templates, want: []Template{{Text: "{{ input_variables.email }}", Line: 9}}},
+		{name: "cc as list", got: a1.Value("cc").Templates, want: []Template{{Text: "a@example.com", Line: 10}, {Text: "b@example.com", Line: 10}}},
+		{name: "subject", got: a1.Value("subject").Template, want: Template{Text: "Hi", Line: 11}},
+		{name: "html", got: a1.Value("html").Template, want: Template{Text: "<b>{{ status }}</b>", Line: 12}},
+		{name: "absent blocks", got: !a1.Has("blocks") && !a1.Has("body"), want: true},
+		{name: "blocks kept", got: a2.Has("blocks") && a2.Value("blocks").Tree.Line == 18, want: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

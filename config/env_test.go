@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/switchboard-relay/switchboard/sinks/webhook"
 )
 
 func TestExpand(t *testing.T) {
@@ -75,7 +77,7 @@ rules:
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	wh := cfg.Sink("crm").Webhook
+	wh := cfg.Sink("crm").Settings.(*webhook.Settings)
 	if got, want := string(wh.URL), "https://crm.example.com/h?a=b#frag: x"; got != want {
 		t.Errorf("url = %q, want %q", got, want)
 	}
@@ -87,11 +89,11 @@ rules:
 		t.Errorf("when = %+v, want %+v", got, want)
 	}
 	a := r.Actions[0]
-	if got, want := a.Headers["X-Env"], (Template{Text: "dev", Line: 11}); got != want {
+	if got, want := a.Value("headers").Map[0], (MapEntry{Name: "X-Env", Template: Template{Text: "dev", Line: 11}}); got != want {
 		t.Errorf("action header = %+v, want %+v", got, want)
 	}
 	var body map[string]any
-	if err := a.Body.Decode(&body); err != nil {
+	if err := a.Value("body").Tree.Decode(&body); err != nil {
 		t.Fatalf("decode body: %v", err)
 	}
 	want := map[string]any{"stage": "dev", "price": "${{ price }}", "count": 5}
@@ -100,7 +102,7 @@ rules:
 			t.Errorf("body[%q] = %#v, want %#v", k, body[k], v)
 		}
 	}
-	if got := a.Body.Content[1].Line; got != 13 {
+	if got := a.Value("body").Tree.Content[1].Line; got != 13 {
 		t.Errorf("body.stage line = %d, want 13", got)
 	}
 }

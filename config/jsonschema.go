@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/switchboard-relay/switchboard/sinks/catalog"
 )
 
 // The JSON Schema of the config file (docs/config.schema.json), generated from the decoder's key
@@ -90,13 +92,13 @@ func (g *schemaGen) object(path string) map[string]any {
 // whose type is a ${VAR} may hold the keys of any type, as a log sink does.
 func sinkTypeRules() []any {
 	var rules []any
-	for _, t := range sinkTypes {
-		if t.name == "log" {
+	for _, t := range catalog.Types {
+		if t.AcceptsAll {
 			continue
 		}
-		keys := append(append([]string(nil), commonSinkKeys...), t.keys...)
+		keys := append(append([]string(nil), commonSinkKeys...), keyNames(t.Keys)...)
 		rules = append(rules, map[string]any{
-			"if":   map[string]any{"properties": map[string]any{"type": map[string]any{"const": t.name}}, "required": []string{"type"}},
+			"if":   map[string]any{"properties": map[string]any{"type": map[string]any{"const": t.Type}}, "required": []string{"type"}},
 			"then": map[string]any{"propertyNames": map[string]any{"enum": keys}},
 		})
 	}

@@ -1,5 +1,10 @@
 package config
 
+import (
+	"github.com/switchboard-relay/switchboard/sinks/catalog"
+	"github.com/switchboard-relay/switchboard/sinks/spec"
+)
+
 // The value kinds of the config's keys, next to the key tables the decoder uses (topKeys,
 // serverKeys, sinkTypes, ruleKeys, …). The JSON Schema docs/config.schema.json is generated from
 // the two (see jsonschema.go): the tables say which keys exist where, keySpecs what each key's
@@ -11,7 +16,6 @@ var (
 	storageDrivers = []string{"sqlite", "postgres"}
 	logFormats     = []string{"text", "json"}
 	logLevels      = []string{"debug", "info", "warn", "error"}
-	smtpTLSModes   = []string{"starttls", "implicit", "none"}
 )
 
 // valueKind is what a key's value is.
@@ -64,9 +68,8 @@ var objectTables = map[string]func() []string{
 	"defaults":                 func() []string { return deliveryKeys },
 	"defaults.retry":           func() []string { return retryKeys },
 	"sinks.*":                  allSinkKeys,
-	"sinks.*.smtp":             func() []string { return smtpKeys },
 	"rules[]":                  func() []string { return ruleKeys },
-	"rules[].actions[]":        func() []string { return actionKeys },
+	"rules[].actions[]":        actionKeys,
 	"schema":                   func() []string { return SchemaMaps },
 	"server.tls":               func() []string { return tlsKeys },
 	"server.tls.acme":          func() []string { return acmeKeys },
@@ -78,8 +81,9 @@ var objectTables = map[string]func() []string{
 	"notify.sink_down":         func() []string { return sinkDownKeys },
 }
 
-// keySpecs describe every key of the tables by path.
-var keySpecs = map[string]keySpec{
+// keySpecs describe every key of the tables by path; the keys of sinks (sinks.*.…) and of actions
+// (rules[].actions[].…) come from the sink types' descriptors (see descriptorSpecs).
+var keySpecs = descriptorSpecs(map[string]keySpec{
 	"server":                        {kind: kindObject},
 	"server.listen":                 {kind: kindString},
 	"server.webhook_path":           {kind: kindString},
@@ -157,47 +161,76 @@ var keySpecs = map[string]keySpec{
 	"sinks.*.concurrency":    {kind: kindInteger, min: 1},
 	"sinks.*.hold_after":     {kind: kindDuration, zero: true},
 	"sinks.*.probe_interval": {kind: kindDuration},
-	"sinks.*.webhook_url":    {kind: kindSecret},
-	"sinks.*.token":          {kind: kindSecret},
-	"sinks.*.channel":        {kind: kindString},
-	"sinks.*.api_url":        {kind: kindString},
-	"sinks.*.timeout":        {kind: kindDuration},
-	"sinks.*.url":            {kind: kindSecret},
-	"sinks.*.method":         {kind: kindEnum, enum: func() []string { return webhookMethods }},
-	"sinks.*.headers":        {kind: kindMap},
-	"sinks.*.headers.*":      {kind: kindSecret},
-	"sinks.*.signing_secret": {kind: kindSecret},
-	"sinks.*.smtp":           {kind: kindObject},
-	"sinks.*.smtp.host":      {kind: kindString},
-	"sinks.*.smtp.port":      {kind: kindInteger, min: 1, max: 65535},
-	"sinks.*.smtp.username":  {kind: kindString},
-	"sinks.*.smtp.password":  {kind: kindSecret},
-	"sinks.*.smtp.tls":       {kind: kindEnum, enum: func() []string { return smtpTLSModes }},
-	"sinks.*.smtp.ca_file":   {kind: kindString},
-	"sinks.*.smtp.timeout":   {kind: kindDuration},
-	"sinks.*.from":           {kind: kindString},
 
-	"rules":                       {kind: kindList},
-	"rules[]":                     {kind: kindObject},
-	"rules[].name":                {kind: kindIdent},
-	"rules[].when":                {kind: kindExpr},
-	"rules[].stop":                {kind: kindBoolean},
-	"rules[].actions":             {kind: kindList, minItems: 1},
-	"rules[].actions[]":           {kind: kindObject},
-	"rules[].actions[].sink":      {kind: kindString},
-	"rules[].actions[].text":      {kind: kindTemplate},
-	"rules[].actions[].subject":   {kind: kindTemplate},
-	"rules[].actions[].html":      {kind: kindTemplate},
-	"rules[].actions[].to":        {kind: kindAddresses},
-	"rules[].actions[].cc":        {kind: kindAddresses},
-	"rules[].actions[].headers":   {kind: kindMap},
-	"rules[].actions[].headers.*": {kind: kindTemplate},
-	"rules[].actions[].blocks":    {kind: kindTree},
-	"rules[].actions[].body":      {kind: kindTree},
+	"rules":                  {kind: kindList},
+	"rules[]":                {kind: kindObject},
+	"rules[].name":           {kind: kindIdent},
+	"rules[].when":           {kind: kindExpr},
+	"rules[].stop":           {kind: kindBoolean},
+	"rules[].actions":        {kind: kindList, minItems: 1},
+	"rules[].actions[]":      {kind: kindObject},
+	"rules[].actions[].sink": {kind: kindString},
 
 	"schema":                       {kind: kindObject},
 	"schema.extracted_variables":   {kind: kindMap},
 	"schema.extracted_variables.*": {kind: kindFieldType},
 	"schema.input_variables":       {kind: kindMap},
 	"schema.input_variables.*":     {kind: kindFieldType},
+})
+
+// descriptorSpecs adds to specs the keys of every sink type and action key of sinks/catalog, and
+// the key tables of their objects to objectTables.
+func descriptorSpecs(specs map[string]keySpec) map[string]keySpec {
+	for _, t := range catalog.Types {
+		addSinkKeys(specs, "sinks.*", t.Keys)
+	}
+	for _, k := range catalog.AllActionKeys() {
+		path := "rules[].actions[]." + k.Name
+		switch k.Kind {
+		case spec.ActionTemplate:
+			specs[path] = keySpec{kind: kindTemplate}
+		case spec.ActionAddresses:
+			specs[path] = keySpec{kind: kindAddresses}
+		case spec.ActionTemplateMap:
+			specs[path] = keySpec{kind: kindMap}
+			specs[path+".*"] = keySpec{kind: kindTemplate}
+		default:
+			specs[path] = keySpec{kind: kindTree}
+		}
+	}
+	return specs
+}
+
+func addSinkKeys(specs map[string]keySpec, path string, keys []spec.Key) {
+	for _, k := range keys {
+		p := path + "." + k.Name
+		if _, done := specs[p]; done {
+			continue
+		}
+		switch k.Kind {
+		case spec.KindObject:
+			specs[p] = keySpec{kind: kindObject}
+			names := keyNames(k.Keys)
+			objectTables[p] = func() []string { return names }
+			addSinkKeys(specs, p, k.Keys)
+		case spec.KindSecret, spec.KindSecretURL:
+			specs[p] = keySpec{kind: kindSecret}
+		case spec.KindDuration:
+			specs[p] = keySpec{kind: kindDuration}
+		case spec.KindInteger:
+			specs[p] = keySpec{kind: kindInteger, min: k.Min, max: k.Max}
+		case spec.KindPort:
+			specs[p] = keySpec{kind: kindInteger, min: 1, max: 65535}
+		case spec.KindBoolean:
+			specs[p] = keySpec{kind: kindBoolean}
+		case spec.KindEnum:
+			enum := k.Enum
+			specs[p] = keySpec{kind: kindEnum, enum: func() []string { return enum }}
+		case spec.KindHeaderSecrets:
+			specs[p] = keySpec{kind: kindMap}
+			specs[p+".*"] = keySpec{kind: kindSecret}
+		default:
+			specs[p] = keySpec{kind: kindString}
+		}
+	}
 }

@@ -1,9 +1,14 @@
 package config
 
 import (
+	"fmt"
+	"net/mail"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/switchboard-relay/switchboard/sinks/catalog"
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
 var (
@@ -32,7 +37,7 @@ type DeadLettersNotify struct {
 	GroupWait time.Duration
 	// Text, when set, replaces the default message; it is a template over the group (see docs/config.md).
 	Text Template
-	// To are the recipients when the sink is an email sink.
+	// To are the recipients, for a sink type with NoticeTo (email's addresses).
 	To []string
 }
 
@@ -40,7 +45,7 @@ type DeadLettersNotify struct {
 type SinkDownNotify struct {
 	Sink string
 	Line int // of the sink_down key
-	// To are the recipients when the sink is an email sink.
+	// To are the recipients, for a sink type with NoticeTo (email's addresses).
 	To []string
 }
 
@@ -65,15 +70,19 @@ func (d *decoder) notify(top *object, cfg *Config) Notify {
 	return n
 }
 
-// notifySink reads a notification's sink, which must be defined, and its recipients (to), which an
-// email sink needs and only an email or log sink takes.
+// notifySink reads a notification's sink, which must be defined, and its recipients (to), which a
+// type with NoticeTo needs (email's addresses) and only such a type, or one that AcceptsAll, takes.
 func (d *decoder) notifySink(o *object, cfg *Config, dst *string, to *[]string) {
 	if o.bad {
 		return
 	}
-	for _, t := range d.addresses(o, "to") {
+	var entries []Template
+	if o.has("to") {
+		entries = d.addresses(o, "to", false)
+	}
+	for _, t := range entries {
 		if strings.Contains(t.Text, "{{") {
-			d.errorf(t.Line, o.at("to"), "must be an email address: a notification has no call to take one from, got %q", t.Text)
+			d.errorf(t.Line, o.at("to"), "must be written out: a notification has no call to take it from, got %q", t.Text)
 			continue
 		}
 		*to = append(*to, t.Text)
@@ -82,7 +91,8 @@ func (d *decoder) notifySink(o *object, cfg *Config, dst *string, to *[]string) 
 		d.missing(o, "sink", "name the sink that receives these notifications")
 		return
 	}
-	if cfg.Sink(*dst) == nil {
+	s := cfg.Sink(*dst)
+	if s == nil {
 		defined := "no sinks are defined"
 		if len(cfg.Sinks) > 0 {
 			names := make([]string, len(cfg.Sinks))
@@ -94,12 +104,38 @@ func (d *decoder) notifySink(o *object, cfg *Config, dst *string, to *[]string) 
 		d.errorf(o.lineOf("sink"), o.at("sink"), "undefined sink %q (%s)", *dst, defined)
 		return
 	}
-	switch typ := cfg.Sink(*dst).Type; {
-	case typ == "email" && len(*to) == 0:
-		d.missing(o, "to", "an email sink needs the addresses to notify")
-	case typ != "email" && typ != "log" && o.has("to"):
-		d.errorf(o.lineOf("to"), o.at("to"), "not used by %s sinks: only an email sink sends to addresses", typ)
+	typ := s.Spec
+	if typ == nil {
+		return
 	}
+	switch {
+	case typ.NoticeTo && len(*to) == 0:
+		d.missing(o, "to", fmt.Sprintf("%s %s sink needs whom to notify", article(typ.Type), typ.Type))
+	case !typ.NoticeTo && !typ.AcceptsAll && o.has("to"):
+		var takers []string
+		for _, t := range catalog.Types {
+			if t.NoticeTo {
+				takers = append(takers, t.Type)
+			}
+		}
+		d.errorf(o.lineOf("to"), o.at("to"), "not used by %s sinks: only %s sinks take it", typ.Type, quoteList(takers, "or"))
+	case typ.NoticeTo:
+		if k := actionKey(typ.ActionKeys, "to"); k != nil && k.Kind == spec.ActionAddresses {
+			for _, t := range entries {
+				if _, err := mail.ParseAddress(t.Text); err != nil && !strings.Contains(t.Text, "{{") {
+					d.errorf(t.Line, o.at("to"), "must be an email address such as \"sales@example.com\", got %q", t.Text)
+				}
+			}
+		}
+	}
+}
+
+// article is "an" before a vowel, else "a".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // publicURL reads server.public_url: an absolute http(s) URL without query or fragment; a trailing

@@ -3,6 +3,8 @@ package config
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/switchboard-relay/switchboard/sinks/email"
 )
 
 func TestResolvePath(t *testing.T) {
@@ -51,7 +53,7 @@ func TestFileKeysFollowTheConfigFile(t *testing.T) {
 		{"storage.path absolute", "storage: {path: " + filepath.Join(t.TempDir(), "abs.db") + "}\n",
 			func(c *Config) string { return c.Storage.Path }, ""},
 		{"smtp.ca_file", "sinks:\n  mail:\n    type: email\n    smtp: {host: smtp.example.com, ca_file: certs/ca.pem}\n    from: relay@example.com\n",
-			func(c *Config) string { return c.Sink("mail").Email.SMTP.CAFile }, filepath.Join(dir, "certs", "ca.pem")},
+			func(c *Config) string { return c.Sink("mail").Settings.(*email.Settings).SMTP.CAFile }, filepath.Join(dir, "certs", "ca.pem")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,12 +6,21 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/switchboard-relay/switchboard/sinks/catalog"
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
-var (
-	ruleKeys   = []string{"name", "when", "stop", "actions"}
-	actionKeys = []string{"sink", "text", "subject", "html", "to", "cc", "headers", "blocks", "body"}
-)
+var ruleKeys = []string{"name", "when", "stop", "actions"}
+
+// actionKeys are the keys any action may have: sink, and every sink type's action keys.
+func actionKeys() []string {
+	keys := []string{"sink"}
+	for _, k := range catalog.AllActionKeys() {
+		keys = append(keys, k.Name)
+	}
+	return keys
+}
 
 func (d *decoder) rules(top *object, cfg *Config) []*Rule {
 	n := resolve(top.vals["rules"])
@@ -64,7 +73,7 @@ func (d *decoder) actions(rule *object, cfg *Config) []*Action {
 	var out []*Action
 	for j, item := range n.Content {
 		item = resolve(item)
-		o := d.object(item, fmt.Sprintf("%s.actions[%d]", rule.path, j), item.Line, actionKeys)
+		o := d.object(item, fmt.Sprintf("%s.actions[%d]", rule.path, j), item.Line, actionKeys())
 		if o.bad {
 			// A placeholder without a sink keeps actions[j] aligned with the file.
 			out = append(out, &Action{Line: item.Line, SinkLine: item.Line})
@@ -81,24 +90,27 @@ func (d *decoder) action(o *object, cfg *Config) *Action {
 		a.SinkLine = k.Line
 	}
 	hasSink := d.str(o, "sink", &a.Sink)
-	a.Text = d.template(o, "text")
-	a.Subject = d.template(o, "subject")
-	a.HTML = d.template(o, "html")
-	a.To = d.addresses(o, "to")
-	a.Cc = d.addresses(o, "cc")
-	if o.has("headers") {
-		h := d.sub(o, "headers", nil)
-		a.Headers = map[string]Template{}
-		for _, name := range h.order {
-			d.checkHeaderName(h, name)
-			a.Headers[name] = d.template(h, name)
+	var typ *spec.Descriptor
+	if s := cfg.Sink(a.Sink); hasSink && s != nil {
+		typ = s.Spec
+	}
+	// Each key is read as its sink's type declares it; as every type's would be when the sink is
+	// unknown or takes every key.
+	keys := catalog.AllActionKeys()
+	if typ != nil {
+		keys = catalog.ActionKeys(typ)
+	}
+	for _, name := range o.order {
+		if name == "sink" {
+			continue
 		}
-	}
-	if o.has("blocks") {
-		a.Blocks = d.tree(o.vals["blocks"], o.at("blocks"))
-	}
-	if o.has("body") {
-		a.Body = d.tree(o.vals["body"], o.at("body"))
+		k := actionKey(keys, name)
+		if k == nil {
+			k = actionKey(catalog.AllActionKeys(), name)
+		}
+		if v := d.actionValue(o, *k, typ == nil || !typ.AcceptsAll); v != nil {
+			a.Values = append(a.Values, v)
+		}
 	}
 
 	if !hasSink {
@@ -118,19 +130,82 @@ func (d *decoder) action(o *object, cfg *Config) *Action {
 		d.errorf(o.lineOf("sink"), o.at("sink"), "undefined sink %q (%s)", a.Sink, defined)
 		return a
 	}
-	t := sinkTypeNamed(s.Type)
-	if t == nil || t.actionKeys == nil {
+	if typ == nil || typ.AcceptsAll {
 		return a
 	}
+	names := make([]string, len(typ.ActionKeys))
+	for i, k := range typ.ActionKeys {
+		names[i] = k.Name
+	}
 	for _, key := range o.order {
-		if key != "sink" && !contains(t.actionKeys, key) {
-			d.errorf(o.keys[key].Line, o.at(key), "not used by %s sinks (they take: %s)", t.name, strings.Join(t.actionKeys, ", "))
+		if key != "sink" && !contains(names, key) {
+			d.errorf(o.keys[key].Line, o.at(key), "not used by %s sinks (they take: %s)", typ.Type, strings.Join(names, ", "))
 		}
 	}
-	if t.checkAction != nil {
-		t.checkAction(d, o, a)
+	for _, k := range typ.ActionKeys {
+		if v := a.Value(k.Name); v != nil && k.Kind == spec.ActionTreeList && v.Tree.Kind == yaml.MappingNode {
+			msg := "must be a list of " + k.Name
+			if k.ListItem != "" {
+				msg += fmt.Sprintf(" (each item starting with %q)", k.ListItem)
+			}
+			d.errorf(v.Tree.Line, o.at(k.Name), "%s, got a mapping", msg)
+		}
+	}
+	for _, k := range typ.ActionKeys {
+		if k.Required && !a.Has(k.Name) {
+			d.missing(o, k.Name, "")
+		}
+	}
+	if typ.CheckAction != nil {
+		for _, p := range typ.CheckAction(a) {
+			d.problem(map[string]*object{}, o, p)
+		}
 	}
 	return a
+}
+
+func actionKey(keys []spec.ActionKey, name string) *spec.ActionKey {
+	for i := range keys {
+		if keys[i].Name == name {
+			return &keys[i]
+		}
+	}
+	return nil
+}
+
+// actionValue reads the action key k from o as its kind says; nil when it is empty. With
+// emailLiterals, a literal entry of an ActionAddresses must be an email address.
+func (d *decoder) actionValue(o *object, k spec.ActionKey, emailLiterals bool) *ActionValue {
+	v := &ActionValue{Name: k.Name, Kind: k.Kind, Line: o.lineOf(k.Name)}
+	switch k.Kind {
+	case spec.ActionTemplate:
+		if v.Template = d.template(o, k.Name); v.Template.Text == "" {
+			return nil
+		}
+	case spec.ActionAddresses:
+		if v.Templates = d.addresses(o, k.Name, emailLiterals); len(v.Templates) == 0 {
+			return nil
+		}
+	case spec.ActionTemplateMap:
+		if !o.has(k.Name) {
+			return nil
+		}
+		m := d.sub(o, k.Name, nil)
+		for _, name := range m.order {
+			if k.CheckName != nil {
+				if msg := k.CheckName(name); msg != "" {
+					d.errorf(m.keys[name].Line, m.at(name), "%s", msg)
+				}
+			}
+			v.Map = append(v.Map, MapEntry{Name: name, Template: d.template(m, name)})
+		}
+	default:
+		if !o.has(k.Name) {
+			return nil
+		}
+		v.Tree = d.tree(o.vals[k.Name], o.at(k.Name))
+	}
+	return v
 }
 
 // template reads a string template; the zero Template means the key is absent.
@@ -152,9 +227,9 @@ func (d *decoder) expr(o *object, key string) Expr {
 	return Expr{Text: v, Line: o.lineOf(key)}
 }
 
-// addresses reads to or cc: one template or a list of them, one address each. An entry without
-// {{ }} is a literal and must be a valid address.
-func (d *decoder) addresses(o *object, key string) []Template {
+// addresses reads to or cc: one template or a list of them, one address each. With emailLiterals,
+// an entry without {{ }} is a literal and must be a valid email address.
+func (d *decoder) addresses(o *object, key string, emailLiterals bool) []Template {
 	n := resolve(o.vals[key])
 	if isNull(n) {
 		return nil
@@ -173,7 +248,7 @@ func (d *decoder) addresses(o *object, key string) []Template {
 		if !ok {
 			continue
 		}
-		if !strings.Contains(v, "{{") {
+		if emailLiterals && !strings.Contains(v, "{{") {
 			if _, err := mail.ParseAddress(v); err != nil {
 				d.errorf(resolve(item).Line, path, "must be an email address such as \"sales@example.com\" or a {{ }} template, got %q", v)
 			}

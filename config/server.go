@@ -67,14 +67,9 @@ func (d *decoder) storage(o *object) Storage {
 // send the same delivery while the first is still waiting for an answer.
 func (d *decoder) checkLease(o *object, cfg *Config) {
 	for _, s := range cfg.Sinks {
-		key, timeout := "", time.Duration(0)
-		switch {
-		case s.Slack != nil:
-			key, timeout = "timeout", s.Slack.Timeout
-		case s.Webhook != nil:
-			key, timeout = "timeout", s.Webhook.Timeout
-		case s.Email != nil:
-			key, timeout = "smtp.timeout", s.Email.SMTP.Timeout
+		key, timeout := s.timeoutKey, s.timeout
+		if key == "" {
+			continue
 		}
 		if timeout < cfg.Storage.Lease {
 			continue

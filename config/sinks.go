@@ -4,96 +4,41 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/switchboard-relay/switchboard/sinks/catalog"
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
-// sinkType is everything the config knows about one type of sink: adding a sink type means adding
-// one entry to sinkTypes.
-type sinkType struct {
-	name string
-	// keys are the sink's own keys, beyond commonSinkKeys.
-	keys []string
-	// actionKeys are the action keys this type uses (besides "sink"); nil accepts every action key.
-	actionKeys []string
-	// decode reads the type's keys into s.
-	decode func(d *decoder, o *object, s *Sink)
-	// checkAction reports what an action for this type is missing.
-	checkAction func(d *decoder, o *object, a *Action)
-}
+// A sink's keys come from its type's descriptor (sinks/spec), found in sinks/catalog: the decoder
+// reads them generically, checking each value against its spec.Key, then hands them to the type's
+// Decode. Adding a sink type changes nothing here.
 
 var commonSinkKeys = []string{"type", "rate_limit", "retry", "concurrency", "hold_after", "probe_interval"}
 
-var sinkTypes = []*sinkType{
-	{
-		name:       "slack",
-		keys:       []string{"webhook_url", "token", "channel", "api_url", "timeout"},
-		actionKeys: []string{"text", "blocks"},
-		decode:     (*decoder).slackSink,
-		checkAction: func(d *decoder, o *object, a *Action) {
-			d.requireOne(o, a.Text.Text != "" || a.Blocks != nil, "text", "slack actions need text, blocks or both")
-			if a.Blocks != nil && a.Blocks.Kind == yaml.MappingNode {
-				d.errorf(a.Blocks.Line, o.at("blocks"), "must be a list of blocks (each item starting with \"- type:\"), got a mapping")
-			}
-		},
-	},
-	{
-		name:       "webhook",
-		keys:       []string{"url", "method", "headers", "timeout", "signing_secret"},
-		actionKeys: []string{"body", "headers"},
-		decode:     (*decoder).webhookSink,
-	},
-	{
-		name:       "email",
-		keys:       []string{"smtp", "from"},
-		actionKeys: []string{"to", "cc", "subject", "text", "html"},
-		decode:     (*decoder).emailSink,
-		checkAction: func(d *decoder, o *object, a *Action) {
-			d.requireOne(o, len(a.To) > 0, "to", "email actions need at least one recipient")
-			d.requireOne(o, a.Subject.Text != "", "subject", "")
-			d.requireOne(o, a.Text.Text != "" || a.HTML.Text != "", "text", "email actions need text, html or both")
-		},
-	},
-	// log writes each message to Switchboard's log instead of sending it. It accepts the keys of every
-	// other type and ignores their values, so switching a sink to the log is a one-line change.
-	{name: "log"},
-}
-
-// Defaults of the sinks.
-const (
-	DefaultSlackAPIURL   = "https://slack.com/api/chat.postMessage"
-	DefaultHTTPTimeout   = 10 * time.Second
-	DefaultSMTPTimeout   = 30 * time.Second
-	DefaultWebhookMethod = "POST"
-)
-
 // SinkTypes returns the names of the sink types the config accepts.
-func SinkTypes() []string {
-	names := make([]string, len(sinkTypes))
-	for i, t := range sinkTypes {
-		names[i] = t.name
+func SinkTypes() []string { return catalog.Names() }
+
+// keyNames returns the names of keys.
+func keyNames(keys []spec.Key) []string {
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.Name
 	}
 	return names
 }
 
-func sinkTypeNamed(name string) *sinkType {
-	for _, t := range sinkTypes {
-		if t.name == name {
-			return t
-		}
-	}
-	return nil
-}
-
-// allSinkKeys is every key any sink type takes, which is what the log type accepts.
+// allSinkKeys is every key any sink type takes, which is what a type that AcceptsAll accepts.
 func allSinkKeys() []string {
 	keys := append([]string(nil), commonSinkKeys...)
-	for _, t := range sinkTypes {
-		for _, k := range t.keys {
-			if !contains(keys, k) {
-				keys = append(keys, k)
+	for _, t := range catalog.Types {
+		for _, k := range t.Keys {
+			if !contains(keys, k.Name) {
+				keys = append(keys, k.Name)
 			}
 		}
 	}
@@ -126,8 +71,8 @@ func (d *decoder) sink(name string, line int, n *yaml.Node, defaults DeliveryPol
 	}
 	typ := d.sinkTypeOf(o, s)
 	known := allSinkKeys()
-	if typ != nil && typ.name != "log" {
-		known = append(append([]string(nil), commonSinkKeys...), typ.keys...)
+	if typ != nil && !typ.AcceptsAll {
+		known = append(append([]string(nil), commonSinkKeys...), keyNames(typ.Keys)...)
 	}
 	for _, key := range o.order {
 		if contains(known, key) {
@@ -135,7 +80,7 @@ func (d *decoder) sink(name string, line int, n *yaml.Node, defaults DeliveryPol
 		}
 		kl := o.keys[key].Line
 		if contains(allSinkKeys(), key) {
-			d.errorf(kl, o.at(key), "not used by %s sinks (they take: %s)", typ.name, strings.Join(known, ", "))
+			d.errorf(kl, o.at(key), "not used by %s sinks (they take: %s)", typ.Type, strings.Join(known, ", "))
 		} else {
 			d.unknownKey(o.keys[key], o.path, known)
 		}
@@ -146,128 +91,213 @@ func (d *decoder) sink(name string, line int, n *yaml.Node, defaults DeliveryPol
 	if typ == nil {
 		return s
 	}
-	if typ.name == "slack" && s.RateLimit == nil {
-		s.RateLimit = &Rate{Events: 1, Per: time.Second}
+	s.Spec = typ
+	if s.RateLimit == nil && typ.DefaultRate != "" {
+		s.RateLimit, _ = parseRate(typ.DefaultRate)
 	}
-	if typ.decode != nil {
-		typ.decode(d, o, s)
+	vals := &values{set: map[string]bool{}, v: map[string]any{}}
+	objs := map[string]*object{"": o}
+	if !typ.AcceptsAll {
+		d.sinkKeys(o, "", typ.Keys, vals, objs, s)
+	}
+	settings, problems := typ.Decode(vals)
+	s.Settings = settings
+	for _, p := range problems {
+		d.problem(objs, o, p)
 	}
 	return s
 }
 
-// sinkTypeOf reads the type key into s.Type and returns its description, or nil when it is missing
+// sinkTypeOf reads the type key into s.Type and returns its descriptor, or nil when it is missing
 // or unknown (s.Type then keeps what was written).
-func (d *decoder) sinkTypeOf(o *object, s *Sink) *sinkType {
+func (d *decoder) sinkTypeOf(o *object, s *Sink) *spec.Descriptor {
 	if !d.str(o, "type", &s.Type) {
 		d.missing(o, "type", "one of "+quoteList(SinkTypes(), "or"))
 		return nil
 	}
-	t := sinkTypeNamed(strings.ToLower(s.Type))
+	t := catalog.Lookup(strings.ToLower(s.Type))
 	if t == nil {
 		d.errorf(o.lineOf("type"), o.at("type"), "must be one of %s, got %q", quoteList(SinkTypes(), "or"), s.Type)
 		return nil
 	}
-	s.Type = t.name
+	s.Type = t.Type
 	return t
 }
 
-func (d *decoder) slackSink(o *object, s *Sink) {
-	c := &SlackSink{APIURL: DefaultSlackAPIURL, Timeout: DefaultHTTPTimeout}
-	s.Slack = c
-	if d.sinkSecret(o, "webhook_url", &c.WebhookURL) {
-		d.secretURL(o, "webhook_url", string(c.WebhookURL))
-	}
-	d.sinkSecret(o, "token", &c.Token)
-	d.str(o, "channel", &c.Channel)
-	if d.str(o, "api_url", &c.APIURL) {
-		if !isHTTPURL(c.APIURL) {
-			d.errorf(o.lineOf("api_url"), o.at("api_url"), "must be an absolute http or https URL, got %q", c.APIURL)
+// sinkKeys reads keys from o into vals, naming each prefix+key, checking each value against its
+// spec.Key and applying defaults. objs gets each object read, by prefix, for problem; s gets the
+// key marked Timeout.
+func (d *decoder) sinkKeys(o *object, prefix string, keys []spec.Key, vals *values, objs map[string]*object, s *Sink) {
+	for _, k := range keys {
+		name := prefix + k.Name
+		if k.Default != "" {
+			vals.v[name] = defaultValue(k)
 		}
-	}
-	d.duration(o, "timeout", &c.Timeout, false)
-	switch {
-	case c.WebhookURL != "" && c.Token != "":
-		d.errorf(o.lineOf("token"), o.at("token"), "set either webhook_url, or token and channel, not both")
-	case c.WebhookURL == "" && c.Token == "":
-		d.missing(o, "webhook_url", "or token and channel to post with the Web API")
-	case c.Token != "" && c.Channel == "":
-		d.missing(o, "channel", "posting with a token needs a channel")
-	case c.WebhookURL != "" && c.Channel != "":
-		d.errorf(o.lineOf("channel"), o.at("channel"), "only used with token (an incoming webhook always posts to its own channel)")
-	}
-}
-
-var webhookMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
-
-func (d *decoder) webhookSink(o *object, s *Sink) {
-	c := &WebhookSink{Method: DefaultWebhookMethod, Timeout: DefaultHTTPTimeout}
-	s.Webhook = c
-	if d.sinkSecret(o, "url", &c.URL) {
-		d.secretURL(o, "url", string(c.URL))
-	} else {
-		d.missing(o, "url", "")
-	}
-	if d.str(o, "method", &c.Method) {
-		c.Method = strings.ToUpper(c.Method)
-		if !contains(webhookMethods, c.Method) {
-			d.errorf(o.lineOf("method"), o.at("method"), "must be one of %s, got %q", quoteList(webhookMethods, "or"), c.Method)
-		}
-	}
-	h := d.sub(o, "headers", nil)
-	for _, name := range h.order {
-		d.checkHeaderName(h, name)
-		var v Secret
-		if d.sinkSecret(h, name, &v) {
-			if c.Headers == nil {
-				c.Headers = map[string]Secret{}
+		var v any
+		ok := false
+		switch k.Kind {
+		case spec.KindObject:
+			m := d.sub(o, k.Name, keyNames(k.Keys))
+			objs[name] = m
+			d.sinkKeys(m, name+".", k.Keys, vals, objs, s)
+		case spec.KindString:
+			var str string
+			ok = d.str(o, k.Name, &str)
+			v = str
+		case spec.KindSecret:
+			var sec Secret
+			ok = d.sinkSecret(o, k.Name, &sec)
+			v = sec
+		case spec.KindURL:
+			var str string
+			if ok = d.str(o, k.Name, &str); ok && !isHTTPURL(str) {
+				d.errorf(o.lineOf(k.Name), o.at(k.Name), "must be an absolute http or https URL, got %q", str)
+				ok = false
 			}
-			c.Headers[name] = v
+			v = str
+		case spec.KindSecretURL:
+			var sec Secret
+			if ok = d.sinkSecret(o, k.Name, &sec); ok && !isHTTPURL(string(sec)) {
+				d.errorf(o.lineOf(k.Name), o.at(k.Name), "must be an absolute http or https URL (the value is a secret, so it is not shown)")
+				ok = false
+			}
+			v = sec
+		case spec.KindDuration:
+			var dur time.Duration
+			ok = d.duration(o, k.Name, &dur, false)
+			v = dur
+		case spec.KindInteger:
+			var i int
+			if ok = d.integer(o, k.Name, &i, k.Min); ok && k.Max > 0 && i > k.Max {
+				d.errorf(o.lineOf(k.Name), o.at(k.Name), "must be at most %d, got %d", k.Max, i)
+				ok = false
+			}
+			v = i
+		case spec.KindPort:
+			var i int
+			if ok = d.integer(o, k.Name, &i, 1); ok && i > 65535 {
+				d.errorf(o.lineOf(k.Name), o.at(k.Name), "must be a port from 1 to 65535, got %d", i)
+				ok = false
+			}
+			v = i
+		case spec.KindBoolean:
+			var b bool
+			ok = d.boolean(o, k.Name, &b)
+			v = b
+		case spec.KindEnum:
+			var str string
+			ok = d.enum(o, k.Name, &str, k.Enum...)
+			v = str
+		case spec.KindEmail:
+			var str string
+			if ok = d.str(o, k.Name, &str); ok {
+				if _, err := mail.ParseAddress(str); err != nil {
+					d.errorf(o.lineOf(k.Name), o.at(k.Name), "must be an email address such as \"Switchboard <relay@example.com>\", got %q", str)
+					ok = false
+				}
+			}
+			v = str
+		case spec.KindPath:
+			var str string
+			ok = d.path(o, k.Name, &str)
+			v = str
+		case spec.KindHeaderSecrets:
+			h := d.sub(o, k.Name, nil)
+			headers := map[string]Secret{}
+			for _, hn := range h.order {
+				d.checkHeaderName(h, hn)
+				var sec Secret
+				if d.sinkSecret(h, hn, &sec) {
+					headers[hn] = sec
+				}
+			}
+			ok, v = len(headers) > 0, headers
+		}
+		if ok {
+			vals.v[name], vals.set[name] = v, true
+		} else if k.Required && k.Kind != spec.KindObject {
+			d.missing(o, k.Name, "")
+		}
+		if k.Timeout {
+			s.timeoutKey = name
+			s.timeout, _ = vals.v[name].(time.Duration)
 		}
 	}
-	d.duration(o, "timeout", &c.Timeout, false)
-	d.sinkSecret(o, "signing_secret", &c.SigningSecret)
 }
 
-var smtpKeys = []string{"host", "port", "username", "password", "tls", "ca_file", "timeout"}
+// defaultValue is k's Default as the value of its kind.
+func defaultValue(k spec.Key) any {
+	switch k.Kind {
+	case spec.KindDuration:
+		dur, _ := time.ParseDuration(k.Default)
+		return dur
+	case spec.KindInteger, spec.KindPort:
+		i, _ := strconv.Atoi(k.Default)
+		return i
+	case spec.KindBoolean:
+		return k.Default == "true"
+	case spec.KindSecret, spec.KindSecretURL:
+		return Secret(k.Default)
+	}
+	return k.Default
+}
 
-func (d *decoder) emailSink(o *object, s *Sink) {
-	c := &EmailSink{SMTP: SMTP{TLS: "starttls", Timeout: DefaultSMTPTimeout}}
-	s.Email = c
-	m := d.sub(o, "smtp", smtpKeys)
-	if !d.str(m, "host", &c.SMTP.Host) {
-		d.missing(m, "host", "")
-	}
-	d.enum(m, "tls", &c.SMTP.TLS, smtpTLSModes...)
-	c.SMTP.Port = 587
-	if c.SMTP.TLS == "implicit" {
-		c.SMTP.Port = 465
-	}
-	if d.integer(m, "port", &c.SMTP.Port, 1) && c.SMTP.Port > 65535 {
-		d.errorf(m.lineOf("port"), m.at("port"), "must be a port from 1 to 65535, got %d", c.SMTP.Port)
-	}
-	d.str(m, "username", &c.SMTP.Username)
-	d.sinkSecret(m, "password", &c.SMTP.Password)
-	if (c.SMTP.Username == "") != (c.SMTP.Password == "") {
-		key := "password"
-		if c.SMTP.Username == "" {
-			key = "username"
+// problem reports what a type's Decode found, at the key it names ("smtp.password" is the password
+// key of the smtp object), as "sinks.<name>.<key>: msg".
+func (d *decoder) problem(objs map[string]*object, top *object, p spec.Problem) {
+	o, leaf := top, p.Key
+	if i := strings.LastIndexByte(p.Key, '.'); i >= 0 {
+		if sub := objs[p.Key[:i]]; sub != nil {
+			o, leaf = sub, p.Key[i+1:]
 		}
-		d.missing(m, key, "username and password go together")
 	}
-	d.path(m, "ca_file", &c.SMTP.CAFile)
-	d.duration(m, "timeout", &c.SMTP.Timeout, false)
-	if !d.str(o, "from", &c.From) {
-		d.missing(o, "from", "")
-	} else if _, err := mail.ParseAddress(c.From); err != nil {
-		d.errorf(o.lineOf("from"), o.at("from"), "must be an email address such as \"Switchboard <relay@example.com>\", got %q", c.From)
+	if p.Missing {
+		d.missing(o, leaf, p.Msg)
+		return
 	}
+	if leaf == "" {
+		d.errorf(o.line, o.path, "%s", p.Msg)
+		return
+	}
+	d.errorf(o.lineOf(leaf), o.at(leaf), "%s", p.Msg)
 }
 
-// secretURL checks a URL whose value must never be shown.
-func (d *decoder) secretURL(o *object, key, v string) {
-	if !isHTTPURL(v) {
-		d.errorf(o.lineOf(key), o.at(key), "must be an absolute http or https URL (the value is a secret, so it is not shown)")
-	}
+// values are a sink's decoded config values, as its type's Decode reads them (spec.Values).
+type values struct {
+	set map[string]bool
+	v   map[string]any
+}
+
+func (v *values) Has(key string) bool { return v.set[key] }
+
+func (v *values) String(key string) string {
+	s, _ := v.v[key].(string)
+	return s
+}
+
+func (v *values) Secret(key string) Secret {
+	s, _ := v.v[key].(Secret)
+	return s
+}
+
+func (v *values) Duration(key string) time.Duration {
+	d, _ := v.v[key].(time.Duration)
+	return d
+}
+
+func (v *values) Integer(key string) int {
+	i, _ := v.v[key].(int)
+	return i
+}
+
+func (v *values) Boolean(key string) bool {
+	b, _ := v.v[key].(bool)
+	return b
+}
+
+func (v *values) Headers(key string) map[string]Secret {
+	h, _ := v.v[key].(map[string]Secret)
+	return h
 }
 
 func isHTTPURL(s string) bool {
@@ -285,13 +315,6 @@ func (d *decoder) checkHeaderName(o *object, name string) {
 	}
 	if !ok {
 		d.errorf(o.keys[name].Line, o.at(name), "not a valid HTTP header name")
-	}
-}
-
-// requireOne reports key as missing from an action when ok is false.
-func (d *decoder) requireOne(o *object, ok bool, key, why string) {
-	if !ok {
-		d.missing(o, key, why)
 	}
 }
 

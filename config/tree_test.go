@@ -44,7 +44,7 @@ rules:
 				t.Fatal(err)
 			}
 			var got map[string]any
-			if err := cfg.Rules[1].Actions[0].Body.Decode(&got); err != nil {
+			if err := cfg.Rules[1].Actions[0].Value("body").Tree.Decode(&got); err != nil {
 				t.Fatal(err)
 			}
 			gotYAML, _ := yaml.Marshal(got)

@@ -19,11 +19,12 @@
 package config
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
 // Config is a loaded, defaulted and validated configuration.
@@ -126,61 +127,29 @@ type Retry struct {
 	MaxAge         time.Duration // default 48h, counted from when the call was received
 }
 
-// Sink is one entry of `sinks:`. Exactly one of the type-specific fields is set, matching Type,
-// except for type "log", which accepts (and ignores) the keys of every other type so that switching a
-// sink to the log is a one-line change.
+// Sink is one entry of `sinks:`. Its type's own keys are read by its descriptor (Spec) into
+// Settings; a type that AcceptsAll (log) accepts, and ignores, the keys of every other type so that
+// switching a sink to the log is a one-line change.
 type Sink struct {
 	Name string
-	Type string // "slack", "webhook", "email" or "log"
+	Type string // one of SinkTypes
 	Line int
 
 	// Delivery is the defaults with this sink's overrides applied.
 	Delivery DeliveryPolicy
-	// RateLimit is this sink's rate; nil means unlimited. Parse sets slack sinks without one to 1/s.
+	// RateLimit is this sink's rate; nil means unlimited. Parse gives a sink without one its type's
+	// DefaultRate (1/s for slack).
 	RateLimit *Rate
 
-	Slack   *SlackSink
-	Webhook *WebhookSink
-	Email   *EmailSink
-}
+	// Spec is the sink's type; nil when the type is missing or unknown (the config is then invalid).
+	// JSON and YAML leave it out: Type names it.
+	Spec *spec.Descriptor `json:"-" yaml:"-"`
+	// Settings are what Spec.Decode made of the sink's keys: opaque to everything but Spec.New.
+	Settings any
 
-// SlackSink configures a Slack sink: either an incoming webhook (WebhookURL) or the Web API
-// (Token and Channel, posting to APIURL).
-type SlackSink struct {
-	WebhookURL Secret
-	Token      Secret
-	Channel    string
-	APIURL     string        // default "https://slack.com/api/chat.postMessage"
-	Timeout    time.Duration // default 10s
-}
-
-// WebhookSink configures an HTTP webhook sink such as a CRM.
-type WebhookSink struct {
-	URL     Secret
-	Method  string            // default POST
-	Headers map[string]Secret // values are secrets
-	Timeout time.Duration     // default 10s
-	// SigningSecret, when set, signs each request by the Standard Webhooks convention.
-	SigningSecret Secret
-}
-
-// EmailSink configures an SMTP sink.
-type EmailSink struct {
-	SMTP SMTP
-	From string
-}
-
-// SMTP is an email sink's server.
-type SMTP struct {
-	Host     string
-	Port     int // default 587 for starttls and none, 465 for implicit
-	Username string
-	Password Secret
-	TLS      string // "starttls" (default), "implicit" or "none"
-	// CAFile is a PEM file of extra roots for a relay with a private CA, resolved against the config
-	// file's folder (see ResolvePath).
-	CAFile  string
-	Timeout time.Duration // default 30s
+	// timeoutKey and timeout are the key marked Timeout ("smtp.timeout") and its value, for checkLease.
+	timeoutKey string
+	timeout    time.Duration
 }
 
 // Rule is one entry of `rules:`.
@@ -195,25 +164,53 @@ type Rule struct {
 	Actions []*Action
 }
 
-// Action is one entry of a rule's `actions:`. Which fields apply depends on the sink's type:
-// slack uses Text and Blocks; webhook uses Body and Headers; email uses To, Cc, Subject, Text and HTML;
-// log accepts all of them.
+// Action is one entry of a rule's `actions:`: the sink and the keys the action sets for it. Which
+// keys an action may set, and what each holds, is declared by the sink type's action keys
+// (spec.ActionKey); a type that AcceptsAll takes every type's.
 type Action struct {
 	Sink string
 	Line int
 	// SinkLine is the line of the `sink:` key.
 	SinkLine int
+	// Values are the keys the action sets besides sink, in file order. A key whose value is empty
+	// (after ${VAR} expansion) is left out.
+	Values []*ActionValue
+}
 
-	Text    Template
-	Subject Template
-	HTML    Template
-	To      []Template
-	Cc      []Template
-	Headers map[string]Template
-	// Blocks and Body are template structures: every string scalar in them is a template.
-	// Nil when the key is absent.
-	Blocks *yaml.Node
-	Body   *yaml.Node
+// Value returns the key named name, or nil when the action does not set it.
+func (a *Action) Value(name string) *ActionValue {
+	for _, v := range a.Values {
+		if v.Name == name {
+			return v
+		}
+	}
+	return nil
+}
+
+// Has reports whether the action sets the key named name (spec.Action).
+func (a *Action) Has(name string) bool { return a.Value(name) != nil }
+
+// ActionValue is one key of an action, read as its kind says; the fields of other kinds are empty.
+type ActionValue struct {
+	Name string
+	Kind spec.ActionKind
+	// Line is the line of the key's value.
+	Line int
+	// Template is the value of an ActionTemplate.
+	Template Template
+	// Templates are the entries of an ActionAddresses.
+	Templates []Template
+	// Map is the entries of an ActionTemplateMap, in file order.
+	Map []MapEntry
+	// Tree is the structure of an ActionTree or ActionTreeList: every string scalar in it is a
+	// template, ${VAR} already expanded.
+	Tree *yaml.Node
+}
+
+// MapEntry is one entry of an ActionTemplateMap.
+type MapEntry struct {
+	Name     string
+	Template Template
 }
 
 // Expr is an expr expression from the config (a rule's `when`), with the line it was written on. It
@@ -235,27 +232,8 @@ type Template struct {
 }
 
 // Secret is a string that never prints: fmt, JSON and YAML all show "<secret>". Use string(s) to
-// read the value where it is needed.
-type Secret string
-
-const redacted = "<secret>"
-
-// String implements fmt.Stringer.
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return redacted
-}
-
-// GoString implements fmt.GoStringer, so %#v does not leak either.
-func (s Secret) GoString() string { return s.String() }
-
-// MarshalJSON implements json.Marshaler.
-func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
-
-// MarshalYAML implements yaml.Marshaler.
-func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+// read the value where it is needed. It is the sinks' spec.Secret, so that sink settings hold it too.
+type Secret = spec.Secret
 
 // Size is a byte count; the config accepts plain numbers and KiB, MiB, GiB suffixes (also KB, MB, GB
 // as powers of ten).

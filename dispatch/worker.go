@@ -180,13 +180,13 @@ func (w *worker) deliver(ctx context.Context, sd *store.Delivery, owner string, 
 	t, _ := w.current()
 	now := w.d.opts.Now
 	var err error
-	var msg sinks.Message
-	switch jerr := json.Unmarshal(sd.Message, &msg); {
+	msg := sinks.Message(sd.Message)
+	switch {
 	case len(sd.Message) == 0:
 		err = sinks.Permanent(sinks.ReasonTemplate, errors.New("this action failed to render when the call "+
 			"arrived, so there is nothing to send: fix the template, then have the call sent again"))
-	case jerr != nil:
-		err = sinks.Permanent(sinks.ReasonTemplate, fmt.Errorf("stored message is unreadable: %w", jerr))
+	case !json.Valid(sd.Message):
+		err = sinks.Permanent(sinks.ReasonTemplate, errors.New("stored message is unreadable: it is not JSON"))
 	}
 	start := now()
 	if err == nil {
@@ -194,7 +194,7 @@ func (w *worker) deliver(ctx context.Context, sd *store.Delivery, owner string, 
 		// delivery and send it too.
 		sendCtx, cancel := context.WithTimeout(ctx, w.d.opts.Lease*9/10)
 		err = t.Sink.Send(sendCtx, &sinks.Delivery{
-			ID: sd.ID, CallID: sd.CallID, Rule: sd.Rule, Action: sd.Action, Attempt: sd.Attempts, Message: &msg,
+			ID: sd.ID, CallID: sd.CallID, Rule: sd.Rule, Action: sd.Action, Attempt: sd.Attempts, Message: msg,
 		})
 		cancel()
 	}

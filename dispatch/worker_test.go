@@ -77,8 +77,9 @@ func TestWorkerOutcomes(t *testing.T) {
 			if last.IdempotencyKey() != fmt.Sprintf("%d-r-0", last.CallID) || last.ID != ids[0] || last.Attempt != tt.wantAttempts {
 				t.Errorf("last Send got delivery %+v, want id %d attempt %d with key <call>-r-0", last, ids[0], tt.wantAttempts)
 			}
-			if !strings.HasPrefix(last.Message.Text, "call ") {
-				t.Errorf("message text = %q, want the stored message", last.Message.Text)
+			var text string
+			if _, err := last.Message.Get("text", &text); err != nil || !strings.HasPrefix(text, "call ") {
+				t.Errorf("message text = %q, want the stored message", text)
 			}
 		})
 	}

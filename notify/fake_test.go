@@ -78,17 +78,37 @@ func (m *memStore) FlushDead(_ context.Context, cutoff, _ time.Time, render func
 }
 
 // notifications returns the queued notifications' messages.
-func (m *memStore) notifications(t *testing.T) []sinks.Message {
+func (m *memStore) notifications(t *testing.T) []notice {
 	t.Helper()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]sinks.Message, len(m.queued))
+	out := make([]notice, len(m.queued))
 	for i, n := range m.queued {
 		if err := json.Unmarshal(n.Message, &out[i]); err != nil {
-			t.Fatalf("notification %d: message %s is not a sinks.Message: %v", i, n.Message, err)
+			t.Fatalf("notification %d: message %s is not a JSON object: %v", i, n.Message, err)
 		}
 	}
 	return out
+}
+
+// notice is a rendered notification read with the keys of every built-in sink type's notice.
+type notice struct {
+	Text    string          `json:"text"`
+	Subject string          `json:"subject"`
+	To      []string        `json:"to"`
+	Body    json.RawMessage `json:"body"`
+}
+
+// read reads a rendered notification; t fails when it is not a JSON object.
+func read(t *testing.T, m sinks.Message, err error) notice {
+	t.Helper()
+	var n notice
+	if err == nil {
+		if jerr := json.Unmarshal(m, &n); jerr != nil {
+			t.Fatalf("message %s is not a JSON object: %v", m, jerr)
+		}
+	}
+	return n
 }
 
 // deadDelivery is a delivery of call id to sink that died of a 400.

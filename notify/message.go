@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/switchboard-relay/switchboard/sinks"
+	"github.com/switchboard-relay/switchboard/sinks/catalog"
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 	"github.com/switchboard-relay/switchboard/store"
 )
 
@@ -55,19 +57,16 @@ func (g group) subject() string {
 }
 
 // text is the default text: a headline, one line per delivery (up to maxShown), then "and N more".
-func (g group) text(slack bool) string {
-	esc := func(s string) string { return s }
-	if slack {
-		esc = func(s string) string { return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s) }
-	}
+// It is plain text: the sink type's Notice escapes it.
+func (g group) text() string {
 	var b strings.Builder
-	b.WriteString(esc(g.subject()))
+	b.WriteString(g.subject())
 	b.WriteString("\n")
 	for i, d := range g.dead {
 		if i == maxShown {
 			break
 		}
-		fmt.Fprintf(&b, "• call %d, rule %s, sink %s: %s: %s", d.CallID, esc(d.Rule), esc(d.Sink), esc(d.Reason), esc(d.Error))
+		fmt.Fprintf(&b, "• call %d, rule %s, sink %s: %s: %s", d.CallID, d.Rule, d.Sink, d.Reason, d.Error)
 		if d.URL != "" {
 			b.WriteString(" " + d.URL)
 		}
@@ -88,41 +87,47 @@ func (g group) env() map[string]any {
 	return map[string]any{"kind": KindDeadLetters, "sink": strings.Join(g.sinks, ", "), "count": g.count, "deliveries": ds}
 }
 
-// message renders the group for t's sink type.
-func (g group) message(t *Target) (*sinks.Message, error) {
-	text := ""
+// message renders the group as t's sink type shows a notice (spec.Descriptor.Notice). A custom
+// text is rendered with its inserted values escaped as the type escapes its text action key.
+func (g group) message(t *Target) (sinks.Message, error) {
+	typ := catalog.Lookup(t.SinkType)
+	if typ == nil {
+		return nil, fmt.Errorf("notify.dead_letters: sink type %q is unknown", t.SinkType)
+	}
+	n := spec.Notice{Kind: KindDeadLetters, Subject: g.subject(), To: t.To}
+	custom := ""
 	if t.Text != nil {
 		var err error
-		if text, err = t.Text.Render(g.env(), t.SinkType == "slack"); err != nil {
+		if custom, err = t.Text.Render(g.env(), textEscaper(typ)); err != nil {
 			return nil, fmt.Errorf("notify.dead_letters.text: %w", err)
 		}
+		n.Text, n.Markup = custom, true
+	} else {
+		n.Text = g.text()
 	}
-	switch t.SinkType {
-	case "webhook":
-		shown := g.dead[:min(len(g.dead), maxShown)]
-		body := struct {
-			Event      string `json:"event"`
-			Count      int    `json:"count"`
-			Text       string `json:"text,omitempty"`
-			Deliveries []Dead `json:"deliveries"`
-			More       int    `json:"more,omitempty"`
-		}{KindDeadLetters, g.count, text, shown, g.count - len(shown)}
-		js, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		return &sinks.Message{Body: js}, nil
-	case "email":
-		if text == "" {
-			text = g.text(false)
-		}
-		return &sinks.Message{To: t.To, Subject: g.subject(), Text: text}, nil
-	default: // slack, log
-		if text == "" {
-			text = g.text(t.SinkType == "slack")
-		}
-		return &sinks.Message{Text: text, To: t.To}, nil
+	shown := g.dead[:min(len(g.dead), maxShown)]
+	event, err := json.Marshal(struct {
+		Event      string `json:"event"`
+		Count      int    `json:"count"`
+		Text       string `json:"text,omitempty"`
+		Deliveries []Dead `json:"deliveries"`
+		More       int    `json:"more,omitempty"`
+	}{KindDeadLetters, g.count, custom, shown, g.count - len(shown)})
+	if err != nil {
+		return nil, err
 	}
+	n.Event = event
+	return typ.Notice(n)
+}
+
+// textEscaper is how typ escapes values from a call in its text action key; nil when it has none.
+func textEscaper(typ *spec.Descriptor) spec.Escaper {
+	for _, k := range catalog.ActionKeys(typ) {
+		if k.Name == "text" {
+			return k.Escape
+		}
+	}
+	return nil
 }
 
 // plural says "1 delivery" or "3 deliveries".

@@ -12,9 +12,7 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -170,12 +168,8 @@ func (n *Notifier) flush(ctx context.Context, cutoff, now time.Time) int {
 				return nil, err
 			}
 		}
-		js, err := json.Marshal(msg)
-		if err != nil {
-			return nil, err
-		}
 		queued = true
-		return &store.Notification{Kind: KindDeadLetters, Sink: t.Sink, Message: js}, nil
+		return &store.Notification{Kind: KindDeadLetters, Sink: t.Sink, Message: msg}, nil
 	})
 	if err != nil {
 		if ctx.Err() == nil {
@@ -191,9 +185,4 @@ func (n *Notifier) flush(ctx context.Context, cutoff, now time.Time) int {
 		n.log.Debug("dead deliveries not notified: notify.dead_letters is not configured", "deliveries", taken)
 	}
 	return taken
-}
-
-// slackEscape escapes Slack's control characters in text.
-func slackEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }

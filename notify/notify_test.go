@@ -90,10 +90,11 @@ func TestManyDeathsOneMessage(t *testing.T) {
 	for i := range int64(25) {
 		g.Deliveries = append(g.Deliveries, deadDelivery(i+1, "crm"))
 	}
-	msg, err := newGroup(g, "", maskAll).message(&Target{Sink: "ops", SinkType: "slack"})
+	m, err := newGroup(g, "", maskAll).message(&Target{Sink: "ops", SinkType: "slack"})
 	if err != nil {
 		t.Fatalf("message: %v", err)
 	}
+	msg := read(t, m, err)
 	if lines := strings.Count(msg.Text, "\n• ") + strings.Count(msg.Text[:2], "• "); lines != 20 {
 		t.Errorf("listed %d deliveries, want 20:\n%s", lines, msg.Text)
 	}
@@ -135,10 +136,11 @@ func TestMessagePerSinkType(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			msg, err := newGroup(g, "https://sb.example.com", maskAll).message(&tt.target)
+			m, err := newGroup(g, "https://sb.example.com", maskAll).message(&tt.target)
 			if err != nil {
 				t.Fatalf("message: %v", err)
 			}
+			msg := read(t, m, err)
 			tt.check(t, msg.Text, msg.Subject, msg.To, string(msg.Body))
 		})
 	}
@@ -170,8 +172,8 @@ func TestCustomText(t *testing.T) {
 			d := deadDelivery(1, "crm")
 			d.LastError += " <x>"
 			g := store.DeadGroup{Total: 2, Deliveries: []*store.Delivery{d, deadDelivery(2, "crm")}}
-			msg, err := newGroup(g, "https://sb.example.com", maskAll).message(s.DeadLetters)
-			if err != nil || msg.Text != tt.want {
+			m, err := newGroup(g, "https://sb.example.com", maskAll).message(s.DeadLetters)
+			if msg := read(t, m, err); err != nil || msg.Text != tt.want {
 				t.Errorf("text = %q, %v; want %q", msg.Text, err, tt.want)
 			}
 		})

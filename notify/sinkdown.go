@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/switchboard-relay/switchboard/sinks"
+	"github.com/switchboard-relay/switchboard/sinks/catalog"
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 	"github.com/switchboard-relay/switchboard/store"
 )
 
@@ -44,12 +46,9 @@ func (n *Notifier) SinkStateChanged(ev SinkStateEvent) {
 	}
 	msg, err := sinkDownMessage(t, ev, down, n.mask)
 	if err == nil {
-		var js []byte
-		if js, err = json.Marshal(msg); err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_, err = n.opts.Store.AddNotification(ctx, store.Notification{Kind: KindSinkDown, Sink: t.Sink, Message: js}, n.opts.Now())
-		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err = n.opts.Store.AddNotification(ctx, store.Notification{Kind: KindSinkDown, Sink: t.Sink, Message: msg}, n.opts.Now())
 	}
 	if err != nil {
 		n.log.Error("queue sink_down notification", "sink", ev.Sink, "state", ev.To, "err", err)
@@ -61,7 +60,7 @@ func (n *Notifier) SinkStateChanged(ev SinkStateEvent) {
 }
 
 // sinkDownMessage renders a sink_down notification for t's sink type.
-func sinkDownMessage(t *Target, ev SinkStateEvent, down bool, mask func(string) string) (*sinks.Message, error) {
+func sinkDownMessage(t *Target, ev SinkStateEvent, down bool, mask func(string) string) (sinks.Message, error) {
 	lastErr := mask(ev.LastError)
 	subject := fmt.Sprintf("Switchboard: sink %s recovered", ev.Sink)
 	text := fmt.Sprintf("Switchboard: sink %s is active again: its held deliveries are being sent, oldest first.", ev.Sink)
@@ -70,25 +69,20 @@ func sinkDownMessage(t *Target, ev SinkStateEvent, down bool, mask func(string) 
 		text = fmt.Sprintf("Switchboard: sink %s is held: every attempt has failed for a while, so its deliveries wait "+
 			"(they do not age toward dead letters) and one probe is tried at a time. Last error: %s", ev.Sink, lastErr)
 	}
-	switch t.SinkType {
-	case "webhook":
-		js, err := json.Marshal(struct {
-			Event string    `json:"event"`
-			Sink  string    `json:"sink"`
-			From  string    `json:"from"`
-			To    string    `json:"to"`
-			Error string    `json:"error,omitempty"`
-			At    time.Time `json:"at"`
-		}{KindSinkDown, ev.Sink, ev.From, ev.To, lastErr, ev.At.UTC()})
-		if err != nil {
-			return nil, err
-		}
-		return &sinks.Message{Body: js}, nil
-	case "email":
-		return &sinks.Message{To: t.To, Subject: subject, Text: text}, nil
-	case "slack":
-		return &sinks.Message{Text: slackEscape(text)}, nil
-	default:
-		return &sinks.Message{Text: text, To: t.To}, nil
+	typ := catalog.Lookup(t.SinkType)
+	if typ == nil {
+		return nil, fmt.Errorf("notify.sink_down: sink type %q is unknown", t.SinkType)
 	}
+	event, err := json.Marshal(struct {
+		Event string    `json:"event"`
+		Sink  string    `json:"sink"`
+		From  string    `json:"from"`
+		To    string    `json:"to"`
+		Error string    `json:"error,omitempty"`
+		At    time.Time `json:"at"`
+	}{KindSinkDown, ev.Sink, ev.From, ev.To, lastErr, ev.At.UTC()})
+	if err != nil {
+		return nil, err
+	}
+	return typ.Notice(spec.Notice{Kind: KindSinkDown, Subject: subject, Text: text, To: t.To, Event: event})
 }

@@ -1,9 +1,7 @@
 package router
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -85,7 +83,7 @@ func (r *Router) ingest(w http.ResponseWriter, req *http.Request) {
 	for _, a := range res.Actions {
 		d := store.NewDelivery{Rule: a.Rule, Action: a.Index, Sink: a.Sink}
 		if a.Err == nil {
-			d.Message, a.Err = encodeMessage(a.Message)
+			d.Message = a.Message // rendered as JSON: stored as it is
 		}
 		if a.Err != nil {
 			// The message could not be built: keep it as a dead letter, visible and counted.
@@ -155,16 +153,4 @@ func (r *Router) reject(w http.ResponseWriter, req *http.Request, status int, re
 		r.log.Warn("webhook rejected", attrs...)
 	}
 	writeError(w, status, msg)
-}
-
-// encodeMessage stores a rendered message as JSON, leaving <, > and & as they are (json.Marshal would
-// turn them into \u003c escapes: the same JSON, but not the text a receiver expects to see).
-func encodeMessage(m *sinks.Message) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

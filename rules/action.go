@@ -3,76 +3,84 @@ package rules
 import (
 	"bytes"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
+	"github.com/switchboard-relay/switchboard/sinks/catalog"
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
-// action is one compiled action. A nil template or node means the key was absent.
+// action is one compiled action: the keys its sink's type renders, in the order of the type's
+// action keys (sinks/catalog.ActionKeys), each with its escaping.
 type action struct {
 	index    int
 	sink     string
 	sinkType string
-
-	text, subject, html *template
-	to, cc              []*template
-	headers             []header // sorted by name
-	blocks, body        *node
+	keys     []actionKey
 }
 
-type header struct {
+// actionKey is one compiled action key; which of its fields is set depends on kind.
+type actionKey struct {
+	name   string
+	kind   spec.ActionKind
+	prefix []byte // the name as JSON with its colon
+	// esc escapes values from the call; urlEsc those in the value of a URL key of a tree.
+	esc, urlEsc escaper
+	tmpl        *template   // ActionTemplate
+	list        []*template // ActionAddresses
+	entries     []entry     // ActionTemplateMap
+	tree        *node       // ActionTree, ActionTreeList
+	// call marks a CallWhenAbsent key the action does not set: it renders the call as received.
+	call bool
+}
+
+// entry is one entry of an ActionTemplateMap.
+type entry struct {
 	name string
+	key  []byte // the name as JSON with its colon
 	tmpl *template
 }
 
-// escapers says how values from the call are escaped in each field, per sink type. A sink type not
-// listed (a log sink, or one this version does not know) renders every field, escaping only text the
-// Slack way. blockURLs applies instead of blocks to the value of a URL key in blocks (see urlKey).
-var escapers = map[string]struct {
-	text, subject, html, addr, header, blocks, blockURLs, body escaper
-}{
-	"slack":   {text: escapeSlack, blocks: escapeSlack, blockURLs: escapeURL},
-	"webhook": {header: escapeHTTPHeader},
-	"email":   {subject: escapeHeaderLine, addr: escapeHeaderLine, html: escapeHTML},
-	"log":     {text: escapeSlack},
-}
-
-// compileAction compiles the templates of one action. It returns nil after recording an error.
-func (c *compiler) compileAction(a *config.Action, sinkType, path string) *action {
+// compileAction compiles the keys of one action for its sink's type t. It returns nil after
+// recording an error.
+func (c *compiler) compileAction(a *config.Action, t *spec.Descriptor, path string) *action {
 	before := len(c.errs)
-	out := &action{sink: a.Sink, sinkType: sinkType}
-	tmpl := func(t config.Template, key string) *template {
-		if t.Text == "" {
-			return nil
+	out := &action{sink: a.Sink, sinkType: t.Type}
+	for _, k := range catalog.ActionKeys(t) {
+		ck := actionKey{name: k.Name, kind: k.Kind, prefix: append(appendJSONString(nil, k.Name, nil), ':'), esc: k.Escape, urlEsc: k.URLEscape}
+		if ck.urlEsc == nil {
+			ck.urlEsc = ck.esc
 		}
-		return c.compileTemplate(t.Text, t.Line, t.Block, path+"."+key)
-	}
-	out.text = tmpl(a.Text, "text")
-	out.subject = tmpl(a.Subject, "subject")
-	out.html = tmpl(a.HTML, "html")
-	for i, t := range a.To {
-		if ct := tmpl(t, fmt.Sprintf("to[%d]", i)); ct != nil {
-			out.to = append(out.to, ct)
+		v := a.Value(k.Name)
+		if v == nil {
+			if k.CallWhenAbsent {
+				ck.call = true
+				out.keys = append(out.keys, ck)
+			}
+			continue
 		}
-	}
-	for i, t := range a.Cc {
-		if ct := tmpl(t, fmt.Sprintf("cc[%d]", i)); ct != nil {
-			out.cc = append(out.cc, ct)
+		at := path + "." + k.Name
+		switch v.Kind {
+		case spec.ActionTemplate:
+			ck.tmpl = c.compileTemplate(v.Template.Text, v.Template.Line, v.Template.Block, at)
+		case spec.ActionAddresses:
+			for i, t := range v.Templates {
+				if ct := c.compileTemplate(t.Text, t.Line, t.Block, fmt.Sprintf("%s[%d]", at, i)); ct != nil {
+					ck.list = append(ck.list, ct)
+				}
+			}
+		case spec.ActionTemplateMap:
+			for _, e := range v.Map {
+				if ct := c.compileTemplate(e.Template.Text, e.Template.Line, e.Template.Block, childPath(at, e.Name)); ct != nil {
+					ck.entries = append(ck.entries, entry{name: e.Name, key: append(appendJSONString(nil, e.Name, nil), ':'), tmpl: ct})
+				}
+			}
+		default:
+			ck.tree = c.compileNode(v.Tree, at, 0)
 		}
-	}
-	for name, t := range a.Headers {
-		if ct := c.compileTemplate(t.Text, t.Line, t.Block, childPath(path+".headers", name)); ct != nil {
-			out.headers = append(out.headers, header{name: name, tmpl: ct})
-		}
-	}
-	slices.SortFunc(out.headers, func(x, y header) int { return strings.Compare(x.name, y.name) })
-	if a.Blocks != nil {
-		out.blocks = c.compileNode(a.Blocks, path+".blocks", 0)
-	}
-	if a.Body != nil {
-		out.body = c.compileNode(a.Body, path+".body", 0)
+		ck.kind = v.Kind
+		out.keys = append(out.keys, ck)
 	}
 	if len(c.errs) > before {
 		return nil
@@ -80,8 +88,8 @@ func (c *compiler) compileAction(a *config.Action, sinkType, path string) *actio
 	return out
 }
 
-// addresses renders one `to` or `cc` entry. An entry that is exactly one {{ }} giving a list adds
-// each element as an address; empty addresses are dropped.
+// addresses renders one entry of an ActionAddresses. An entry that is exactly one {{ }} giving a
+// list adds each element as an address; empty addresses are dropped.
 func addresses(st *state, t *template, esc escaper) ([]string, error) {
 	if t.lone() {
 		v, err := st.run(t.segs[0].prog)
@@ -118,78 +126,89 @@ func addresses(st *state, t *template, esc escaper) ([]string, error) {
 	return []string{s}, nil
 }
 
-// render builds the action's message for its sink type:
-// slack: Text and Blocks; webhook: Headers and Body (the call as received when the action has no
-// body); email: To, Cc, Subject, Text and HTML; log and any other type: every field the action has.
-// Empty recipients (an address template that rendered to nothing) are dropped; see addresses.
-func (a *action) render(st *state) (*sinks.Message, error) {
-	esc := escapers[a.sinkType]
-	m := &sinks.Message{}
-	var err error
-	field := func(t *template, dst *string, e escaper, key string) {
-		if t == nil || err != nil {
-			return
+// render builds the action's message: a JSON object with one member per key, in the order of the
+// type's action keys, leaving out a key that renders empty (see spec.ActionKind).
+func (a *action) render(st *state) (sinks.Message, error) {
+	out := append(st.out[:0], '{')
+	defer func() { st.out = out[:0] }()
+	for i := range a.keys {
+		k := &a.keys[i]
+		mark := len(out)
+		if mark > 1 {
+			out = append(out, ',')
 		}
-		if *dst, err = t.render(st, e); err != nil {
-			err = fmt.Errorf("render %s: %w", key, err)
+		out = append(out, k.prefix...)
+		var empty bool
+		var err error
+		if out, empty, err = k.appendValue(st, out); err != nil {
+			return nil, err
+		}
+		if empty {
+			out = out[:mark]
 		}
 	}
-	structure := func(n *node, e, urlE escaper, key string) []byte {
-		if n == nil || err != nil {
-			return nil
-		}
-		st.out, err = n.appendJSON(st, st.out[:0], e, urlE)
-		if err != nil {
-			err = fmt.Errorf("render %s: %w", key, err)
-			return nil
-		}
-		return bytes.Clone(st.out)
-	}
-	addrs := func(ts []*template, key string) []string {
-		var out []string
-		for i, t := range ts {
-			if err != nil {
-				return nil
-			}
-			var list []string
-			list, err = addresses(st, t, esc.addr)
-			if err != nil {
-				err = fmt.Errorf("render %s[%d]: %w", key, i, err)
-			}
-			out = append(out, list...)
-		}
-		return out
-	}
+	out = append(out, '}')
+	return sinks.Message(bytes.Clone(out)), nil
+}
 
-	all := a.sinkType != "slack" && a.sinkType != "webhook" && a.sinkType != "email"
-	if all || a.sinkType == "slack" || a.sinkType == "email" {
-		field(a.text, &m.Text, esc.text, "text")
-	}
-	if all || a.sinkType == "slack" {
-		m.Blocks = structure(a.blocks, esc.blocks, esc.blockURLs, "blocks")
-	}
-	if all || a.sinkType == "email" {
-		m.To = addrs(a.to, "to")
-		m.Cc = addrs(a.cc, "cc")
-		field(a.subject, &m.Subject, esc.subject, "subject")
-		field(a.html, &m.HTML, esc.html, "html")
-	}
-	if all || a.sinkType == "webhook" {
-		for _, h := range a.headers {
-			var v string
-			field(h.tmpl, &v, esc.header, "headers."+h.name)
-			if m.Headers == nil {
-				m.Headers = make(map[string]string, len(a.headers))
+// appendValue appends the key's rendered value to dst; empty reports a value to leave out.
+func (k *actionKey) appendValue(st *state, dst []byte) (_ []byte, empty bool, err error) {
+	switch {
+	case k.call:
+		// The call as received: it was decoded, so it is JSON.
+		raw := bytes.TrimSpace(st.call.Raw)
+		return append(dst, raw...), len(raw) == 0, nil
+	case k.tmpl != nil:
+		start := len(st.buf)
+		st.buf, err = k.tmpl.appendString(st, st.buf, k.esc)
+		if err == nil && len(st.buf) > start {
+			dst = appendJSONString(dst, string(st.buf[start:]), nil)
+		}
+		empty = len(st.buf) == start
+		st.buf = st.buf[:start]
+		if err != nil {
+			return dst, false, fmt.Errorf("render %s: %w", k.name, err)
+		}
+		return dst, empty, nil
+	case k.kind == spec.ActionAddresses:
+		n := 0
+		dst = append(dst, '[')
+		for i, t := range k.list {
+			list, err := addresses(st, t, k.esc)
+			if err != nil {
+				return dst, false, fmt.Errorf("render %s[%d]: %w", k.name, i, err)
 			}
-			m.Headers[h.name] = v
+			for _, s := range list {
+				if n > 0 {
+					dst = append(dst, ',')
+				}
+				dst = appendJSONString(dst, s, nil)
+				n++
+			}
 		}
-		m.Body = structure(a.body, esc.body, esc.body, "body")
-		if a.body == nil && a.sinkType == "webhook" {
-			m.Body = st.call.Raw
+		return append(dst, ']'), n == 0, nil
+	case k.kind == spec.ActionTemplateMap:
+		dst = append(dst, '{')
+		for i, e := range k.entries {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, e.key...)
+			start := len(st.buf)
+			st.buf, err = e.tmpl.appendString(st, st.buf, k.esc)
+			if err != nil {
+				st.buf = st.buf[:start]
+				return dst, false, fmt.Errorf("render %s.%s: %w", k.name, e.name, err)
+			}
+			dst = appendJSONString(dst, string(st.buf[start:]), nil)
+			st.buf = st.buf[:start]
 		}
+		return append(dst, '}'), len(k.entries) == 0, nil
+	case k.tree != nil:
+		if dst, err = k.tree.appendJSON(st, dst, k.esc, k.urlEsc); err != nil {
+			return dst, false, fmt.Errorf("render %s: %w", k.name, err)
+		}
+		return dst, false, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	return m, nil
+	return dst, true, nil
 }

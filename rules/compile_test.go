@@ -10,6 +10,8 @@ import (
 
 	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
+
+	"github.com/switchboard-relay/switchboard/sinks/slack"
 )
 
 // TestCompileErrors compiles each testdata/compile/*.yaml and compares the errors with the file's
@@ -58,12 +60,12 @@ func TestCompileErrors(t *testing.T) {
 func TestCompileSkipsUndefinedSink(t *testing.T) {
 	cfg := &config.Config{
 		File:  "inline.yaml",
-		Sinks: []*config.Sink{{Name: "ops", Type: "slack"}},
+		Sinks: []*config.Sink{{Name: "ops", Type: "slack", Spec: slack.Spec}},
 		Rules: []*config.Rule{{
 			Name: "r",
 			Actions: []*config.Action{
-				{Sink: "missing", Text: config.Template{Text: "{{ nope }}", Line: 3}},
-				{Sink: "ops", Text: config.Template{Text: "call {{ id }}", Line: 4}},
+				act{Sink: "missing", Text: config.Template{Text: "{{ nope }}", Line: 3}}.action(),
+				act{Sink: "ops", Text: config.Template{Text: "call {{ id }}", Line: 4}}.action(),
 			},
 		}},
 	}
@@ -76,8 +78,8 @@ func TestCompileSkipsUndefinedSink(t *testing.T) {
 		t.Fatalf("got %d actions, want 1", len(res.Actions))
 	}
 	a := res.Actions[0]
-	if a.Sink != "ops" || a.Index != 1 || a.Message.Text != "call 9" {
-		t.Errorf("got action sink %q index %d text %q, want sink \"ops\" index 1 text \"call 9\"", a.Sink, a.Index, a.Message.Text)
+	if a.Sink != "ops" || a.Index != 1 || decoded(a.Message).Text != "call 9" {
+		t.Errorf("got action sink %q index %d text %q, want sink \"ops\" index 1 text \"call 9\"", a.Sink, a.Index, decoded(a.Message).Text)
 	}
 }
 

@@ -69,9 +69,9 @@ rules:
 				}
 				switch a.Sink {
 				case "out":
-					text = a.Message.Text
+					text = decoded(a.Message).Text
 				case "hook":
-					body = string(a.Message.Body)
+					body = string(decoded(a.Message).Body)
 				}
 			}
 			if text != tt.text {
@@ -88,8 +88,8 @@ rules:
 			if wantFirst == "" {
 				wantFirst = "link=none"
 			}
-			if first.Message.Text != wantFirst {
-				t.Errorf("RenderFirst: text = %q, want %q", first.Message.Text, wantFirst)
+			if decoded(first.Message).Text != wantFirst {
+				t.Errorf("RenderFirst: text = %q, want %q", decoded(first.Message).Text, wantFirst)
 			}
 			if v := rs.Explain(c); len(v) != 2 || v[0].Matched != (tt.text != "") {
 				t.Errorf("Explain = %+v, want rule linked matched = %v", v, tt.text != "")

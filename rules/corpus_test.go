@@ -61,13 +61,13 @@ type view struct {
 }
 
 type actionView struct {
-	Rule    string         `json:"rule"`
-	Index   int            `json:"index"`
-	Sink    string         `json:"sink"`
-	Type    string         `json:"type"`
-	Message *sinks.Message `json:"message,omitempty"`
-	Error   string         `json:"error,omitempty"`
-	Reason  sinks.Reason   `json:"reason,omitempty"`
+	Rule    string        `json:"rule"`
+	Index   int           `json:"index"`
+	Sink    string        `json:"sink"`
+	Type    string        `json:"type"`
+	Message sinks.Message `json:"message,omitempty"`
+	Error   string        `json:"error,omitempty"`
+	Reason  sinks.Reason  `json:"reason,omitempty"`
 }
 
 func viewOf(res *Result) view {

@@ -12,6 +12,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/switchboard-relay/switchboard/config"
+
+	"github.com/switchboard-relay/switchboard/sinks/logsink"
 )
 
 const rulesDoc = "../docs/rules.md"
@@ -95,7 +97,9 @@ func TestDocExamples(t *testing.T) {
 				for _, r := range docRules(t, b) {
 					seenWhen[r.When.Text] = true
 					for _, a := range r.Actions {
-						seenText[a.Text.Text] = true
+						if v := a.Value("text"); v != nil {
+							seenText[v.Template.Text] = true
+						}
 					}
 				}
 			case "body:":
@@ -151,7 +155,7 @@ func checkDocWhen(t *testing.T, when string, line int) {
 		if w.when != when {
 			continue
 		}
-		cfg := &config.Config{File: "doc.yaml", Sinks: []*config.Sink{{Name: "s", Type: "log"}},
+		cfg := &config.Config{File: "doc.yaml", Sinks: []*config.Sink{{Name: "s", Type: "log", Spec: logsink.Spec}},
 			Rules: []*config.Rule{{Name: "r", When: config.Expr{Text: when, Line: 1}, Actions: []*config.Action{{Sink: "s"}}}}}
 		rs, err := Compile(cfg)
 		if err != nil {
@@ -180,11 +184,11 @@ func checkDocText(t *testing.T, text string, line int) {
 		if x.text != text {
 			continue
 		}
-		a := evalAction(t, "email", &config.Action{Text: tmpl(text)}, docFull)
+		a := evalAction(t, "email", act{Text: tmpl(text)}, docFull)
 		if a.Err != nil {
 			t.Errorf("%s:%d: %q: %v", rulesDoc, line, text, a.Err)
-		} else if a.Message.Text != x.want {
-			t.Errorf("%s:%d: render %q = %q, want %q", rulesDoc, line, text, a.Message.Text, x.want)
+		} else if decoded(a.Message).Text != x.want {
+			t.Errorf("%s:%d: render %q = %q, want %q", rulesDoc, line, text, decoded(a.Message).Text, x.want)
 		}
 		return
 	}
@@ -251,13 +255,13 @@ func checkDocBody(t *testing.T, b docBlock) {
 		t.Fatal(err)
 	}
 	body := root.Content[0].Content[1]
-	a := evalAction(t, "webhook", &config.Action{Body: body}, docFull)
+	a := evalAction(t, "webhook", act{Body: body}, docFull)
 	if a.Err != nil {
 		t.Fatalf("render: %v", a.Err)
 	}
 	var got map[string]json.RawMessage
-	if err := json.Unmarshal(a.Message.Body, &got); err != nil {
-		t.Fatalf("body %s: %v", a.Message.Body, err)
+	if err := json.Unmarshal(decoded(a.Message).Body, &got); err != nil {
+		t.Fatalf("body %s: %v", decoded(a.Message).Body, err)
 	}
 	checked := 0
 	for i, line := range strings.Split(b.Text, "\n") {

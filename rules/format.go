@@ -4,77 +4,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"html"
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/switchboard-relay/switchboard/call"
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
-// escaper appends s to dst made safe for one destination. A nil escaper appends s unchanged.
-// Escapers apply only to values inserted from the call, never to literal template text.
-type escaper func(dst []byte, s string) []byte
-
-// slackEscaper replaces Slack's three control characters with entities.
-var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-// escapeSlack makes a value inert in Slack markup, so a value from a call cannot ping <!channel> or
-// forge a <url|link>.
-func escapeSlack(dst []byte, s string) []byte { return append(dst, slackEscaper.Replace(s)...) }
-
-// escapeURL makes a value safe in a URL field: it percent-encodes the bytes a URL cannot contain
-// as they are (control characters, space, ", <, >, \, ^, `, {, | and }) and keeps everything else,
-// & and % included, so a signed URL from the call arrives byte for byte. JSON encoding keeps the
-// value inside its string.
-func escapeURL(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c == 0x7f || strings.IndexByte("\"<>\\^`{|}", c) >= 0 {
-			dst = append(dst, '%', upperHex[c>>4], upperHex[c&0xF])
-			continue
-		}
-		dst = append(dst, c)
-	}
-	return dst
-}
-
-const upperHex = "0123456789ABCDEF"
-
-// escapeHTML escapes a value for an HTML email body (<, >, &, ' and ").
-func escapeHTML(dst []byte, s string) []byte { return append(dst, html.EscapeString(s)...) }
-
-// escapeHeaderLine makes a value safe for an email header (to, cc, subject): CR, LF and every other
-// control character become a space, so a value can never start a new header.
-func escapeHeaderLine(dst []byte, s string) []byte {
-	for _, r := range s {
-		if isControl(r) {
-			dst = append(dst, ' ')
-			continue
-		}
-		dst = utf8.AppendRune(dst, r)
-	}
-	return dst
-}
-
-// escapeHTTPHeader makes a value safe for an HTTP header value: CR, LF and other control characters
-// except tab are removed.
-func escapeHTTPHeader(dst []byte, s string) []byte {
-	for _, r := range s {
-		if r != '\t' && isControl(r) {
-			continue
-		}
-		dst = utf8.AppendRune(dst, r)
-	}
-	return dst
-}
-
-// isControl reports C0 and C1 control characters and the Unicode line and paragraph separators.
-func isControl(r rune) bool {
-	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029
-}
+// escaper appends s to dst made safe for one destination (a sink type's spec.Escaper). A nil
+// escaper appends s unchanged. Escapers apply only to values inserted from the call, never to
+// literal template text.
+type escaper = spec.Escaper
 
 // appendFormatted appends v as it reads inside a string: nil is empty, a whole number has no decimal
 // point, booleans are true and false, strings are themselves, lists and objects are compact JSON.

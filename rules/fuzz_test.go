@@ -8,6 +8,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/switchboard-relay/switchboard/config"
+
+	"github.com/switchboard-relay/switchboard/sinks/email"
+	"github.com/switchboard-relay/switchboard/sinks/slack"
+	"github.com/switchboard-relay/switchboard/sinks/webhook"
 )
 
 // FuzzTemplate compiles arbitrary template text as a Slack text and as a webhook body string and
@@ -24,15 +28,16 @@ func FuzzTemplate(f *testing.F) {
 		"input_variables": {"name": "Eve \r\n & <x>"}, "transcript": [{"text": "hi", "sender": "human", "timestamp": 1}]}`)
 	f.Fuzz(func(t *testing.T, text string) {
 		cfg := &config.Config{
-			File:  "fuzz.yaml",
-			Sinks: []*config.Sink{{Name: "slack", Type: "slack"}, {Name: "crm", Type: "webhook"}, {Name: "mail", Type: "email"}},
+			File: "fuzz.yaml",
+			Sinks: []*config.Sink{{Name: "slack", Type: "slack", Spec: slack.Spec}, {Name: "crm", Type: "webhook", Spec: webhook.Spec},
+				{Name: "mail", Type: "email", Spec: email.Spec}},
 			Rules: []*config.Rule{{Name: "r", Actions: []*config.Action{
-				{Sink: "slack", Text: config.Template{Text: text, Line: 1}},
-				{Sink: "crm", Body: &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+				act{Sink: "slack", Text: config.Template{Text: text, Line: 1}}.action(),
+				act{Sink: "crm", Body: &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
 					{Kind: yaml.ScalarNode, Tag: "!!str", Value: "k"},
 					{Kind: yaml.ScalarNode, Tag: "!!str", Value: text, Line: 2},
-				}}},
-				{Sink: "mail", Subject: config.Template{Text: text, Line: 3}},
+				}}}.action(),
+				act{Sink: "mail", Subject: config.Template{Text: text, Line: 3}}.action(),
 			}}},
 		}
 		rs, err := Compile(cfg)
@@ -47,8 +52,8 @@ func FuzzTemplate(f *testing.F) {
 		if len(res.Actions) != 3 {
 			t.Fatalf("Evaluate(%q) gave %d actions, want 3", text, len(res.Actions))
 		}
-		if a := res.Actions[1]; a.Err == nil && !json.Valid(a.Message.Body) {
-			t.Errorf("body for %q is not valid JSON: %s", text, a.Message.Body)
+		if a := res.Actions[1]; a.Err == nil && !json.Valid(decoded(a.Message).Body) {
+			t.Errorf("body for %q is not valid JSON: %s", text, decoded(a.Message).Body)
 		}
 	})
 }

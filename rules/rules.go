@@ -66,7 +66,7 @@ type Action struct {
 	Sink     string
 	SinkType string
 	// Message is the rendered message; nil when Err is set.
-	Message *sinks.Message
+	Message sinks.Message
 	// Err, when non-nil, is why this action could not be rendered: a *sinks.Error with Reason
 	// sinks.ReasonTemplate and a readable message. The rule's other actions still render.
 	Err error
@@ -190,8 +190,8 @@ func (c *compiler) errorf(line int, path, format string, args ...any) {
 
 // Compile compiles every rule's `when` and every action's templates against the typed call. It
 // reports every problem at once as config.Errors ("file:line: rules[0].when: what is wrong"); the
-// Ruleset is returned only when there is none. An action whose sink is not defined is skipped without
-// an error: config validation reports it.
+// Ruleset is returned only when there is none. An action whose sink is not defined (or has no known
+// type) is skipped without an error: config validation reports it.
 func Compile(cfg *config.Config) (*Ruleset, error) {
 	c := &compiler{file: cfg.File, opts: []expr.Option{expr.Env(envTypes)}, schema: cfg.Schema}
 	defer c.addWarnings(cfg)
@@ -207,10 +207,10 @@ func Compile(cfg *config.Config) (*Ruleset, error) {
 		}
 		for j, a := range r.Actions {
 			sink := cfg.Sink(a.Sink)
-			if sink == nil {
+			if sink == nil || sink.Spec == nil {
 				continue
 			}
-			if ca := c.compileAction(a, sink.Type, fmt.Sprintf("%s.actions[%d]", path, j)); ca != nil {
+			if ca := c.compileAction(a, sink.Spec, fmt.Sprintf("%s.actions[%d]", path, j)); ca != nil {
 				ca.index = j
 				cr.actions = append(cr.actions, ca)
 			}

@@ -10,7 +10,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/switchboard-relay/switchboard/config"
-	"github.com/switchboard-relay/switchboard/sinks"
+
+	"github.com/switchboard-relay/switchboard/sinks/catalog"
 )
 
 func TestSplit(t *testing.T) {
@@ -53,13 +54,13 @@ func TestSplit(t *testing.T) {
 }
 
 // evalAction compiles one action for a sink of sinkType and evaluates it against payload.
-func evalAction(t testing.TB, sinkType string, a *config.Action, payload string) Action {
+func evalAction(t testing.TB, sinkType string, a act, payload string) Action {
 	t.Helper()
 	a.Sink = "s"
 	cfg := &config.Config{
 		File:  "inline.yaml",
-		Sinks: []*config.Sink{{Name: "s", Type: sinkType}},
-		Rules: []*config.Rule{{Name: "r", Actions: []*config.Action{a}}},
+		Sinks: []*config.Sink{{Name: "s", Type: sinkType, Spec: catalog.Lookup(sinkType)}},
+		Rules: []*config.Rule{{Name: "r", Actions: []*config.Action{a.action()}}},
 	}
 	rs, err := Compile(cfg)
 	if err != nil {
@@ -113,14 +114,14 @@ func TestFormatInString(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := evalAction(t, "log", &config.Action{Text: tmpl(tt.text)}, payload)
+			a := evalAction(t, "log", act{Text: tmpl(tt.text)}, payload)
 			if a.Err != nil {
 				t.Fatalf("render %q: %v", tt.text, a.Err)
 			}
 			// The log type escapes text the Slack way; none of these values has &, < or > except where wanted.
 			want := strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(tt.want)
-			if a.Message.Text != want {
-				t.Errorf("render %q = %q, want %q", tt.text, a.Message.Text, want)
+			if decoded(a.Message).Text != want {
+				t.Errorf("render %q = %q, want %q", tt.text, decoded(a.Message).Text, want)
 			}
 		})
 	}
@@ -134,53 +135,53 @@ func TestEscaping(t *testing.T) {
 	tests := []struct {
 		name     string
 		sinkType string
-		action   config.Action
-		check    func(m *sinks.Message) (got, want string)
+		action   act
+		check    func(m *msg) (got, want string)
 	}{
-		{"slack text", "slack", config.Action{Text: tmpl("<!here> {{ input_variables.name }}")},
-			func(m *sinks.Message) (string, string) {
+		{"slack text", "slack", act{Text: tmpl("<!here> {{ input_variables.name }}")},
+			func(m *msg) (string, string) {
 				return m.Text, `<!here> &lt;!channel&gt; &amp; &lt;https://evil|click&gt; "q" 'a' 🔥 שלום`
 			}},
-		{"slack blocks", "slack", config.Action{Blocks: yamlNode(t, `[{text: "<{{ input_variables.name }}|x>", raw: "{{ input_variables }}"}]`)},
-			func(m *sinks.Message) (string, string) {
+		{"slack blocks", "slack", act{Blocks: yamlNode(t, `[{text: "<{{ input_variables.name }}|x>", raw: "{{ input_variables }}"}]`)},
+			func(m *msg) (string, string) {
 				return string(m.Blocks), `[{"text":"<&lt;!channel&gt; &amp; &lt;https://evil|click&gt; \"q\" 'a' 🔥 שלום|x>","raw":{"name":"&lt;!channel&gt; &amp; &lt;https://evil|click&gt; \"q\" 'a' 🔥 שלום"}}]`
 			}},
-		{"email subject", "email", config.Action{Subject: tmpl("Lead\t{{ customer_phone }}")},
-			func(m *sinks.Message) (string, string) { return m.Subject, "Lead\t+1  Bcc: x@example.com" }},
-		{"email to", "email", config.Action{To: []config.Template{tmpl("{{ customer_phone }}"), tmpl("{{ lead.none }}")}},
-			func(m *sinks.Message) (string, string) { return strings.Join(m.To, ","), "+1  Bcc: x@example.com" }},
-		{"email list of addresses", "email", config.Action{Cc: []config.Template{tmpl("{{ extracted_variables.emails }}"), tmpl("{{ lead.none }}")}},
-			func(m *sinks.Message) (string, string) {
+		{"email subject", "email", act{Subject: tmpl("Lead\t{{ customer_phone }}")},
+			func(m *msg) (string, string) { return m.Subject, "Lead\t+1  Bcc: x@example.com" }},
+		{"email to", "email", act{To: []config.Template{tmpl("{{ customer_phone }}"), tmpl("{{ lead.none }}")}},
+			func(m *msg) (string, string) { return strings.Join(m.To, ","), "+1  Bcc: x@example.com" }},
+		{"email list of addresses", "email", act{Cc: []config.Template{tmpl("{{ extracted_variables.emails }}"), tmpl("{{ lead.none }}")}},
+			func(m *msg) (string, string) {
 				return strings.Join(m.Cc, ","), "a@example.com,b@example.com  Bcc: c@example.com"
 			}},
-		{"email html", "email", config.Action{HTML: tmpl("<b>{{ input_variables.name }}</b>")},
-			func(m *sinks.Message) (string, string) {
+		{"email html", "email", act{HTML: tmpl("<b>{{ input_variables.name }}</b>")},
+			func(m *msg) (string, string) {
 				return m.HTML, `<b>&lt;!channel&gt; &amp; &lt;https://evil|click&gt; &#34;q&#34; &#39;a&#39; 🔥 שלום</b>`
 			}},
-		{"email text", "email", config.Action{Text: tmpl("{{ customer_phone }} <{{ input_variables.name }}>")},
-			func(m *sinks.Message) (string, string) {
+		{"email text", "email", act{Text: tmpl("{{ customer_phone }} <{{ input_variables.name }}>")},
+			func(m *msg) (string, string) {
 				return m.Text, "+1\r\nBcc: x@example.com <<!channel> & <https://evil|click> \"q\" 'a' 🔥 שלום>"
 			}},
-		{"webhook header", "webhook", config.Action{Headers: map[string]config.Template{"X-Phone": tmpl("{{ customer_phone }}\t!")}},
-			func(m *sinks.Message) (string, string) { return m.Headers["X-Phone"], "+1Bcc: x@example.com\t!" }},
-		{"webhook body", "webhook", config.Action{Body: yamlNode(t, `{name: "{{ input_variables.name }}", phone: "{{ customer_phone }}"}`)},
-			func(m *sinks.Message) (string, string) {
+		{"webhook header", "webhook", act{Headers: map[string]config.Template{"X-Phone": tmpl("{{ customer_phone }}\t!")}},
+			func(m *msg) (string, string) { return m.Headers["X-Phone"], "+1Bcc: x@example.com\t!" }},
+		{"webhook body", "webhook", act{Body: yamlNode(t, `{name: "{{ input_variables.name }}", phone: "{{ customer_phone }}"}`)},
+			func(m *msg) (string, string) {
 				return string(m.Body), `{"name":"<!channel> & <https://evil|click> \"q\" 'a' 🔥 שלום","phone":"+1\r\nBcc: x@example.com"}`
 			}},
-		{"log text is escaped like slack", "log", config.Action{Text: tmpl("{{ input_variables.name }}")},
-			func(m *sinks.Message) (string, string) {
+		{"log text is escaped like slack", "log", act{Text: tmpl("{{ input_variables.name }}")},
+			func(m *msg) (string, string) {
 				return m.Text, `&lt;!channel&gt; &amp; &lt;https://evil|click&gt; "q" 'a' 🔥 שלום`
 			}},
-		{"log subject is as given", "log", config.Action{Subject: tmpl("{{ customer_phone }}")},
-			func(m *sinks.Message) (string, string) { return m.Subject, "+1\r\nBcc: x@example.com" }},
+		{"log subject is as given", "log", act{Subject: tmpl("{{ customer_phone }}")},
+			func(m *msg) (string, string) { return m.Subject, "+1\r\nBcc: x@example.com" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := evalAction(t, tt.sinkType, &tt.action, hostile)
+			a := evalAction(t, tt.sinkType, tt.action, hostile)
 			if a.Err != nil {
 				t.Fatalf("render: %v", a.Err)
 			}
-			if got, want := tt.check(a.Message); got != want {
+			if got, want := tt.check(decoded(a.Message)); got != want {
 				t.Errorf("got  %q\nwant %q", got, want)
 			}
 		})
@@ -201,29 +202,30 @@ literal_null: ~
 quoted_number: "125"
 list: [1, "{{ status }}", {nested: "{{ extracted_variables.hot }}"}]
 `)
-	a := evalAction(t, "webhook", &config.Action{Body: body}, payload)
+	a := evalAction(t, "webhook", act{Body: body}, payload)
 	if a.Err != nil {
 		t.Fatal(a.Err)
 	}
 	want := `{"duration":125,"duration_text":"125s","padded":" 125","phone":null,"vars":["a","<b>"],` +
 		`"literal_int":7,"literal_float":2.5,"literal_bool":true,"literal_null":null,"quoted_number":"125",` +
 		`"list":[1,"completed",{"nested":true}]}`
-	if string(a.Message.Body) != want {
-		t.Errorf("body:\ngot  %s\nwant %s", a.Message.Body, want)
+	if string(decoded(a.Message).Body) != want {
+		t.Errorf("body:\ngot  %s\nwant %s", decoded(a.Message).Body, want)
 	}
-	if !json.Valid(a.Message.Body) {
-		t.Errorf("body is not valid JSON: %s", a.Message.Body)
+	if !json.Valid(decoded(a.Message).Body) {
+		t.Errorf("body is not valid JSON: %s", decoded(a.Message).Body)
 	}
 }
 
 func TestWebhookWithoutBodyForwardsRaw(t *testing.T) {
 	raw := " {\"id\": 3,\n \"extra\": {\"x\": [1, 2]}} \n"
-	a := evalAction(t, "webhook", &config.Action{}, raw)
+	a := evalAction(t, "webhook", act{}, raw)
 	if a.Err != nil {
 		t.Fatal(a.Err)
 	}
-	if string(a.Message.Body) != raw {
-		t.Errorf("body = %q, want the call exactly as received %q", a.Message.Body, raw)
+	// The call as received, without the whitespace around it (it is embedded in the message).
+	if got, want := string(decoded(a.Message).Body), strings.TrimSpace(raw); got != want {
+		t.Errorf("body = %q, want the call exactly as received %q", got, want)
 	}
 }
 
@@ -231,21 +233,21 @@ func TestRenderErrors(t *testing.T) {
 	tests := []struct {
 		name     string
 		sinkType string
-		action   config.Action
+		action   act
 		want     string
 	}{
-		{"nil arithmetic in text", "slack", config.Action{Text: tmpl("{{ lead.bonus + 1 }}")},
+		{"nil arithmetic in text", "slack", act{Text: tmpl("{{ lead.bonus + 1 }}")},
 			`render text: invalid operation: null + number (a missing value is null: give it a default, e.g. (x ?? 0)) in "{{ lead.bonus + 1 }}"`},
-		{"member of missing key in body", "webhook", config.Action{Body: yamlNode(t, `{a: "{{ lead.owner.email }}"}`)},
+		{"member of missing key in body", "webhook", act{Body: yamlNode(t, `{a: "{{ lead.owner.email }}"}`)},
 			`render body: cannot fetch email from null (a missing value is null: give it a default, e.g. (x ?? 0)) in "{{ lead.owner.email }}"`},
-		{"not finite in body", "webhook", config.Action{Body: yamlNode(t, `{a: "{{ duration / 0 }}"}`)},
+		{"not finite in body", "webhook", act{Body: yamlNode(t, `{a: "{{ duration / 0 }}"}`)},
 			`render body: a number that is not finite (NaN or infinity) cannot be written as JSON in "{{ duration / 0 }}"`},
-		{"index out of range", "email", config.Action{Subject: tmpl("{{ transcript[5].text }}")},
+		{"index out of range", "email", act{Subject: tmpl("{{ transcript[5].text }}")},
 			`render subject: index out of range: 5 (array length is 1) in "{{ transcript[5].text }}"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := evalAction(t, tt.sinkType, &tt.action, payload)
+			a := evalAction(t, tt.sinkType, tt.action, payload)
 			if a.Err == nil {
 				t.Fatalf("render succeeded with %+v, want error %q", a.Message, tt.want)
 			}
@@ -263,13 +265,13 @@ func TestLargeTranscript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := evalAction(t, "slack", &config.Action{Text: tmpl("{{ formatted_transcript }}")}, string(body))
+	a := evalAction(t, "slack", act{Text: tmpl("{{ formatted_transcript }}")}, string(body))
 	if a.Err != nil {
 		t.Fatal(a.Err)
 	}
 	want := strings.Repeat("Customer: &lt;!channel&gt; &amp; more\n", strings.Count(big, "\n"))
-	if a.Message.Text != want {
-		t.Errorf("1 MB transcript: got %d bytes (escaped: %v), want %d bytes", len(a.Message.Text), !strings.Contains(a.Message.Text, "<!channel>"), len(want))
+	if decoded(a.Message).Text != want {
+		t.Errorf("1 MB transcript: got %d bytes (escaped: %v), want %d bytes", len(decoded(a.Message).Text), !strings.Contains(decoded(a.Message).Text, "<!channel>"), len(want))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"github.com/expr-lang/expr"
 
 	"github.com/switchboard-relay/switchboard/config"
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
 // Text is a {{ }} template outside the rules, over an environment of its own (a notification's
@@ -25,13 +26,9 @@ func CompileText(file, path string, t config.Template, env map[string]any) (*Tex
 	return &Text{t: tpl}, nil
 }
 
-// Render renders the template with env's values. With slack set, inserted values are escaped for
-// Slack text (&, < and > as entities), as in a rule's Slack text.
-func (t *Text) Render(env map[string]any, slack bool) (string, error) {
-	var esc escaper
-	if slack {
-		esc = escapeSlack
-	}
+// Render renders the template with env's values, each inserted value passed through esc (the
+// escaper of a sink type's text, say); nil inserts values as they are.
+func (t *Text) Render(env map[string]any, esc spec.Escaper) (string, error) {
 	st := &state{env: env}
 	return t.t.render(st, esc)
 }

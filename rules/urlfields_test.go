@@ -3,8 +3,6 @@ package rules
 import (
 	"encoding/json"
 	"testing"
-
-	"github.com/switchboard-relay/switchboard/config"
 )
 
 // signedURL is a presigned recording URL: its & and %2F must reach Slack byte for byte, or the
@@ -30,13 +28,13 @@ func TestSlackURLFieldsAreNotEntityEscaped(t *testing.T) {
 - { title_link: "{{ recording_url }}" }
 - '{{ {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": recording_url}, "url": recording_url}]} }}'
 `)
-	a := evalAction(t, "slack", &config.Action{Text: tmpl("<{{ recording_url }}|Listen>"), Blocks: blocks}, urlPayload)
+	a := evalAction(t, "slack", act{Text: tmpl("<{{ recording_url }}|Listen>"), Blocks: blocks}, urlPayload)
 	if a.Err != nil {
 		t.Fatalf("render: %v", a.Err)
 	}
 	var got []map[string]any
-	if err := json.Unmarshal(a.Message.Blocks, &got); err != nil {
-		t.Fatalf("blocks are not JSON: %v\n%s", err, a.Message.Blocks)
+	if err := json.Unmarshal(decoded(a.Message).Blocks, &got); err != nil {
+		t.Fatalf("blocks are not JSON: %v\n%s", err, decoded(a.Message).Blocks)
 	}
 	entity := "https://rec.example.com/a.mp3?X-Amz-Credential=AK%2F2026&amp;X-Amz-Date=20261130T000000Z&amp;X-Amz-Signature=abc123"
 	elements := got[1]["elements"].([]any)
@@ -51,7 +49,7 @@ func TestSlackURLFieldsAreNotEntityEscaped(t *testing.T) {
 			"https://x.example/a%20b%22%3Cc%3E%7C%7Bd%7D%0A"},
 		{"mrkdwn text in blocks is still escaped", got[0]["text"].(map[string]any)["text"].(string), "<" + entity + "|Listen>"},
 		{"alt_text is still escaped", got[2]["alt_text"].(string), entity},
-		{"text is still escaped", a.Message.Text, "<" + entity + "|Listen>"},
+		{"text is still escaped", decoded(a.Message).Text, "<" + entity + "|Listen>"},
 		{"button url in a block an expression builds", get(got[4], "elements", 0, "url"), signedURL},
 		{"button text in a block an expression builds is still escaped", get(got[4], "elements", 0, "text", "text"), entity},
 	}
@@ -67,12 +65,12 @@ func TestSlackURLFieldsAreNotEntityEscaped(t *testing.T) {
 // TestWebhookURLKeysAreAsGiven: a webhook body has no markup, so its url keys are sent as received,
 // like every other value.
 func TestWebhookURLKeysAreAsGiven(t *testing.T) {
-	a := evalAction(t, "webhook", &config.Action{Body: yamlNode(t, `{url: "{{ input_variables.odd }}"}`)}, urlPayload)
+	a := evalAction(t, "webhook", act{Body: yamlNode(t, `{url: "{{ input_variables.odd }}"}`)}, urlPayload)
 	if a.Err != nil {
 		t.Fatalf("render: %v", a.Err)
 	}
 	var got map[string]string
-	if err := json.Unmarshal(a.Message.Body, &got); err != nil {
+	if err := json.Unmarshal(decoded(a.Message).Body, &got); err != nil {
 		t.Fatal(err)
 	}
 	if want := "https://x.example/a b\"<c>|{d}\n"; got["url"] != want {

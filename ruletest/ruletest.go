@@ -19,6 +19,11 @@ import (
 	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/rules"
 	"github.com/switchboard-relay/switchboard/sinks"
+
+	"bytes"
+
+	"github.com/switchboard-relay/switchboard/sinks/catalog"
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
 // Result is the outcome of one test.
@@ -150,7 +155,7 @@ func list(names []string) string { return "[" + strings.Join(names, ", ") + "]" 
 // checkAction looks for an action to want.Sink whose message passes every check of want.
 func checkAction(want *config.ExpectAction, actions []rules.Action) (Failure, bool) {
 	f := Failure{Path: want.Path, Line: want.Line}
-	var candidates []*sinks.Message
+	var candidates []rendered
 	var sent []string
 	for _, a := range actions {
 		sent = append(sent, a.Sink)
@@ -161,7 +166,7 @@ func checkAction(want *config.ExpectAction, actions []rules.Action) (Failure, bo
 			f.Got = append(f.Got, "failed to render: "+a.Err.Error())
 			continue
 		}
-		candidates = append(candidates, a.Message)
+		candidates = append(candidates, rendered{msg: a.Message, sinkType: a.SinkType})
 	}
 	if len(candidates) == 0 {
 		f.What = fmt.Sprintf("no message was rendered for sink %s", want.Sink)
@@ -201,19 +206,74 @@ func checkAction(want *config.ExpectAction, actions []rules.Action) (Failure, bo
 	return f, false
 }
 
-// texts returns the parts of m that contains searches: text, subject, HTML, then blocks and body, both
-// as JSON and as their string values (so a quote or an accent need not be written JSON-escaped).
-func texts(m *sinks.Message) []string {
-	out := []string{m.Text, m.Subject, m.HTML}
-	for _, raw := range []json.RawMessage{m.Blocks, m.Body} {
-		if len(raw) == 0 {
+// texts returns the parts of m that contains searches: the keys that hold text (see textMembers),
+// a string as it is, a structure (blocks, a body) both as JSON and as its string values (so a quote
+// or an accent need not be written JSON-escaped).
+func texts(m rendered) []string {
+	var out []string
+	for _, kv := range m.textMembers() {
+		var s string
+		if json.Unmarshal(kv.raw, &s) == nil {
+			out = append(out, s)
 			continue
 		}
-		out = append(out, string(raw))
+		out = append(out, string(kv.raw))
 		var v any
-		if json.Unmarshal(raw, &v) == nil {
+		if json.Unmarshal(kv.raw, &v) == nil {
 			out = appendStrings(out, v)
 		}
+	}
+	return out
+}
+
+// rendered is a message rendered for a sink type.
+type rendered struct {
+	msg      sinks.Message
+	sinkType string
+}
+
+// textMembers returns the keys of m that hold text, in the message's order: templates and structures
+// (text, subject, blocks, body), not recipients (to, cc) nor maps of names (headers).
+func (m rendered) textMembers() []member {
+	kinds := map[string]spec.ActionKind{}
+	if t := catalog.Lookup(m.sinkType); t != nil {
+		for _, k := range catalog.ActionKeys(t) {
+			kinds[k.Name] = k.Kind
+		}
+	}
+	var out []member
+	for _, kv := range members(m.msg) {
+		if k := kinds[kv.key]; k != spec.ActionAddresses && k != spec.ActionTemplateMap {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// member is one key of a rendered message and its value as JSON.
+type member struct {
+	key string
+	raw json.RawMessage
+}
+
+// members returns the keys of m in the order they are written; nil when m is not a JSON object.
+func members(m sinks.Message) []member {
+	dec := json.NewDecoder(bytes.NewReader(m))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	var out []member
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return out
+		}
+		key, _ := t.(string)
+		var raw json.RawMessage
+		if dec.Decode(&raw) != nil {
+			return out
+		}
+		out = append(out, member{key: key, raw: raw})
 	}
 	return out
 }
@@ -234,7 +294,7 @@ func appendStrings(out []string, v any) []string {
 	return out
 }
 
-func containsText(m *sinks.Message, s string) bool {
+func containsText(m rendered, s string) bool {
 	for _, t := range texts(m) {
 		if strings.Contains(t, s) {
 			return true
@@ -243,23 +303,24 @@ func containsText(m *sinks.Message, s string) bool {
 	return false
 }
 
-// shown describes m for a failed contains: each part that is set, cut to a readable length.
-func shown(m *sinks.Message) []string {
+// shown describes m for a failed contains: each key that holds text and is set, cut to a readable
+// length.
+func shown(m rendered) []string {
 	var out []string
-	add := func(name, v string) {
+	for _, kv := range m.textMembers() {
+		v := string(kv.raw)
+		var s string
+		if json.Unmarshal(kv.raw, &s) == nil {
+			v = s
+		}
 		if v == "" {
-			return
+			continue
 		}
 		if r := []rune(v); len(r) > 200 {
 			v = string(r[:200]) + "…"
 		}
-		out = append(out, fmt.Sprintf("%s %q", name, v))
+		out = append(out, fmt.Sprintf("%s %q", kv.key, v))
 	}
-	add("subject", m.Subject)
-	add("text", m.Text)
-	add("html", m.HTML)
-	add("blocks", string(m.Blocks))
-	add("body", string(m.Body))
 	if len(out) == 0 {
 		out = []string{"an empty message"}
 	}
@@ -267,24 +328,23 @@ func shown(m *sinks.Message) []string {
 }
 
 // document is what equals compares with: the JSON body when the message has one (a webhook),
-// otherwise the message's own fields (text, subject, html, blocks, to, cc).
-func document(m *sinks.Message) map[string]any {
+// otherwise the message's own keys (text, subject, html, blocks, to, cc, …).
+func document(m rendered) map[string]any {
 	var doc map[string]any
-	if len(m.Body) > 0 {
-		if json.Unmarshal(m.Body, &doc) == nil {
-			return doc
+	if json.Unmarshal(m.msg, &doc) != nil {
+		return map[string]any{}
+	}
+	if raw, ok := doc["body"]; ok {
+		if body, ok := raw.(map[string]any); ok {
+			return body
 		}
 		return map[string]any{}
 	}
-	b, err := json.Marshal(m)
-	if err == nil && json.Unmarshal(b, &doc) == nil {
-		return doc
-	}
-	return map[string]any{}
+	return doc
 }
 
 // diffKeys returns the keys of want, sorted, whose value in m's document differs or is absent.
-func diffKeys(m *sinks.Message, want map[string]any) []string {
+func diffKeys(m rendered, want map[string]any) []string {
 	if len(want) == 0 {
 		return nil
 	}
@@ -299,7 +359,7 @@ func diffKeys(m *sinks.Message, want map[string]any) []string {
 }
 
 // gotValue is key's value in m's document as compact JSON, or "(absent)".
-func gotValue(m *sinks.Message, key string) string {
+func gotValue(m rendered, key string) string {
 	v, ok := document(m)[key]
 	if !ok {
 		return "(absent)"

@@ -8,7 +8,11 @@ package sinks
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
+
+	"bytes"
 )
 
 // Sink delivers rendered messages to one configured destination.
@@ -22,19 +26,36 @@ type Sink interface {
 	Preview(d *Delivery) (any, error)
 }
 
-// Message is an action's rendered output, stored at ingest and sent later. One type serves every
-// sink; each sink reads the fields its actions have:
-// slack: Text, Blocks; webhook: Headers, Body; email: To, Cc, Subject, Text, HTML; log: any.
-type Message struct {
-	Text    string            `json:"text,omitempty"`
-	Blocks  json.RawMessage   `json:"blocks,omitempty"`
-	Headers map[string]string `json:"headers,omitempty"`
-	// Body is the webhook request body; for an action without `body` it is the call as received.
-	Body    json.RawMessage `json:"body,omitempty"`
-	To      []string        `json:"to,omitempty"`
-	Cc      []string        `json:"cc,omitempty"`
-	Subject string          `json:"subject,omitempty"`
-	HTML    string          `json:"html,omitempty"`
+// Message is an action's rendered output, stored at ingest and sent later: a JSON object keyed by the
+// names of the action keys of the sink's type (sinks/spec says what each kind of key renders to), such
+// as {"text":"…","blocks":[…]} for Slack or {"headers":{…},"body":{…}} for a webhook. Each sink decodes
+// it into a message type of its own with Decode.
+type Message json.RawMessage
+
+// MarshalJSON implements json.Marshaler: the message embeds as the object it is (null when empty).
+func (m Message) MarshalJSON() ([]byte, error) {
+	if len(m) == 0 {
+		return []byte("null"), nil
+	}
+	return m, nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler, keeping a copy of the object as it is.
+func (m *Message) UnmarshalJSON(b []byte) error {
+	*m = append((*m)[:0], b...)
+	return nil
+}
+
+// Decode reads the message into v, a sink's own message type. An empty or unreadable message is a
+// permanent error with reason template: there is nothing a retry could send.
+func (m Message) Decode(v any) error {
+	if len(m) == 0 {
+		return Permanent(ReasonTemplate, errors.New("the delivery has no message: re-render it"))
+	}
+	if err := json.Unmarshal(m, v); err != nil {
+		return Permanent(ReasonTemplate, fmt.Errorf("stored message is unreadable: %w", err))
+	}
+	return nil
 }
 
 // Delivery is one message on its way to one sink.
@@ -45,7 +66,7 @@ type Delivery struct {
 	Action int // index of the action within its rule
 	// Attempt is 1 for the first attempt.
 	Attempt int
-	Message *Message
+	Message Message
 	// TestAt, when not zero, marks a test message sent by `switchboard send-test` at this Unix time:
 	// its idempotency key ends in "-test-<TestAt>", so a receiver never drops a second test as a repeat.
 	TestAt int64
@@ -63,4 +84,71 @@ func (d *Delivery) IdempotencyKey() string {
 		key += "-test-" + strconv.FormatInt(d.TestAt, 10)
 	}
 	return key
+}
+
+// Get reads the value of key into v; found is false when the message does not have key.
+func (m Message) Get(key string, v any) (found bool, err error) {
+	for _, kv := range m.members() {
+		if kv.key == key {
+			return true, json.Unmarshal(kv.raw, v)
+		}
+	}
+	return false, nil
+}
+
+// Set returns the message with key set to v (encoded as JSON): in its place when the message has
+// key, else last. Every other key keeps its place and value.
+func (m Message) Set(key string, v any) (Message, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	members := m.members()
+	set := false
+	for i := range members {
+		if members[i].key == key {
+			members[i].raw, set = raw, true
+		}
+	}
+	if !set {
+		members = append(members, member{key: key, raw: raw})
+	}
+	out := []byte{'{'}
+	for i, kv := range members {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		k, _ := json.Marshal(kv.key)
+		out = append(append(append(out, k...), ':'), kv.raw...)
+	}
+	return append(out, '}'), nil
+}
+
+// member is one key of a message with its value as JSON.
+type member struct {
+	key string
+	raw json.RawMessage
+}
+
+// members returns the message's keys in the order written; those it can read when it is not a JSON
+// object.
+func (m Message) members() []member {
+	dec := json.NewDecoder(bytes.NewReader(m))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	var out []member
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return out
+		}
+		key, _ := t.(string)
+		var raw json.RawMessage
+		if dec.Decode(&raw) != nil {
+			return out
+		}
+		out = append(out, member{key: key, raw: raw})
+	}
+	return out
 }

@@ -72,14 +72,14 @@ func (c *Console) renderMessage(cfg *config.Config, sinkName, rule string, actio
 	if sc := cfg.Sink(sinkName); sc != nil {
 		m.Kind = sc.Type
 	}
-	var msg sinks.Message
-	if len(stored) == 0 || json.Unmarshal(stored, &msg) != nil {
+	if len(stored) == 0 || !json.Valid(stored) {
 		m.Error = "no message was stored (it could not be rendered)"
 		return m
 	}
-	var shown any = &msg
+	msg := sinks.Message(stored)
+	var shown any = msg
 	if s := c.previews.get(cfg, sinkName); s != nil {
-		if p, err := s.Preview(&sinks.Delivery{CallID: callID, Rule: rule, Action: action, Attempt: 1, Message: &msg}); err == nil {
+		if p, err := s.Preview(&sinks.Delivery{CallID: callID, Rule: rule, Action: action, Attempt: 1, Message: msg}); err == nil {
 			shown = p
 		}
 	}

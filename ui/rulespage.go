@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/switchboard-relay/switchboard/call"
 	"github.com/switchboard-relay/switchboard/store"
+
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
 type ruleAction struct {
@@ -68,24 +69,12 @@ func (c *Console) rulesPage(r *http.Request) (rulesData, error) {
 			if sc := rt.Config.Sink(a.Sink); sc != nil {
 				ra.Type = sc.Type
 			}
+			// What the action renders, not to whom: its keys in file order, recipients left out.
 			var parts []string
-			if a.Text.Text != "" {
-				parts = append(parts, "text")
-			}
-			if a.Blocks != nil {
-				parts = append(parts, "blocks")
-			}
-			if a.Body != nil {
-				parts = append(parts, "body")
-			}
-			if len(a.Headers) > 0 {
-				parts = append(parts, "headers")
-			}
-			if a.Subject.Text != "" {
-				parts = append(parts, "subject")
-			}
-			if a.HTML.Text != "" {
-				parts = append(parts, "html")
+			for _, v := range a.Values {
+				if v.Kind != spec.ActionAddresses {
+					parts = append(parts, v.Name)
+				}
 			}
 			ra.Summary = strings.Join(parts, ", ")
 			row.Actions = append(row.Actions, ra)
@@ -161,12 +150,7 @@ func (c *Console) dryRun(body []byte) *tryResult {
 		if a.Err != nil {
 			ta.Error = a.Err.Error()
 		} else {
-			b, err := json.Marshal(a.Message)
-			if err != nil {
-				ta.Error = err.Error()
-			} else {
-				ta.Message = c.renderMessage(rt.Config, a.Sink, a.Rule, a.Index, cl.ID, b)
-			}
+			ta.Message = c.renderMessage(rt.Config, a.Sink, a.Rule, a.Index, cl.ID, a.Message)
 		}
 		res.Actions = append(res.Actions, ta)
 	}

@@ -61,10 +61,24 @@ func actionsOf(t *testing.T, file string, lookup func(string) (string, bool)) ma
 	out := map[string][]comparableAction{}
 	for _, r := range cfg.Rules {
 		for _, a := range r.Actions {
-			c := comparableAction{Sink: a.Sink, Text: a.Text.Text, Subject: a.Subject.Text, HTML: a.HTML.Text,
-				Blocks: decode(a.Blocks), Body: decode(a.Body)}
-			for _, to := range a.To {
-				c.To = append(c.To, to.Text)
+			text := func(key string) string {
+				if v := a.Value(key); v != nil {
+					return v.Template.Text
+				}
+				return ""
+			}
+			tree := func(key string) any {
+				if v := a.Value(key); v != nil {
+					return decode(v.Tree)
+				}
+				return nil
+			}
+			c := comparableAction{Sink: a.Sink, Text: text("text"), Subject: text("subject"), HTML: text("html"),
+				Blocks: tree("blocks"), Body: tree("body")}
+			if v := a.Value("to"); v != nil {
+				for _, to := range v.Templates {
+					c.To = append(c.To, to.Text)
+				}
 			}
 			out[r.Name] = append(out[r.Name], c)
 		}

@@ -14,6 +14,9 @@ import (
 	"github.com/switchboard-relay/switchboard/relay"
 	"github.com/switchboard-relay/switchboard/sinks"
 	"github.com/switchboard-relay/switchboard/sinks/httpsink"
+
+	"github.com/switchboard-relay/switchboard/sinks/catalog"
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
 // testHeader marks a webhook request sent by send-test.
@@ -65,8 +68,11 @@ func sendTestCmd(args []string, stdout, stderr io.Writer) error {
 	if a.Err != nil {
 		return fmt.Errorf("the action of rule %s for sink %s fails to render from %s: %w", a.Rule, a.Sink, from, a.Err)
 	}
-	markTest(target.Conf.Type, a.Message)
-	d := &sinks.Delivery{CallID: c.ID, Rule: a.Rule, Action: a.Index, Attempt: 1, Message: a.Message, TestAt: time.Now().Unix()}
+	msg, err := markTest(target.Conf.Spec, a.Message)
+	if err != nil {
+		return fmt.Errorf("mark the message as a test: %w", err)
+	}
+	d := &sinks.Delivery{CallID: c.ID, Rule: a.Rule, Action: a.Index, Attempt: 1, Message: msg, TestAt: time.Now().Unix()}
 	fmt.Fprintf(stdout, "sending a test message to %s (%s): rule %s, action %d, rendered from %s, Idempotency-Key %s\n",
 		a.Sink, target.Conf.Type, a.Rule, a.Index, from, d.IdempotencyKey())
 	var answer httpsink.Answer
@@ -89,20 +95,32 @@ func sendTestCmd(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// markTest marks m as a test message the way its sink type shows it: "[test] " before a Slack or log
-// text and an email subject, and the X-Switchboard-Test header on a webhook request.
-func markTest(sinkType string, m *sinks.Message) {
-	switch sinkType {
-	case "email":
-		m.Subject = "[test] " + m.Subject
-	case "webhook":
-		if m.Headers == nil {
-			m.Headers = map[string]string{}
-		}
-		m.Headers[testHeader] = "true"
-	default:
-		m.Text = strings.TrimSpace("[test] " + m.Text)
+// markTest marks m as a test message by its type's TestMark key (spec.Descriptor.TestMark): "[test] "
+// before a text (Slack's, the log's text, an email's subject), or the X-Switchboard-Test header among
+// a webhook request's headers.
+func markTest(t *spec.Descriptor, m sinks.Message) (sinks.Message, error) {
+	if t == nil || t.TestMark == "" {
+		return m, nil
 	}
+	kind := spec.ActionTemplate
+	for _, k := range catalog.ActionKeys(t) {
+		if k.Name == t.TestMark {
+			kind = k.Kind
+		}
+	}
+	if kind == spec.ActionTemplateMap {
+		entries := map[string]string{}
+		if _, err := m.Get(t.TestMark, &entries); err != nil {
+			return nil, err
+		}
+		entries[testHeader] = "true"
+		return m.Set(t.TestMark, entries)
+	}
+	var text string
+	if _, err := m.Get(t.TestMark, &text); err != nil {
+		return nil, err
+	}
+	return m.Set(t.TestMark, strings.TrimSpace("[test] "+text))
 }
 
 // sendTestPayload returns the call to render from: the file given, or the config's first test.

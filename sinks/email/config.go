@@ -12,7 +12,6 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
 )
 
@@ -32,7 +31,7 @@ const (
 
 // clientOptions validates conf and returns go-mail's options for it, and the From address.
 // Errors name the config keys, never their values.
-func clientOptions(conf *config.EmailSink) (opts []gomail.Option, from *mail.Address, err error) {
+func clientOptions(conf *Settings) (opts []gomail.Option, from *mail.Address, err error) {
 	if conf == nil {
 		return nil, nil, configError("email sink has no settings: set smtp and from")
 	}

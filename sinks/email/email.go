@@ -12,7 +12,6 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
 )
 
@@ -38,7 +37,7 @@ type Email struct {
 
 // New returns the sink named name. A nil logger discards. Errors are *sinks.Error with reason config;
 // they name the config key at fault, never its value, and not the sink: the caller adds its location.
-func New(name string, conf *config.EmailSink, logger *slog.Logger) (*Sink, error) {
+func New(name string, conf *Settings, logger *slog.Logger) (*Sink, error) {
 	opts, from, err := clientOptions(conf)
 	if err != nil {
 		return nil, err
@@ -96,7 +95,10 @@ func (s *Sink) Preview(d *sinks.Delivery) (any, error) {
 	if _, err := s.build(d); err != nil {
 		return nil, err
 	}
-	m := d.Message
+	var m Message
+	if err := d.Message.Decode(&m); err != nil {
+		return nil, err
+	}
 	return &Email{From: s.from.String(), To: clean(m.To), Cc: clean(m.Cc), Subject: oneLine(m.Subject), Text: m.Text, HTML: m.HTML}, nil
 }
 
@@ -104,10 +106,13 @@ func (s *Sink) Preview(d *sinks.Delivery) (any, error) {
 // encodes non-ASCII subjects); Text as text/plain and, when set, HTML as its multipart/alternative
 // twin. The Message-ID is derived from the idempotency key, so a repeat after a crash has the same one.
 func (s *Sink) build(d *sinks.Delivery) (*gomail.Msg, error) {
-	if d == nil || d.Message == nil {
+	if d == nil {
 		return nil, sinks.Permanent(sinks.ReasonTemplate, errors.New("the delivery has no message: re-render it"))
 	}
-	msg := d.Message
+	var msg Message
+	if err := d.Message.Decode(&msg); err != nil {
+		return nil, err
+	}
 	to, cc := clean(msg.To), clean(msg.Cc)
 	if len(to)+len(cc) == 0 {
 		return nil, sinks.Permanent(sinks.ReasonTemplate, errors.New("the email has no recipient: give the action to or cc"))

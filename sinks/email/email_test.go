@@ -19,7 +19,6 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
 	"github.com/switchboard-relay/switchboard/sinks/sinktest"
 )
@@ -29,14 +28,14 @@ const (
 	testPassword = "smtp-pa55word-secret"
 )
 
-func newTestSink(t *testing.T, smtpConf config.SMTP) (*Sink, *sinktest.Buffer) {
+func newTestSink(t *testing.T, smtpConf SMTP) (*Sink, *sinktest.Buffer) {
 	t.Helper()
 	logger, logs := sinktest.NewLogger()
 	smtpConf.Host = "127.0.0.1"
 	if smtpConf.Timeout == 0 {
 		smtpConf.Timeout = 10 * time.Second
 	}
-	s, err := New("sales-email", &config.EmailSink{SMTP: smtpConf, From: "Switchboard <relay@example.com>"}, logger)
+	s, err := New("sales-email", &Settings{SMTP: smtpConf, From: "Switchboard <relay@example.com>"}, logger)
 	if err != nil {
 		t.Fatalf("New() = %v", err)
 	}
@@ -94,11 +93,13 @@ func decode(t *testing.T, cte string, r io.Reader) string {
 func TestSendBuildsTheEmail(t *testing.T) {
 	box := &mailbox{}
 	port := startSMTP(t, box, modePlain, nil)
-	s, _ := newTestSink(t, config.SMTP{Port: port, TLS: TLSNone})
+	s, _ := newTestSink(t, SMTP{Port: port, TLS: TLSNone})
 	d := sinktest.Delivery()
-	d.Message.Subject = "Heißer Lead: ☎ +1 555 123"
-	d.Message.Text = "Kunde: Jürgen\nwants a demo"
-	d.Message.HTML = "<p>Kunde: J&uuml;rgen</p>"
+	sinktest.Edit(t, d, func(m *Message) {
+		m.Subject = "Heißer Lead: ☎ +1 555 123"
+		m.Text = "Kunde: Jürgen\nwants a demo"
+		m.HTML = "<p>Kunde: J&uuml;rgen</p>"
+	})
 	if err := s.Send(context.Background(), d); err != nil {
 		t.Fatalf("Send() = %v, want nil", err)
 	}
@@ -120,15 +121,15 @@ func TestSendBuildsTheEmail(t *testing.T) {
 		{name: "From", got: header.Get("From"), want: `"Switchboard" <relay@example.com>`},
 		{name: "To", got: header.Get("To"), want: "<sales@example.com>"},
 		{name: "Cc", got: header.Get("Cc"), want: "<boss@example.com>"},
-		{name: "Subject decoded", got: subject, want: d.Message.Subject},
+		{name: "Subject decoded", got: subject, want: sinktest.Read[Message](t, d).Subject},
 		{name: "Subject is encoded on the wire", got: "ascii-only:" + boolString(isASCII(header.Get("Subject"))), want: "ascii-only:true"},
 		{name: "Message-ID from the idempotency key", got: header.Get("Message-Id"), want: "<switchboard.12345-hot-leads-1@example.com>"},
 		{name: "parts", got: partTypes(parts), want: "text/plain,text/html"},
 	}
 	if len(parts) == 2 {
 		tests = append(tests,
-			struct{ name, got, want string }{name: "text body", got: parts[0].body, want: d.Message.Text},
-			struct{ name, got, want string }{name: "html body", got: parts[1].body, want: d.Message.HTML})
+			struct{ name, got, want string }{name: "text body", got: parts[0].body, want: sinktest.Read[Message](t, d).Text},
+			struct{ name, got, want string }{name: "html body", got: parts[1].body, want: sinktest.Read[Message](t, d).HTML})
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,9 +143,11 @@ func TestSendBuildsTheEmail(t *testing.T) {
 func TestTextOnlyEmailIsNotMultipart(t *testing.T) {
 	box := &mailbox{}
 	port := startSMTP(t, box, modePlain, nil)
-	s, _ := newTestSink(t, config.SMTP{Port: port, TLS: TLSNone})
+	s, _ := newTestSink(t, SMTP{Port: port, TLS: TLSNone})
 	d := sinktest.Delivery()
-	d.Message.HTML = ""
+	sinktest.Edit(t, d, func(m *Message) {
+		m.HTML = ""
+	})
 	if err := s.Send(context.Background(), d); err != nil {
 		t.Fatalf("Send() = %v, want nil", err)
 	}
@@ -158,10 +161,12 @@ func TestTextOnlyEmailIsNotMultipart(t *testing.T) {
 func TestNoHeaderInjection(t *testing.T) {
 	box := &mailbox{}
 	port := startSMTP(t, box, modePlain, nil)
-	s, _ := newTestSink(t, config.SMTP{Port: port, TLS: TLSNone})
+	s, _ := newTestSink(t, SMTP{Port: port, TLS: TLSNone})
 	d := sinktest.Delivery()
-	d.Message.Subject = "Lead\r\nBcc: evil@example.net\r\nX-Injected: yes"
-	d.Message.Cc = nil
+	sinktest.Edit(t, d, func(m *Message) {
+		m.Subject = "Lead\r\nBcc: evil@example.net\r\nX-Injected: yes"
+		m.Cc = nil
+	})
 	if err := s.Send(context.Background(), d); err != nil {
 		t.Fatalf("Send() = %v, want nil", err)
 	}
@@ -176,7 +181,9 @@ func TestNoHeaderInjection(t *testing.T) {
 		}
 	}
 
-	d.Message.To = []string{"sales@example.com\r\nBcc: evil@example.net"}
+	sinktest.Edit(t, d, func(m *Message) {
+		m.To = []string{"sales@example.com\r\nBcc: evil@example.net"}
+	})
 	err := s.Send(context.Background(), d)
 	var se *sinks.Error
 	if !errors.As(err, &se) || se.Reason != sinks.ReasonTemplate || se.Retryable {
@@ -189,16 +196,16 @@ func TestTLSAndAuth(t *testing.T) {
 	tests := []struct {
 		name       string
 		serverMode string
-		conf       config.SMTP
+		conf       SMTP
 	}{
 		{name: "starttls with ca_file and PLAIN", serverMode: modeStartTLS,
-			conf: config.SMTP{TLS: TLSStartTLS, CAFile: caFile, Username: testUser, Password: testPassword}},
+			conf: SMTP{TLS: TLSStartTLS, CAFile: caFile, Username: testUser, Password: testPassword}},
 		{name: "starttls is the default", serverMode: modeStartTLS,
-			conf: config.SMTP{CAFile: caFile, Username: testUser, Password: testPassword}},
+			conf: SMTP{CAFile: caFile, Username: testUser, Password: testPassword}},
 		{name: "implicit TLS with ca_file", serverMode: modeImplicit,
-			conf: config.SMTP{TLS: TLSImplicit, CAFile: caFile, Username: testUser, Password: testPassword}},
+			conf: SMTP{TLS: TLSImplicit, CAFile: caFile, Username: testUser, Password: testPassword}},
 		{name: "none with AUTH over cleartext", serverMode: modePlain,
-			conf: config.SMTP{TLS: TLSNone, Username: testUser, Password: testPassword}},
+			conf: SMTP{TLS: TLSNone, Username: testUser, Password: testPassword}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -233,38 +240,38 @@ func TestFailures(t *testing.T) {
 		name          string
 		box           *mailbox
 		serverMode    string // "" for a closed port
-		conf          config.SMTP
+		conf          SMTP
 		wantRetryable bool
 		wantReason    sinks.Reason
 		wantCode      int
 		wantInError   string
 	}{
 		{name: "550 unknown mailbox", box: &mailbox{failAt: "rcpt", fail: perm(550, "No such user")}, serverMode: modePlain,
-			conf: config.SMTP{TLS: TLSNone}, wantReason: sinks.ReasonClientError, wantCode: 550, wantInError: "No such user"},
+			conf: SMTP{TLS: TLSNone}, wantReason: sinks.ReasonClientError, wantCode: 550, wantInError: "No such user"},
 		{name: "553 bad sender", box: &mailbox{failAt: "mail", fail: perm(553, "Sender rejected")}, serverMode: modePlain,
-			conf: config.SMTP{TLS: TLSNone}, wantReason: sinks.ReasonClientError, wantCode: 553},
+			conf: SMTP{TLS: TLSNone}, wantReason: sinks.ReasonClientError, wantCode: 553},
 		{name: "554 rejected at data", box: &mailbox{failAt: "data", fail: perm(554, "Message rejected")}, serverMode: modePlain,
-			conf: config.SMTP{TLS: TLSNone}, wantReason: sinks.ReasonClientError, wantCode: 554},
+			conf: SMTP{TLS: TLSNone}, wantReason: sinks.ReasonClientError, wantCode: 554},
 		{name: "451 at mail is retried", box: &mailbox{failAt: "mail", fail: temp(451)}, serverMode: modePlain,
-			conf: config.SMTP{TLS: TLSNone}, wantRetryable: true, wantReason: sinks.ReasonServerError, wantCode: 451},
+			conf: SMTP{TLS: TLSNone}, wantRetryable: true, wantReason: sinks.ReasonServerError, wantCode: 451},
 		{name: "450 at rcpt is retried", box: &mailbox{failAt: "rcpt", fail: temp(450)}, serverMode: modePlain,
-			conf: config.SMTP{TLS: TLSNone}, wantRetryable: true, wantReason: sinks.ReasonServerError, wantCode: 450},
+			conf: SMTP{TLS: TLSNone}, wantRetryable: true, wantReason: sinks.ReasonServerError, wantCode: 450},
 		{name: "452 at data is retried", box: &mailbox{failAt: "data", fail: temp(452)}, serverMode: modePlain,
-			conf: config.SMTP{TLS: TLSNone}, wantRetryable: true, wantReason: sinks.ReasonServerError, wantCode: 452},
+			conf: SMTP{TLS: TLSNone}, wantRetryable: true, wantReason: sinks.ReasonServerError, wantCode: 452},
 		{name: "535 wrong password", box: &mailbox{user: testUser, pass: "another"}, serverMode: modeStartTLS,
-			conf:       config.SMTP{CAFile: caFile, Username: testUser, Password: testPassword},
+			conf:       SMTP{CAFile: caFile, Username: testUser, Password: testPassword},
 			wantReason: sinks.ReasonAuth, wantCode: 535, wantInError: "check smtp.username and smtp.password"},
 		{name: "530 no credentials configured", box: &mailbox{user: testUser, pass: testPassword}, serverMode: modePlain,
-			conf: config.SMTP{TLS: TLSNone}, wantReason: sinks.ReasonAuth, wantCode: 530, wantInError: "set smtp.username"},
-		{name: "connection refused", serverMode: "", conf: config.SMTP{TLS: TLSNone},
+			conf: SMTP{TLS: TLSNone}, wantReason: sinks.ReasonAuth, wantCode: 530, wantInError: "set smtp.username"},
+		{name: "connection refused", serverMode: "", conf: SMTP{TLS: TLSNone},
 			wantRetryable: true, wantReason: sinks.ReasonConnection},
 		{name: "starttls required but not offered", box: &mailbox{}, serverMode: modePlain,
-			conf: config.SMTP{TLS: TLSStartTLS}, wantReason: sinks.ReasonConfig, wantInError: "does not offer STARTTLS"},
+			conf: SMTP{TLS: TLSStartTLS}, wantReason: sinks.ReasonConfig, wantInError: "does not offer STARTTLS"},
 		{name: "implicit TLS against a plain server", box: &mailbox{}, serverMode: modePlain,
-			conf: config.SMTP{TLS: TLSImplicit}, wantRetryable: true, wantReason: sinks.ReasonConnection,
+			conf: SMTP{TLS: TLSImplicit}, wantRetryable: true, wantReason: sinks.ReasonConnection,
 			wantInError: "does not speak TLS on this port"},
 		{name: "untrusted certificate", box: &mailbox{}, serverMode: modeStartTLS,
-			conf: config.SMTP{TLS: TLSStartTLS}, wantRetryable: true, wantReason: sinks.ReasonConnection,
+			conf: SMTP{TLS: TLSStartTLS}, wantRetryable: true, wantReason: sinks.ReasonConnection,
 			wantInError: "set smtp.ca_file"},
 	}
 	for _, tc := range tests {
@@ -300,7 +307,7 @@ func TestTimeout(t *testing.T) {
 		<-done
 		c.Close()
 	}()
-	s, _ := newTestSink(t, config.SMTP{Port: l.Addr().(*net.TCPAddr).Port, TLS: TLSNone, Timeout: 100 * time.Millisecond})
+	s, _ := newTestSink(t, SMTP{Port: l.Addr().(*net.TCPAddr).Port, TLS: TLSNone, Timeout: 100 * time.Millisecond})
 	err = s.Send(context.Background(), sinktest.Delivery())
 	checkErr(t, err, true, sinks.ReasonTimeout, 0, "")
 }
@@ -311,7 +318,7 @@ func TestCancelInterruptsTheConversation(t *testing.T) {
 	box := &mailbox{stalled: make(chan struct{}), release: make(chan struct{})}
 	port := startSMTP(t, box, modePlain, nil)
 	t.Cleanup(func() { close(box.release) }) // runs before the server's Close
-	s, _ := newTestSink(t, config.SMTP{Port: port, TLS: TLSNone, Timeout: time.Hour})
+	s, _ := newTestSink(t, SMTP{Port: port, TLS: TLSNone, Timeout: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		<-box.stalled
@@ -343,15 +350,17 @@ func checkErr(t *testing.T, err error, wantRetryable bool, wantReason sinks.Reas
 }
 
 func TestPreview(t *testing.T) {
-	s, err := New("sales-email", &config.EmailSink{
-		SMTP: config.SMTP{Host: "smtp.example.com", Username: testUser, Password: testPassword},
+	s, err := New("sales-email", &Settings{
+		SMTP: SMTP{Host: "smtp.example.com", Username: testUser, Password: testPassword},
 		From: "Switchboard <relay@example.com>",
 	}, nil)
 	if err != nil {
 		t.Fatalf("New() = %v", err)
 	}
 	d := sinktest.Delivery()
-	d.Message.Subject = "Lead\r\nBcc: evil@example.net"
+	sinktest.Edit(t, d, func(m *Message) {
+		m.Subject = "Lead\r\nBcc: evil@example.net"
+	})
 	p, err := s.Preview(d)
 	if err != nil {
 		t.Fatalf("Preview() = %v", err)
@@ -372,18 +381,18 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		conf *config.EmailSink
+		conf *Settings
 		want string
 	}{
 		{name: "no settings", conf: nil, want: "set smtp and from"},
-		{name: "no host", conf: &config.EmailSink{From: "a@example.com"}, want: "smtp.host is empty"},
-		{name: "bad from", conf: &config.EmailSink{SMTP: config.SMTP{Host: "smtp.example.com"}, From: "not an address"},
+		{name: "no host", conf: &Settings{From: "a@example.com"}, want: "smtp.host is empty"},
+		{name: "bad from", conf: &Settings{SMTP: SMTP{Host: "smtp.example.com"}, From: "not an address"},
 			want: "from is not an email address"},
-		{name: "bad tls", conf: &config.EmailSink{SMTP: config.SMTP{Host: "smtp.example.com", TLS: "ssl"}, From: "a@example.com"},
+		{name: "bad tls", conf: &Settings{SMTP: SMTP{Host: "smtp.example.com", TLS: "ssl"}, From: "a@example.com"},
 			want: `smtp.tls must be "starttls", "implicit" or "none"`},
-		{name: "missing ca_file", conf: &config.EmailSink{SMTP: config.SMTP{Host: "smtp.example.com", CAFile: "/nonexistent/ca.pem"}, From: "a@example.com"},
+		{name: "missing ca_file", conf: &Settings{SMTP: SMTP{Host: "smtp.example.com", CAFile: "/nonexistent/ca.pem"}, From: "a@example.com"},
 			want: `smtp.ca_file: cannot read "/nonexistent/ca.pem"`},
-		{name: "ca_file without PEM", conf: &config.EmailSink{SMTP: config.SMTP{Host: "smtp.example.com", CAFile: noPEM}, From: "a@example.com"},
+		{name: "ca_file without PEM", conf: &Settings{SMTP: SMTP{Host: "smtp.example.com", CAFile: noPEM}, From: "a@example.com"},
 			want: "holds no PEM certificate"},
 	}
 	for _, tc := range tests {
@@ -401,9 +410,11 @@ func TestNewRejectsBadConfig(t *testing.T) {
 }
 
 func TestNoRecipientIsPermanent(t *testing.T) {
-	s, _ := newTestSink(t, config.SMTP{Port: 2525, TLS: TLSNone})
+	s, _ := newTestSink(t, SMTP{Port: 2525, TLS: TLSNone})
 	d := sinktest.Delivery()
-	d.Message.To, d.Message.Cc = []string{" "}, nil
+	sinktest.Edit(t, d, func(m *Message) {
+		m.To, m.Cc = []string{" "}, nil
+	})
 	err := s.Send(context.Background(), d)
 	var se *sinks.Error
 	if !errors.As(err, &se) || se.Reason != sinks.ReasonTemplate || se.Retryable {

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks/sinktest"
 )
 
@@ -57,7 +56,7 @@ func TestQuitFailureAfterAcceptedMessage(t *testing.T) {
 			}
 		}
 	}()
-	s, logs := newTestSink(t, config.SMTP{Port: l.Addr().(*net.TCPAddr).Port, TLS: "none"})
+	s, logs := newTestSink(t, SMTP{Port: l.Addr().(*net.TCPAddr).Port, TLS: "none"})
 	err = s.Send(t.Context(), sinktest.Delivery())
 	select {
 	case <-accepted:

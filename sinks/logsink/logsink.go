@@ -30,7 +30,7 @@ func New(name string, logger *slog.Logger) *Sink {
 // Send logs d's message at info level with the keys sink, call_id, rule, action and message (the
 // message as JSON). It fails only for a delivery without a message.
 func (s *Sink) Send(ctx context.Context, d *sinks.Delivery) error {
-	if d == nil || d.Message == nil {
+	if d == nil || len(d.Message) == 0 {
 		return sinks.Permanent(sinks.ReasonTemplate, errors.New("the delivery has no message: re-render it"))
 	}
 	msg, err := json.Marshal(d.Message)
@@ -44,7 +44,7 @@ func (s *Sink) Send(ctx context.Context, d *sinks.Delivery) error {
 
 // Preview returns the message as it would be logged.
 func (s *Sink) Preview(d *sinks.Delivery) (any, error) {
-	if d == nil || d.Message == nil {
+	if d == nil || len(d.Message) == 0 {
 		return nil, sinks.Permanent(sinks.ReasonTemplate, errors.New("the delivery has no message: re-render it"))
 	}
 	return d.Message, nil

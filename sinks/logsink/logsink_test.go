@@ -54,7 +54,7 @@ func TestPreviewIsTheMessage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Preview() = %v", err)
 	}
-	if got != d.Message {
+	if m, ok := got.(sinks.Message); !ok || string(m) != string(d.Message) {
 		t.Errorf("Preview() = %v, want the delivery's message", got)
 	}
 }

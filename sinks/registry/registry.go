@@ -1,5 +1,5 @@
-// Package registry builds a sink from its config. Its table is the one place that maps a sink type
-// to a constructor: adding a sink type touches only the table.
+// Package registry builds a sink from its config, through the constructor its type declares
+// (spec.Descriptor.New): adding a sink type changes nothing here.
 package registry
 
 import (
@@ -11,10 +11,8 @@ import (
 
 	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
-	"github.com/switchboard-relay/switchboard/sinks/email"
-	"github.com/switchboard-relay/switchboard/sinks/logsink"
-	"github.com/switchboard-relay/switchboard/sinks/slack"
-	"github.com/switchboard-relay/switchboard/sinks/webhook"
+	"github.com/switchboard-relay/switchboard/sinks/catalog"
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
 // Options carries what every sink may use.
@@ -23,39 +21,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// constructor builds one sink type from its config.
-type constructor func(conf *config.Sink, logger *slog.Logger) (sinks.Sink, error)
-
-// table maps each sink type to its constructor.
-var table = map[string]constructor{
-	"slack": func(c *config.Sink, l *slog.Logger) (sinks.Sink, error) {
-		return nilSafe(slack.New(c.Name, c.Slack, l))
-	},
-	"webhook": func(c *config.Sink, l *slog.Logger) (sinks.Sink, error) {
-		return nilSafe(webhook.New(c.Name, c.Webhook, l))
-	},
-	"email": func(c *config.Sink, l *slog.Logger) (sinks.Sink, error) {
-		return nilSafe(email.New(c.Name, c.Email, l))
-	},
-	"log": func(c *config.Sink, l *slog.Logger) (sinks.Sink, error) {
-		return logsink.New(c.Name, l), nil
-	},
-}
-
-// nilSafe keeps a failed constructor's typed nil pointer out of the sinks.Sink interface.
-func nilSafe[S sinks.Sink](s S, err error) (sinks.Sink, error) {
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 // Types returns the known sink types, sorted.
 func Types() []string {
-	types := make([]string, 0, len(table))
-	for t := range table {
-		types = append(types, t)
-	}
+	types := catalog.Names()
 	slices.Sort(types)
 	return types
 }
@@ -66,10 +34,13 @@ func New(conf *config.Sink, opts Options) (sinks.Sink, error) {
 	if conf == nil {
 		return nil, sinks.Permanent(sinks.ReasonConfig, errors.New("no sink config: define the sink under sinks"))
 	}
-	build, ok := table[conf.Type]
-	if !ok {
+	if conf.Spec == nil {
 		return nil, sinks.Permanent(sinks.ReasonConfig, fmt.Errorf("unknown type %q (known: %s)",
 			conf.Type, strings.Join(Types(), ", ")))
 	}
-	return build(conf, opts.Logger)
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return conf.Spec.New(conf.Name, conf.Settings, spec.Options{Logger: logger})
 }

@@ -20,14 +20,14 @@ func TestNewBuildsEachType(t *testing.T) {
 		conf *config.Sink
 		want sinks.Sink
 	}{
-		{name: "slack", conf: &config.Sink{Name: "s", Type: "slack", Slack: &config.SlackSink{WebhookURL: "https://hooks.slack.com/services/T0"}},
+		{name: "slack", conf: &config.Sink{Name: "s", Type: "slack", Spec: slack.Spec, Settings: &slack.Settings{WebhookURL: "https://hooks.slack.com/services/T0"}},
 			want: (*slack.Sink)(nil)},
-		{name: "webhook", conf: &config.Sink{Name: "w", Type: "webhook", Webhook: &config.WebhookSink{URL: "https://crm.example.com/hook"}},
+		{name: "webhook", conf: &config.Sink{Name: "w", Type: "webhook", Spec: webhook.Spec, Settings: &webhook.Settings{URL: "https://crm.example.com/hook"}},
 			want: (*webhook.Sink)(nil)},
-		{name: "email", conf: &config.Sink{Name: "e", Type: "email", Email: &config.EmailSink{SMTP: config.SMTP{Host: "smtp.example.com"}, From: "a@example.com"}},
+		{name: "email", conf: &config.Sink{Name: "e", Type: "email", Spec: email.Spec, Settings: &email.Settings{SMTP: email.SMTP{Host: "smtp.example.com"}, From: "a@example.com"}},
 			want: (*email.Sink)(nil)},
-		{name: "log", conf: &config.Sink{Name: "l", Type: "log"}, want: (*logsink.Sink)(nil)},
-		{name: "log ignores other types' keys", conf: &config.Sink{Name: "l", Type: "log", Slack: &config.SlackSink{}},
+		{name: "log", conf: &config.Sink{Name: "l", Type: "log", Spec: logsink.Spec}, want: (*logsink.Sink)(nil)},
+		{name: "log ignores other types' keys", conf: &config.Sink{Name: "l", Type: "log", Spec: logsink.Spec, Settings: &slack.Settings{}},
 			want: (*logsink.Sink)(nil)},
 	}
 	for _, tc := range tests {
@@ -52,9 +52,9 @@ func TestNewErrors(t *testing.T) {
 		{name: "nil", conf: nil, want: "no sink config"},
 		{name: "unknown type", conf: &config.Sink{Name: "x", Type: "pager"},
 			want: `unknown type "pager" (known: email, log, slack, webhook)`},
-		{name: "slack without settings", conf: &config.Sink{Name: "s", Type: "slack"}, want: `slack sink has no settings`},
-		{name: "webhook without settings", conf: &config.Sink{Name: "w", Type: "webhook"}, want: `webhook sink has no settings`},
-		{name: "email without settings", conf: &config.Sink{Name: "e", Type: "email"}, want: `email sink has no settings`},
+		{name: "slack without settings", conf: &config.Sink{Name: "s", Type: "slack", Spec: slack.Spec}, want: `slack sink has no settings`},
+		{name: "webhook without settings", conf: &config.Sink{Name: "w", Type: "webhook", Spec: webhook.Spec}, want: `webhook sink has no settings`},
+		{name: "email without settings", conf: &config.Sink{Name: "e", Type: "email", Spec: email.Spec}, want: `email sink has no settings`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

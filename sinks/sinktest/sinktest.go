@@ -78,15 +78,32 @@ func JSON(t testing.TB, v any) string {
 func Delivery() *sinks.Delivery {
 	return &sinks.Delivery{
 		ID: 7, CallID: 12345, Rule: "hot-leads", Action: 1, Attempt: 1,
-		Message: &sinks.Message{
-			Text:    "Hot lead &lt;Ann&gt;: wants a demo",
-			Blocks:  json.RawMessage(`[{"type":"section","text":{"type":"mrkdwn","text":"Hot lead"}}]`),
-			Headers: map[string]string{"X-Call-Id": "12345"},
-			Body:    json.RawMessage(`{"phone":"+15551234567","duration_seconds":125}`),
-			To:      []string{"sales@example.com"},
-			Cc:      []string{"boss@example.com"},
-			Subject: "Hot lead: +15551234567",
-			HTML:    "<p>Hot lead</p>",
-		},
+		Message: sinks.Message(`{"text":"Hot lead &lt;Ann&gt;: wants a demo",` +
+			`"blocks":[{"type":"section","text":{"type":"mrkdwn","text":"Hot lead"}}],` +
+			`"headers":{"X-Call-Id":"12345"},"body":{"phone":"+15551234567","duration_seconds":125},` +
+			`"to":["sales@example.com"],"cc":["boss@example.com"],"subject":"Hot lead: +15551234567",` +
+			`"html":"<p>Hot lead</p>"}`),
 	}
+}
+
+// Read decodes d's message into a sink's message type M; it fails t when the message does not decode.
+func Read[M any](t testing.TB, d *sinks.Delivery) M {
+	t.Helper()
+	var m M
+	if err := d.Message.Decode(&m); err != nil {
+		t.Fatalf("decode message: %v", err)
+	}
+	return m
+}
+
+// Edit changes d's message as a sink's message type M: it decodes it, calls edit, and encodes it back.
+func Edit[M any](t testing.TB, d *sinks.Delivery, edit func(m *M)) {
+	t.Helper()
+	m := Read[M](t, d)
+	edit(&m)
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatalf("encode message: %v", err)
+	}
+	d.Message = b
 }

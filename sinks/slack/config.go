@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
 )
 
@@ -15,7 +14,7 @@ const DefaultAPIURL = "https://slack.com/api/chat.postMessage"
 // DefaultTimeout bounds one attempt when the config leaves timeout at zero.
 const DefaultTimeout = 10 * time.Second
 
-// settings is a validated SlackSink with defaults applied.
+// settings are validated Settings with defaults applied.
 type settings struct {
 	webAPI  bool
 	url     string // the webhook URL or the API URL
@@ -25,7 +24,7 @@ type settings struct {
 }
 
 // check validates conf and applies defaults. Errors name the config keys, never their values.
-func check(conf *config.SlackSink) (settings, error) {
+func check(conf *Settings) (settings, error) {
 	if conf == nil {
 		return settings{}, configError("slack sink has no settings: set webhook_url, or token and channel")
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
 	"github.com/switchboard-relay/switchboard/sinks/sinktest"
 )
@@ -15,15 +14,15 @@ import (
 func TestNewRejectsBadConfig(t *testing.T) {
 	tests := []struct {
 		name string
-		conf *config.SlackSink
+		conf *Settings
 		want string
 	}{
-		{name: "nothing set", conf: &config.SlackSink{}, want: "set webhook_url, or both token and channel"},
+		{name: "nothing set", conf: &Settings{}, want: "set webhook_url, or both token and channel"},
 		{name: "no settings", conf: nil, want: "slack sink has no settings"},
-		{name: "both modes", conf: &config.SlackSink{WebhookURL: "https://hooks.slack.com/services/x", Token: testToken, Channel: "C1"},
+		{name: "both modes", conf: &Settings{WebhookURL: "https://hooks.slack.com/services/x", Token: testToken, Channel: "C1"},
 			want: "not both"},
-		{name: "token without channel", conf: &config.SlackSink{Token: testToken}, want: "both token and channel"},
-		{name: "webhook not a URL", conf: &config.SlackSink{WebhookURL: "hooks.slack.com/services/T0SECRET"},
+		{name: "token without channel", conf: &Settings{Token: testToken}, want: "both token and channel"},
+		{name: "webhook not a URL", conf: &Settings{WebhookURL: "hooks.slack.com/services/T0SECRET"},
 			want: "webhook_url is not an http(s) URL"},
 	}
 	for _, tc := range tests {
@@ -44,12 +43,12 @@ func TestNewRejectsBadConfig(t *testing.T) {
 func TestPreviewIsTheBody(t *testing.T) {
 	tests := []struct {
 		name string
-		conf *config.SlackSink
+		conf *Settings
 		want string
 	}{
-		{name: "webhook", conf: &config.SlackSink{WebhookURL: "https://hooks.slack.com/services/T0SECRET"},
+		{name: "webhook", conf: &Settings{WebhookURL: "https://hooks.slack.com/services/T0SECRET"},
 			want: `{"text":"Hot lead \u0026lt;Ann\u0026gt;: wants a demo","blocks":[{"type":"section","text":{"type":"mrkdwn","text":"Hot lead"}}]}`},
-		{name: "web api", conf: &config.SlackSink{Token: testToken, Channel: "C0SALES"},
+		{name: "web api", conf: &Settings{Token: testToken, Channel: "C0SALES"},
 			want: `{"channel":"C0SALES","text":"Hot lead \u0026lt;Ann\u0026gt;: wants a demo","blocks":[{"type":"section","text":{"type":"mrkdwn","text":"Hot lead"}}]}`},
 	}
 	for _, tc := range tests {
@@ -93,7 +92,7 @@ func TestNoSecretInConnectionFailures(t *testing.T) {
 }
 
 func TestSendWithoutMessage(t *testing.T) {
-	s, err := New("sales", &config.SlackSink{WebhookURL: "https://hooks.slack.com/services/T0SECRET"}, nil)
+	s, err := New("sales", &Settings{WebhookURL: "https://hooks.slack.com/services/T0SECRET"}, nil)
 	if err != nil {
 		t.Fatalf("New() = %v", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
 	"github.com/switchboard-relay/switchboard/sinks/httpsink"
 )
@@ -34,12 +33,12 @@ type Payload struct {
 
 // New returns the sink named name. A nil logger discards. Errors are *sinks.Error with reason config;
 // they name the config key at fault, never its value, and not the sink: the caller adds its location.
-func New(name string, conf *config.SlackSink, logger *slog.Logger) (*Sink, error) {
+func New(name string, conf *Settings, logger *slog.Logger) (*Sink, error) {
 	return newSink(name, conf, logger, httpsink.Options{})
 }
 
 // newSink is New with transport options, so tests can shorten the in-request backoff.
-func newSink(name string, conf *config.SlackSink, logger *slog.Logger, opts httpsink.Options) (*Sink, error) {
+func newSink(name string, conf *Settings, logger *slog.Logger, opts httpsink.Options) (*Sink, error) {
 	set, err := check(conf)
 	if err != nil {
 		return nil, err
@@ -99,10 +98,13 @@ func (s *Sink) Preview(d *sinks.Delivery) (any, error) {
 }
 
 func (s *Sink) payload(d *sinks.Delivery) (*Payload, error) {
-	if d == nil || d.Message == nil {
+	if d == nil {
 		return nil, sinks.Permanent(sinks.ReasonTemplate, errors.New("the delivery has no message: re-render it"))
 	}
-	m := d.Message
+	var m Message
+	if err := d.Message.Decode(&m); err != nil {
+		return nil, err
+	}
 	p := &Payload{Text: m.Text}
 	if b := bytes.TrimSpace(m.Blocks); len(b) > 0 && !bytes.Equal(b, []byte("null")) {
 		p.Blocks = m.Blocks

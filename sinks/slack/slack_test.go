@@ -13,10 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
 	"github.com/switchboard-relay/switchboard/sinks/httpsink"
 	"github.com/switchboard-relay/switchboard/sinks/sinktest"
+
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
 const testToken = "xoxb-0000-secret-token"
@@ -27,7 +28,7 @@ var fast = httpsink.Options{RetryWaitMin: time.Millisecond, RetryWaitMax: 2 * ti
 func newWebhookSink(t *testing.T, url string) (*Sink, *sinktest.Buffer) {
 	t.Helper()
 	logger, logs := sinktest.NewLogger()
-	s, err := newSink("sales", &config.SlackSink{WebhookURL: config.Secret(url)}, logger, fast)
+	s, err := newSink("sales", &Settings{WebhookURL: spec.Secret(url)}, logger, fast)
 	if err != nil {
 		t.Fatalf("newSink() = %v", err)
 	}
@@ -37,7 +38,7 @@ func newWebhookSink(t *testing.T, url string) (*Sink, *sinktest.Buffer) {
 func newAPISink(t *testing.T, url string) (*Sink, *sinktest.Buffer) {
 	t.Helper()
 	logger, logs := sinktest.NewLogger()
-	s, err := newSink("sales", &config.SlackSink{Token: testToken, Channel: "C0SALES", APIURL: url}, logger, fast)
+	s, err := newSink("sales", &Settings{Token: testToken, Channel: "C0SALES", APIURL: url}, logger, fast)
 	if err != nil {
 		t.Fatalf("newSink() = %v", err)
 	}
@@ -131,14 +132,14 @@ func TestWebhookRequest(t *testing.T) {
 	if r.auth != "" {
 		t.Errorf("Authorization = %q, want none for a webhook", r.auth)
 	}
-	if r.body["text"] != d.Message.Text {
-		t.Errorf("text = %v, want %q", r.body["text"], d.Message.Text)
+	if r.body["text"] != sinktest.Read[Message](t, d).Text {
+		t.Errorf("text = %v, want %q", r.body["text"], sinktest.Read[Message](t, d).Text)
 	}
 	if _, ok := r.body["channel"]; ok {
 		t.Errorf("body has channel %v, want none for a webhook", r.body["channel"])
 	}
 	var wantBlocks any
-	if err := json.Unmarshal(d.Message.Blocks, &wantBlocks); err != nil {
+	if err := json.Unmarshal(sinktest.Read[Message](t, d).Blocks, &wantBlocks); err != nil {
 		t.Fatalf("unmarshal blocks: %v", err)
 	}
 	if !reflect.DeepEqual(r.body["blocks"], wantBlocks) {

@@ -22,7 +22,7 @@ func TestWebAPIRequest(t *testing.T) {
 	if r.auth != "Bearer "+testToken {
 		t.Errorf("Authorization = %q, want the bearer token", r.auth)
 	}
-	if r.body["channel"] != "C0SALES" || r.body["text"] != d.Message.Text || r.body["blocks"] == nil {
+	if r.body["channel"] != "C0SALES" || r.body["text"] != sinktest.Read[Message](t, d).Text || r.body["blocks"] == nil {
 		t.Errorf("body = %v, want channel C0SALES, the text and the blocks", r.body)
 	}
 	if r.contentType != "application/json; charset=utf-8" {

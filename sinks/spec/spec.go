@@ -29,7 +29,11 @@ type Descriptor struct {
 	// ActionKeys are the keys an action for this type may set, besides `sink`.
 	ActionKeys []ActionKey
 	// AcceptsAll marks the log type: it accepts the config keys and action keys of every type (so that
-	// switching a sink to the log is a one-line change) and ignores the config keys.
+	// switching a sink to the log is a one-line change) and ignores the config keys. Its action keys
+	// are its own ActionKeys, then every other type's in the order of sinks/catalog; where two types
+	// give one key different kinds, it takes the most general (ActionTree > ActionAddresses >
+	// ActionTemplateMap > ActionTemplate). The keys it takes from other types keep their values as
+	// they are (no Escape), are never Required and never CallWhenAbsent.
 	AcceptsAll bool
 	// DefaultRate is the rate_limit a sink of this type gets when it sets none, such as "1/s"; empty
 	// means unlimited.
@@ -49,10 +53,11 @@ type Descriptor struct {
 	Notice func(n Notice) (sinks.Message, error)
 	// NoticeTo makes `to` required in notify.dead_letters and notify.sink_down when they name a sink
 	// of this type, and passes it in Notice.To (email's recipients, an SMS's phone number); a type
-	// without it refuses `to` there.
+	// without it refuses `to` there, except a type that AcceptsAll, which takes `to` without needing it.
 	NoticeTo bool
-	// TestMark is the action key whose text `switchboard send-test` starts with "[test] ", such as
-	// "text" or "subject"; empty marks nothing.
+	// TestMark is the action key by which `switchboard send-test` marks its message as a test: an
+	// ActionTemplate key (such as "text" or "subject") starts with "[test] ", an ActionTemplateMap key
+	// (a webhook's "headers") gains the entry "X-Switchboard-Test: true". Empty marks nothing.
 	TestMark string
 }
 
@@ -74,6 +79,7 @@ const (
 	KindPath                      // a file path, resolved against the config file's folder
 	KindHeaderSecrets             // a mapping of HTTP header names to secret values
 	KindObject                    // a mapping whose keys are Keys
+	KindPort                      // a TCP port, a whole number from 1 to 65535
 )
 
 // Key is one config key of a sink type.
@@ -128,12 +134,14 @@ type Problem struct {
 // ActionKind is what an action key's value is and what it renders to in the message.
 type ActionKind int
 
-// The kinds of action keys.
+// The kinds of action keys. A key whose value renders empty (an empty string, no addresses, no
+// entries) is left out of the message, as is a key the action does not set (except CallWhenAbsent).
 const (
 	// ActionTemplate is a {{ }} template; it renders to a JSON string.
 	ActionTemplate ActionKind = iota
 	// ActionAddresses is one template or a list of them; it renders to a JSON list of strings, dropping
-	// empty ones, and a template that is exactly one {{ }} giving a list adds each element.
+	// empty ones, and a template that is exactly one {{ }} giving a list adds each element. A literal
+	// entry (without {{ }}) must be an email address, except in a type that AcceptsAll.
 	ActionAddresses
 	// ActionTemplateMap is a mapping of names to templates; it renders to a JSON object of strings whose
 	// keys keep the order they are written in.
@@ -162,6 +170,12 @@ type ActionKey struct {
 	// CallWhenAbsent makes an action without this key send the call as received in its place (the
 	// webhook's body).
 	CallWhenAbsent bool
+	// CheckName, for an ActionTemplateMap, checks the name of each entry (a header name, say): it
+	// returns what is wrong with it, or "". Nil accepts any name.
+	CheckName func(name string) string
+	// ListItem, for an ActionTreeList, is how an item of the list starts, shown when a mapping is
+	// written instead: "- type:" gives `must be a list of blocks (each item starting with "- type:")`.
+	ListItem string
 	// Doc is one line for docs/config.md and the JSON Schema.
 	Doc string
 }
@@ -184,14 +198,15 @@ type Notice struct {
 	Kind string
 	// Subject is one line that says what happened.
 	Subject string
-	// Text is the whole notification as plain text, not escaped: Notice escapes it for its type.
+	// Text is the whole notification as plain text, not escaped: Notice escapes it for its type,
+	// unless Markup is set.
 	Text string
+	// Markup reports that Text is already in the type's markup: it is a notify.dead_letters.text
+	// template, whose literal text is the config author's and whose inserted values were escaped by
+	// the Escape of the type's "text" action key. Notice must then use Text as it is.
+	Markup bool
 	// To is notify.*.to for a type with NoticeTo; empty otherwise.
 	To []string
 	// Event is the notification as a JSON object, for a type that sends structured data (webhook).
 	Event json.RawMessage
 }
-
-// Secret is a config value that never prints: fmt, JSON and YAML all show "<secret>". Use string(s)
-// to read the value where it is needed.
-type Secret string

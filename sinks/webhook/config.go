@@ -8,14 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
 )
 
 // DefaultTimeout bounds one attempt when the config leaves timeout at zero.
 const DefaultTimeout = 10 * time.Second
 
-// settings is a validated WebhookSink with defaults applied.
+// settings are validated Settings with defaults applied.
 type settings struct {
 	url     string
 	method  string
@@ -26,7 +25,7 @@ type settings struct {
 }
 
 // check validates conf and applies defaults. Errors name the config keys, never their values.
-func check(conf *config.WebhookSink) (settings, error) {
+func check(conf *Settings) (settings, error) {
 	if conf == nil {
 		return settings{}, configError("webhook sink has no settings: set url")
 	}

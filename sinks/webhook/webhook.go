@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
 	"github.com/switchboard-relay/switchboard/sinks/httpsink"
 )
@@ -40,12 +39,12 @@ type PreviewRequest struct {
 
 // New returns the sink named name. A nil logger discards. Errors are *sinks.Error with reason config;
 // they name the config key at fault, never its value, and not the sink: the caller adds its location.
-func New(name string, conf *config.WebhookSink, logger *slog.Logger) (*Sink, error) {
+func New(name string, conf *Settings, logger *slog.Logger) (*Sink, error) {
 	return newSink(name, conf, logger, httpsink.Options{})
 }
 
 // newSink is New with transport options, so tests can shorten the in-request backoff.
-func newSink(name string, conf *config.WebhookSink, logger *slog.Logger, opts httpsink.Options) (*Sink, error) {
+func newSink(name string, conf *Settings, logger *slog.Logger, opts httpsink.Options) (*Sink, error) {
 	set, err := check(conf)
 	if err != nil {
 		return nil, err
@@ -102,12 +101,16 @@ func (s *Sink) Preview(d *sinks.Delivery) (any, error) {
 // the message's (rendered from the call), the sink's configured ones (secrets, so a call cannot
 // override an Authorization), then Content-Type, User-Agent, Idempotency-Key and the signature.
 func (s *Sink) build(d *sinks.Delivery) (http.Header, []byte, error) {
-	if d == nil || d.Message == nil {
+	if d == nil {
 		return nil, nil, sinks.Permanent(sinks.ReasonTemplate, errors.New("the delivery has no message: re-render it"))
 	}
-	body := []byte(d.Message.Body)
+	var m Message
+	if err := d.Message.Decode(&m); err != nil {
+		return nil, nil, err
+	}
+	body := []byte(m.Body)
 	header := http.Header{}
-	for name, v := range d.Message.Headers {
+	for name, v := range m.Headers {
 		if !validName(name) {
 			return nil, nil, sinks.Permanent(sinks.ReasonTemplate, fmt.Errorf("header %s is not a valid header name: fix the action's headers", quote(name)))
 		}

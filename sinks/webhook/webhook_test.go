@@ -16,10 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
 	"github.com/switchboard-relay/switchboard/sinks/httpsink"
 	"github.com/switchboard-relay/switchboard/sinks/sinktest"
+
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
 const (
@@ -30,7 +31,7 @@ const (
 // fast shortens the in-request backoff so retry rows do not wait.
 var fast = httpsink.Options{RetryWaitMin: time.Millisecond, RetryWaitMax: 2 * time.Millisecond}
 
-func newTestSink(t *testing.T, conf *config.WebhookSink) (*Sink, *sinktest.Buffer) {
+func newTestSink(t *testing.T, conf *Settings) (*Sink, *sinktest.Buffer) {
 	t.Helper()
 	logger, logs := sinktest.NewLogger()
 	s, err := newSink("crm", conf, logger, fast)
@@ -42,7 +43,7 @@ func newTestSink(t *testing.T, conf *config.WebhookSink) (*Sink, *sinktest.Buffe
 
 func TestStatusTable(t *testing.T) {
 	sinktest.RunStatusTable(t, func(t *testing.T, url string) sinks.Sink {
-		s, _ := newTestSink(t, &config.WebhookSink{URL: config.Secret(url)})
+		s, _ := newTestSink(t, &Settings{URL: spec.Secret(url)})
 		return s
 	}, `{"received":true}`)
 }
@@ -100,14 +101,14 @@ func TestRequest(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		conf config.WebhookSink
+		conf Settings
 		key  []byte
 		want string // method the receiver expects
 	}{
 		{name: "default POST, unsigned", want: http.MethodPost},
-		{name: "PUT, signed with whsec_ secret", conf: config.WebhookSink{Method: "put", SigningSecret: signSecret},
+		{name: "PUT, signed with whsec_ secret", conf: Settings{Method: "put", SigningSecret: signSecret},
 			key: key, want: http.MethodPut},
-		{name: "PATCH, signed with a raw secret", conf: config.WebhookSink{Method: "PATCH", SigningSecret: "plain-signing-secret"},
+		{name: "PATCH, signed with a raw secret", conf: Settings{Method: "PATCH", SigningSecret: "plain-signing-secret"},
 			key: []byte("plain-signing-secret"), want: http.MethodPatch},
 	}
 	for _, tc := range tests {
@@ -116,8 +117,8 @@ func TestRequest(t *testing.T) {
 			srv := httptest.NewServer(rcv)
 			defer srv.Close()
 			conf := tc.conf
-			conf.URL = config.Secret(srv.URL + sinktest.SecretPath)
-			conf.Headers = map[string]config.Secret{"Authorization": crmToken}
+			conf.URL = spec.Secret(srv.URL + sinktest.SecretPath)
+			conf.Headers = map[string]spec.Secret{"Authorization": crmToken}
 			s, logs := newTestSink(t, &conf)
 			d := sinktest.Delivery()
 			err := s.Send(context.Background(), d)
@@ -129,8 +130,8 @@ func TestRequest(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Send() = %v, want nil", err)
 			}
-			if got := string(rcv.body); got != string(d.Message.Body) {
-				t.Errorf("body = %s, want %s", got, d.Message.Body)
+			if got := string(rcv.body); got != string(sinktest.Read[Message](t, d).Body) {
+				t.Errorf("body = %s, want %s", got, sinktest.Read[Message](t, d).Body)
 			}
 			if got := rcv.headers.Get("Authorization"); got != crmToken {
 				t.Errorf("Authorization = %q, want the configured header", got)
@@ -162,14 +163,16 @@ func TestHeaderPrecedence(t *testing.T) {
 		got = r.Header.Clone()
 	}))
 	defer srv.Close()
-	s, _ := newTestSink(t, &config.WebhookSink{URL: config.Secret(srv.URL), Headers: map[string]config.Secret{"authorization": crmToken}})
+	s, _ := newTestSink(t, &Settings{URL: spec.Secret(srv.URL), Headers: map[string]spec.Secret{"authorization": crmToken}})
 	d := sinktest.Delivery()
-	d.Message.Headers = map[string]string{
-		"Authorization":   "Bearer from-the-call",
-		"Idempotency-Key": "forged",
-		"Content-Type":    "text/plain",
-		"X-Note":          "line one\r\nX-Injected: yes",
-	}
+	sinktest.Edit(t, d, func(m *Message) {
+		m.Headers = map[string]string{
+			"Authorization":   "Bearer from-the-call",
+			"Idempotency-Key": "forged",
+			"Content-Type":    "text/plain",
+			"X-Note":          "line one\r\nX-Injected: yes",
+		}
+	})
 	if err := s.Send(context.Background(), d); err != nil {
 		t.Fatalf("Send() = %v, want nil", err)
 	}
@@ -192,9 +195,9 @@ func TestHeaderPrecedence(t *testing.T) {
 }
 
 func TestPreview(t *testing.T) {
-	s, err := New("crm", &config.WebhookSink{
+	s, err := New("crm", &Settings{
 		URL:           "https://crm.example.com/hooks/T0SECRET?key=abcdef",
-		Headers:       map[string]config.Secret{"Authorization": crmToken},
+		Headers:       map[string]spec.Secret{"Authorization": crmToken},
 		SigningSecret: signSecret,
 	}, nil)
 	if err != nil {
@@ -244,9 +247,9 @@ func TestNoSecretInErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, logs := newTestSink(t, &config.WebhookSink{
-				URL:           config.Secret(tc.url + sinktest.SecretPath + "?api_key=querysecret"),
-				Headers:       map[string]config.Secret{"Authorization": crmToken},
+			s, logs := newTestSink(t, &Settings{
+				URL:           spec.Secret(tc.url + sinktest.SecretPath + "?api_key=querysecret"),
+				Headers:       map[string]spec.Secret{"Authorization": crmToken},
 				SigningSecret: signSecret,
 			})
 			err := s.Send(context.Background(), sinktest.Delivery())
@@ -263,16 +266,16 @@ func TestNoSecretInErrors(t *testing.T) {
 func TestNewRejectsBadConfig(t *testing.T) {
 	tests := []struct {
 		name string
-		conf *config.WebhookSink
+		conf *Settings
 		want string
 	}{
 		{name: "no settings", conf: nil, want: "set url"},
-		{name: "no url", conf: &config.WebhookSink{}, want: "url is not an http(s) URL"},
-		{name: "not http", conf: &config.WebhookSink{URL: "ftp://crm.example.com/T0SECRET"}, want: "url is not an http(s) URL"},
-		{name: "bad method", conf: &config.WebhookSink{URL: "https://crm.example.com/", Method: "PO ST"}, want: "method"},
-		{name: "bad header name", conf: &config.WebhookSink{URL: "https://crm.example.com/", Headers: map[string]config.Secret{"X Bad": crmToken}},
+		{name: "no url", conf: &Settings{}, want: "url is not an http(s) URL"},
+		{name: "not http", conf: &Settings{URL: "ftp://crm.example.com/T0SECRET"}, want: "url is not an http(s) URL"},
+		{name: "bad method", conf: &Settings{URL: "https://crm.example.com/", Method: "PO ST"}, want: "method"},
+		{name: "bad header name", conf: &Settings{URL: "https://crm.example.com/", Headers: map[string]spec.Secret{"X Bad": crmToken}},
 			want: `headers: "X Bad" is not a valid header name`},
-		{name: "whsec_ not base64", conf: &config.WebhookSink{URL: "https://crm.example.com/", SigningSecret: "whsec_!!notbase64!!"},
+		{name: "whsec_ not base64", conf: &Settings{URL: "https://crm.example.com/", SigningSecret: "whsec_!!notbase64!!"},
 			want: "signing_secret starts with whsec_"},
 	}
 	for _, tc := range tests {
@@ -291,12 +294,12 @@ func TestNewRejectsBadConfig(t *testing.T) {
 }
 
 func TestInvalidMessageHeaderIsPermanent(t *testing.T) {
-	s, err := New("crm", &config.WebhookSink{URL: "https://crm.example.com/"}, nil)
+	s, err := New("crm", &Settings{URL: "https://crm.example.com/"}, nil)
 	if err != nil {
 		t.Fatalf("New() = %v", err)
 	}
 	d := sinktest.Delivery()
-	d.Message.Headers = map[string]string{"Bad Name": "x"}
+	sinktest.Edit(t, d, func(m *Message) { m.Headers = map[string]string{"Bad Name": "x"} })
 	err = s.Send(context.Background(), d)
 	var se *sinks.Error
 	if !errors.As(err, &se) || se.Reason != sinks.ReasonTemplate || se.Retryable {
