@@ -8,6 +8,7 @@ import (
 	"github.com/switchboard-relay/switchboard/sinks/logsink"
 	"github.com/switchboard-relay/switchboard/sinks/slack"
 	"github.com/switchboard-relay/switchboard/sinks/spec"
+	"github.com/switchboard-relay/switchboard/sinks/twilio"
 	"github.com/switchboard-relay/switchboard/sinks/webhook"
 )
 
@@ -16,6 +17,7 @@ var Types = []*spec.Descriptor{
 	slack.Spec,
 	webhook.Spec,
 	email.Spec,
+	twilio.Spec,
 	logsink.Spec,
 }
 

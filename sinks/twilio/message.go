@@ -10,25 +10,18 @@ import (
 
 // Message is what a twilio action renders to (see Spec's ActionKeys).
 type Message struct {
-	To   string `json:"to"`
-	Text string `json:"text"`
+	To   string `json:"to,omitempty"`
+	Text string `json:"text,omitempty"`
 }
 
 // decodeMessage reads d's rendered message.
 func decodeMessage(d *sinks.Delivery) (Message, error) {
-	if d == nil || d.Message == nil {
-		return Message{}, sinks.Permanent(sinks.ReasonTemplate, errors.New("the delivery has no message: re-render it"))
+	var m Message
+	if d == nil {
+		return m, sinks.Permanent(sinks.ReasonTemplate, errors.New("the delivery has no message: re-render it"))
 	}
-	m := Message{Text: d.Message.Text}
-	if len(d.Message.To) > 0 {
-		m.To = d.Message.To[0]
-	}
-	return m, nil
-}
-
-// encodeMessage is the stored form of m.
-func encodeMessage(m Message) (sinks.Message, error) {
-	return sinks.Message{To: []string{m.To}, Text: m.Text}, nil
+	err := d.Message.Decode(&m)
+	return m, err
 }
 
 // form returns the To and Body fields Twilio gets for m: To in E.164 with separators removed, Body

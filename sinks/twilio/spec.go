@@ -1,6 +1,7 @@
 package twilio
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -51,18 +52,19 @@ var Spec = &spec.Descriptor{
 }
 
 // notice renders a notification as one short SMS to the one number of notify's `to`: its subject
-// ("Switchboard: 3 deliveries to crm failed"); the details are on the console and in the log.
+// ("Switchboard: 3 deliveries to crm failed"), the details being on the console and in the log; or a
+// notify.dead_letters.text as it was rendered.
 func notice(n spec.Notice) (sinks.Message, error) {
 	if len(n.To) != 1 {
-		return sinks.Message{}, errors.New("a twilio notification goes to one phone number: give notify's to exactly one")
+		return nil, errors.New("a twilio notification goes to one phone number: give notify's to exactly one")
 	}
 	to, err := normalizeNumber(n.To[0])
 	if err != nil {
-		return sinks.Message{}, fmt.Errorf("notify's to is not a phone number in E.164: %w", err)
+		return nil, fmt.Errorf("notify's to is not a phone number in E.164: %w", err)
 	}
-	text := strings.TrimSpace(n.Subject)
-	if text == "" {
-		text, _, _ = strings.Cut(strings.TrimSpace(n.Text), "\n")
+	text := n.Text
+	if !n.Markup {
+		text = string(escapeText(nil, strings.TrimSpace(n.Subject)))
 	}
-	return encodeMessage(Message{To: to, Text: string(escapeText(nil, text))})
+	return json.Marshal(Message{To: to, Text: text})
 }

@@ -93,12 +93,21 @@ func TestNotice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := decodeMessage(&sinks.Delivery{Message: &m})
+	got, err := decodeMessage(&sinks.Delivery{Message: m})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := (Message{To: testTo, Text: "Switchboard: 3 deliveries to crm failed"}); got != want {
 		t.Errorf("Notice() = %+v, want %+v", got, want)
+	}
+	// A notify.dead_letters.text is sent as rendered (its values from the call already escaped).
+	m, err = Spec.Notice(spec.Notice{Kind: "dead_letters", Subject: "Switchboard: 1 delivery to crm failed",
+		Text: "crm: 1 dead\ncall 7", Markup: true, To: []string{"+1 555 867 5310"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := decodeMessage(&sinks.Delivery{Message: m}); got != (Message{To: testTo, Text: "crm: 1 dead\ncall 7"}) {
+		t.Errorf("Notice(markup) = %+v", got)
 	}
 	for _, to := range [][]string{nil, {testTo, "+15017122661"}, {"5558675310"}} {
 		if _, err := Spec.Notice(spec.Notice{Kind: "sink_down", Subject: "Switchboard: sink crm is down", To: to}); err == nil {

@@ -2,6 +2,7 @@ package twilio
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -38,14 +39,15 @@ func newTestSink(t *testing.T, v values) (*Sink, *sinktest.Buffer) {
 	return s, logs
 }
 
-// delivery returns a delivery whose message has the given to and text.
+// delivery returns a delivery whose message is what a twilio action with the given to and text
+// renders to.
 func delivery(t *testing.T, to, text string) *sinks.Delivery {
 	t.Helper()
-	m, err := encodeMessage(Message{To: to, Text: text})
+	m, err := json.Marshal(Message{To: to, Text: text})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &sinks.Delivery{ID: 7, CallID: 12345, Rule: "hot-leads", Action: 1, Attempt: 1, Message: &m}
+	return &sinks.Delivery{ID: 7, CallID: 12345, Rule: "hot-leads", Action: 1, Attempt: 1, Message: m}
 }
 
 // TestStatusTable runs the shared table of HTTP statuses (with bodies that are not Twilio's error
