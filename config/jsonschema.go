@@ -17,6 +17,7 @@ import (
 // generates; `go generate ./config` (or `go test ./config -run TestJSONSchemaUpToDate
 // -update-schema`) rewrites it.
 
+//go:generate go test -run ^TestSinkTablesUpToDate$ -update-docs .
 //go:generate go test -run ^TestJSONSchemaUpToDate$ -update-schema .
 
 // envRef matches a value holding a ${VAR} or ${VAR:-default} reference: every value may be one,

@@ -7,12 +7,16 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
+
+	"github.com/switchboard-relay/switchboard/sinks/catalog"
+	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
 var updateSchema = flag.Bool("update-schema", false, "rewrite docs/config.schema.json from the key tables and docs/config.md")
@@ -297,4 +301,82 @@ func hasSyntaxOrKeyError(es Errors) bool {
 		}
 	}
 	return false
+}
+
+var updateDocs = flag.Bool("update-docs", false, "rewrite the sink key tables of docs/config.md from the sink types' descriptors")
+
+// TestSinkTablesUpToDate checks that the key table of every sink type in docs/config.md is what its
+// descriptor gives. After changing a descriptor's keys: go generate ./config.
+func TestSinkTablesUpToDate(t *testing.T) {
+	doc, err := os.ReadFile("../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, missing := WriteSinkTables(doc)
+	for _, typ := range missing {
+		t.Errorf("docs/config.md has no key table for sinks of type %s: under its section, write the lines\n%s\n%s\nthen run go generate ./config",
+			typ, tableStart(typ), tableEnd(typ))
+	}
+	if *updateDocs {
+		if err := os.WriteFile("../docs/config.md", want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if !bytes.Equal(doc, want) {
+		t.Errorf("the sink key tables of docs/config.md are out of date: run go generate ./config")
+	}
+}
+
+// TestActionTableMatchesDescriptors checks the table of action keys in docs/config.md against the
+// sink types' descriptors: a column per type (but the log, which takes every key), a row per action
+// key, and a cell other than "—" exactly where the type takes the key.
+func TestActionTableMatchesDescriptors(t *testing.T) {
+	doc, err := os.ReadFile("../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(doc[bytes.Index(doc, []byte("### Actions")):])
+	section = section[:strings.Index(section, "### Templates")]
+	var header []string
+	rows := map[string][]string{}
+	for _, line := range strings.Split(section, "\n") {
+		cells := tableCells(line)
+		switch {
+		case cells == nil || strings.Trim(cells[0], "- ") == "":
+		case cells[0] == "key":
+			header = cells
+		default:
+			rows[strings.Trim(cells[0], "`")] = cells
+		}
+	}
+	var types []string
+	for _, typ := range catalog.Types {
+		if !typ.AcceptsAll {
+			types = append(types, typ.Type)
+		}
+	}
+	if len(header) < 2 || !slices.Equal(header[1:len(header)-1], types) {
+		t.Fatalf("docs/config.md's action table has the columns %v, want key, %s, meaning", header, strings.Join(types, ", "))
+	}
+	all := map[string]bool{"sink": true}
+	for _, k := range catalog.AllActionKeys() {
+		all[k.Name] = true
+		if rows[k.Name] == nil {
+			t.Errorf("docs/config.md's action table has no row for %s", k.Name)
+		}
+	}
+	for key, cells := range rows {
+		if !all[key] {
+			t.Errorf("docs/config.md's action table has a row for %s, which no sink type takes", key)
+			continue
+		}
+		for i, typ := range types {
+			takes := key == "sink" || slices.ContainsFunc(catalog.Lookup(typ).ActionKeys, func(k spec.ActionKey) bool { return k.Name == key })
+			if cell := cells[i+1]; (cell != "—") != takes {
+				t.Errorf("docs/config.md's action table says %q for %s in %s actions, but the type %s it", cell, key, typ,
+					map[bool]string{true: "takes", false: "does not take"}[takes])
+			}
+		}
+	}
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/sinks"
-
 	"github.com/switchboard-relay/switchboard/sinks/slack"
 )
 

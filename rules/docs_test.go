@@ -12,7 +12,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/switchboard-relay/switchboard/config"
-
 	"github.com/switchboard-relay/switchboard/sinks/logsink"
 )
 

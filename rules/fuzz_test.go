@@ -8,7 +8,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/switchboard-relay/switchboard/config"
-
 	"github.com/switchboard-relay/switchboard/sinks/email"
 	"github.com/switchboard-relay/switchboard/sinks/slack"
 	"github.com/switchboard-relay/switchboard/sinks/webhook"

@@ -10,7 +10,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/switchboard-relay/switchboard/config"
-
 	"github.com/switchboard-relay/switchboard/sinks/catalog"
 )
 

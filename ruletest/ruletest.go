@@ -8,6 +8,7 @@
 package ruletest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -19,9 +20,6 @@ import (
 	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/rules"
 	"github.com/switchboard-relay/switchboard/sinks"
-
-	"bytes"
-
 	"github.com/switchboard-relay/switchboard/sinks/catalog"
 	"github.com/switchboard-relay/switchboard/sinks/spec"
 )

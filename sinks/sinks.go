@@ -6,13 +6,12 @@
 package sinks
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
-
-	"bytes"
 )
 
 // Sink delivers rendered messages to one configured destination.

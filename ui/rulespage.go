@@ -10,9 +10,8 @@ import (
 	"time"
 
 	"github.com/switchboard-relay/switchboard/call"
-	"github.com/switchboard-relay/switchboard/store"
-
 	"github.com/switchboard-relay/switchboard/sinks/spec"
+	"github.com/switchboard-relay/switchboard/store"
 )
 
 type ruleAction struct {

@@ -13,9 +13,8 @@ import (
 	"github.com/switchboard-relay/switchboard/config"
 	"github.com/switchboard-relay/switchboard/relay"
 	"github.com/switchboard-relay/switchboard/sinks"
-	"github.com/switchboard-relay/switchboard/sinks/httpsink"
-
 	"github.com/switchboard-relay/switchboard/sinks/catalog"
+	"github.com/switchboard-relay/switchboard/sinks/httpsink"
 	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 

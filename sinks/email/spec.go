@@ -16,7 +16,7 @@ var Spec = &spec.Descriptor{
 	Keys: []spec.Key{
 		{Name: "smtp", Kind: spec.KindObject, Keys: []spec.Key{
 			{Name: "host", Kind: spec.KindString, Required: true, Doc: "SMTP server host name"},
-			{Name: "port", Kind: spec.KindPort, Doc: "SMTP port, 1–65535; `587`, or `465` with `tls: implicit`"},
+			{Name: "port", Kind: spec.KindPort, Doc: "SMTP port, 1–65535; by default `587`, or `465` with `tls: implicit`"},
 			{Name: "username", Kind: spec.KindString, Doc: "login; `username` and `password` go together"},
 			{Name: "password", Kind: spec.KindSecret, Doc: "**secret**"},
 			{Name: "tls", Kind: spec.KindEnum, Enum: []string{TLSStartTLS, TLSImplicit, TLSNone}, Default: TLSStartTLS,

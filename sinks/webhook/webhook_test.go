@@ -19,7 +19,6 @@ import (
 	"github.com/switchboard-relay/switchboard/sinks"
 	"github.com/switchboard-relay/switchboard/sinks/httpsink"
 	"github.com/switchboard-relay/switchboard/sinks/sinktest"
-
 	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
