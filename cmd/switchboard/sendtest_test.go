@@ -23,10 +23,12 @@ type receiver struct {
 	mu     sync.Mutex
 	got    []*http.Request
 	bodies []string
+	// arrived receives a value for each request (up to its buffer, then requests stop waiting on it).
+	arrived chan struct{}
 }
 
 func newReceiver(t *testing.T, status int, answer string) *receiver {
-	r := &receiver{status: status, answer: answer}
+	r := &receiver{status: status, answer: answer, arrived: make(chan struct{}, 64)}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
@@ -37,6 +39,10 @@ func newReceiver(t *testing.T, status int, answer string) *receiver {
 		}
 		w.WriteHeader(r.status)
 		_, _ = io.WriteString(w, r.answer)
+		select {
+		case r.arrived <- struct{}{}:
+		default:
+		}
 	}))
 	t.Cleanup(r.srv.Close)
 	return r
@@ -52,6 +58,8 @@ func (r *receiver) requests() ([]*http.Request, []string) {
 type smtpBox struct {
 	mu   sync.Mutex
 	msgs []string
+	// arrived, when set, receives a value for each message accepted.
+	arrived chan struct{}
 }
 
 func (b *smtpBox) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{box: b}, nil }
@@ -70,6 +78,9 @@ func (s *smtpSession) Data(r io.Reader) error {
 	s.box.mu.Lock()
 	s.box.msgs = append(s.box.msgs, string(data))
 	s.box.mu.Unlock()
+	if s.box.arrived != nil {
+		s.box.arrived <- struct{}{}
+	}
 	return nil
 }
 
