@@ -41,7 +41,8 @@ func decode(v spec.Values) (any, []spec.Problem) {
 		problems = append(problems, spec.Problem{Key: "account_sid",
 			Msg: "is not an account SID (AC and 32 hex digits): copy it from the Twilio console"})
 	}
-	hasFrom, hasService := v.Has("from"), v.Has("messaging_service_sid")
+	// A key set to "" (a ${VAR} that expanded empty) counts as absent.
+	hasFrom, hasService := s.From != "", s.MessagingServiceSID != ""
 	switch {
 	case hasFrom && hasService:
 		problems = append(problems, spec.Problem{Key: "messaging_service_sid",

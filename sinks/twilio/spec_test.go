@@ -23,6 +23,7 @@ func TestDecode(t *testing.T) {
 		{"account_sid of another kind", func(v values) { v["account_sid"] = "SK0123456789abcdef0123456789abcdef" }, "account_sid", "not an account SID", false},
 		{"account_sid not hex", func(v values) { v["account_sid"] = "AC0123456789abcdef0123456789abcdeg" }, "account_sid", "not an account SID", false},
 		{"neither from nor messaging_service_sid", func(v values) { delete(v, "from") }, "from", "or messaging_service_sid", true},
+		{"from empty", func(v values) { v["from"] = "" }, "from", "or messaging_service_sid", true},
 		{"both from and messaging_service_sid", func(v values) { v["messaging_service_sid"] = testService }, "messaging_service_sid", "not both", false},
 		{"messaging_service_sid not an MG SID", func(v values) {
 			delete(v, "from")
