@@ -111,11 +111,12 @@ func describe(a apiError) string {
 	return b.String()
 }
 
-// phoneLike matches what may be a phone number in Twilio's text: seven digits or more, with or
-// without a leading +, separators allowed ("+1 (555) 010-0123"), not inside a word (an id or a token). Twilio
-// quotes the To and From numbers in E.164 or without the country code; its error codes have five
-// digits.
-var phoneLike = regexp.MustCompile(`(?:\+|\b)\d(?:[ .()-]{0,2}\d){6,}\b`)
+// phoneLike matches what may be a phone number in Twilio's text: a + and seven digits or more,
+// separators allowed ("+1 (555) 010-0123"), or seven digits or more in a row ("5550100123"), not
+// inside a word (an id or a token). Twilio quotes the To and From numbers in E.164 or without the
+// country code; its error codes have five digits, and a date such as the API's 2010-04-01 has
+// separators and no +.
+var phoneLike = regexp.MustCompile(`\+\d(?:[ .()-]{0,2}\d){6,}\b|\b\d{7,}\b`)
 
 // maskNumbers masks every phone number in s as the logs do: all digits but the last four.
 func maskNumbers(s string) string { return phoneLike.ReplaceAllStringFunc(s, phone.Mask) }

@@ -123,6 +123,7 @@ func TestMaskNumbers(t *testing.T) {
 		{"The 'To' number 5558675310 is not", "The 'To' number ******5310 is not"},
 		{"number +1 (555) 867-5310.", "number +* (***) ***-5310."},
 		{"twilio error 21211 (https://www.twilio.com/docs/errors/21211)", "twilio error 21211 (https://www.twilio.com/docs/errors/21211)"},
+		{"The requested resource /2010-04-01/Accounts/AC01/Messages.json", "The requested resource /2010-04-01/Accounts/AC01/Messages.json"},
 		{"resource /Accounts/AC0123456789abcdef0123456789abcdef/Messages.json", "resource /Accounts/AC0123456789abcdef0123456789abcdef/Messages.json"},
 		{"token 0f1e2d3c4b5a69788796a5b4c3d2e1f0", "token 0f1e2d3c4b5a69788796a5b4c3d2e1f0"},
 	}
