@@ -101,6 +101,8 @@ func TestParseErrors(t *testing.T) {
 			`4: sinks.crm.url: must be an absolute http or https URL (the value is a secret, so it is not shown)`,
 			`5: sinks.crm.method: must be one of "GET", "POST", "PUT", "PATCH" or "DELETE", got "TRACE"`,
 			`7: sinks.crm.headers.Bad Header: not a valid HTTP header name`,
+			// Found by the type's Decode, at the key's line (before, only building the sink found it).
+			`8: sinks.crm.signing_secret: starts with whsec_ but the rest is not base64: copy the whole secret again`,
 		}},
 		{name: "server_values", want: []string{
 			`2: server.listen: must be host:port such as ":8080" or "127.0.0.1:8080", got "localhost"`,

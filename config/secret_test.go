@@ -22,7 +22,7 @@ var secretEnv = map[string]string{
 	"SLACK_TOKEN":    "xoxb-sekrit-slack-token",
 	"CRM_URL":        "https://crm.example.com/hook?key=sekrit-crm-key",
 	"CRM_TOKEN":      "sekrit-crm-token",
-	"CRM_SIGNING":    "whsec_sekrit-signing",
+	"CRM_SIGNING":    "whsec_c2Vrcml0LXNpZ25pbmc=", // base64 of sekrit-signing
 	"SMTP_PASSWORD":  "sekrit-smtp-pass",
 	"NOT_A_URL_HOOK": "sekrit-broken-hook",
 }

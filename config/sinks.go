@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -133,89 +134,16 @@ func (d *decoder) sinkKeys(o *object, prefix string, keys []spec.Key, vals *valu
 		if k.Default != "" {
 			vals.v[name] = defaultValue(k)
 		}
-		var v any
-		ok := false
-		switch k.Kind {
-		case spec.KindObject:
+		if k.Kind == spec.KindObject {
 			m := d.sub(o, k.Name, keyNames(k.Keys))
 			objs[name] = m
 			d.sinkKeys(m, name+".", k.Keys, vals, objs, s)
-		case spec.KindString:
-			var str string
-			ok = d.str(o, k.Name, &str)
-			v = str
-		case spec.KindSecret:
-			var sec Secret
-			ok = d.sinkSecret(o, k.Name, &sec)
-			v = sec
-		case spec.KindURL:
-			var str string
-			if ok = d.str(o, k.Name, &str); ok && !isHTTPURL(str) {
-				d.errorf(o.lineOf(k.Name), o.at(k.Name), "must be an absolute http or https URL, got %q", str)
-				ok = false
-			}
-			v = str
-		case spec.KindSecretURL:
-			var sec Secret
-			if ok = d.sinkSecret(o, k.Name, &sec); ok && !isHTTPURL(string(sec)) {
-				d.errorf(o.lineOf(k.Name), o.at(k.Name), "must be an absolute http or https URL (the value is a secret, so it is not shown)")
-				ok = false
-			}
-			v = sec
-		case spec.KindDuration:
-			var dur time.Duration
-			ok = d.duration(o, k.Name, &dur, false)
-			v = dur
-		case spec.KindInteger:
-			var i int
-			if ok = d.integer(o, k.Name, &i, k.Min); ok && k.Max > 0 && i > k.Max {
-				d.errorf(o.lineOf(k.Name), o.at(k.Name), "must be at most %d, got %d", k.Max, i)
-				ok = false
-			}
-			v = i
-		case spec.KindPort:
-			var i int
-			if ok = d.integer(o, k.Name, &i, 1); ok && i > 65535 {
-				d.errorf(o.lineOf(k.Name), o.at(k.Name), "must be a port from 1 to 65535, got %d", i)
-				ok = false
-			}
-			v = i
-		case spec.KindBoolean:
-			var b bool
-			ok = d.boolean(o, k.Name, &b)
-			v = b
-		case spec.KindEnum:
-			var str string
-			ok = d.enum(o, k.Name, &str, k.Enum...)
-			v = str
-		case spec.KindEmail:
-			var str string
-			if ok = d.str(o, k.Name, &str); ok {
-				if _, err := mail.ParseAddress(str); err != nil {
-					d.errorf(o.lineOf(k.Name), o.at(k.Name), "must be an email address such as \"Switchboard <relay@example.com>\", got %q", str)
-					ok = false
-				}
-			}
-			v = str
-		case spec.KindPath:
-			var str string
-			ok = d.path(o, k.Name, &str)
-			v = str
-		case spec.KindHeaderSecrets:
-			h := d.sub(o, k.Name, nil)
-			headers := map[string]Secret{}
-			for _, hn := range h.order {
-				d.checkHeaderName(h, hn)
-				var sec Secret
-				if d.sinkSecret(h, hn, &sec) {
-					headers[hn] = sec
-				}
-			}
-			ok, v = len(headers) > 0, headers
+			continue
 		}
+		v, ok := d.sinkValue(o, k)
 		if ok {
 			vals.v[name], vals.set[name] = v, true
-		} else if k.Required && k.Kind != spec.KindObject {
+		} else if k.Required {
 			d.missing(o, k.Name, "")
 		}
 		if k.Timeout {
@@ -223,6 +151,82 @@ func (d *decoder) sinkKeys(o *object, prefix string, keys []spec.Key, vals *valu
 			s.timeout, _ = vals.v[name].(time.Duration)
 		}
 	}
+}
+
+// sinkValue reads the value of k from o, checked against its kind; ok is false when it is absent
+// or wrong (reported).
+func (d *decoder) sinkValue(o *object, k spec.Key) (v any, ok bool) {
+	switch k.Kind {
+	case spec.KindDuration:
+		return readAs(o, k.Name, func(o *object, key string, dst *time.Duration) bool { return d.duration(o, key, dst, false) })
+	case spec.KindInteger, spec.KindPort:
+		var i int
+		min, max, msg := k.Min, k.Max, "must be at most %[1]d, got %[2]d"
+		if k.Kind == spec.KindPort {
+			min, max, msg = 1, 65535, "must be a port from 1 to %[1]d, got %[2]d"
+		}
+		if ok = d.integer(o, k.Name, &i, min); ok && max > 0 && i > max {
+			d.errorf(o.lineOf(k.Name), o.at(k.Name), msg, max, i)
+			ok = false
+		}
+		return i, ok
+	case spec.KindBoolean:
+		return readAs(o, k.Name, d.boolean)
+	case spec.KindEnum:
+		return readAs(o, k.Name, func(o *object, key string, dst *string) bool { return d.enum(o, key, dst, k.Enum...) })
+	case spec.KindPath:
+		return readAs(o, k.Name, d.path)
+	case spec.KindHeaderSecrets:
+		h := d.sub(o, k.Name, nil)
+		headers := map[string]Secret{}
+		for _, name := range h.order {
+			d.checkHeaderName(h, name)
+			var sec Secret
+			if d.sinkSecret(h, name, &sec) {
+				headers[name] = sec
+			}
+		}
+		return headers, len(headers) > 0
+	}
+	// Text: a string, a secret, a URL or an email address.
+	secret := k.Kind == spec.KindSecret || k.Kind == spec.KindSecretURL
+	if secret {
+		d.warnEmptyRefs(o, k.Name)
+	}
+	str, ok := d.scalar(o, k.Name)
+	if !ok {
+		return nil, false
+	}
+	msg := ""
+	switch k.Kind {
+	case spec.KindURL:
+		if !isHTTPURL(str) {
+			msg = fmt.Sprintf("must be an absolute http or https URL, got %q", str)
+		}
+	case spec.KindSecretURL:
+		if !isHTTPURL(str) {
+			msg = "must be an absolute http or https URL (the value is a secret, so it is not shown)"
+		}
+	case spec.KindEmail:
+		if _, err := mail.ParseAddress(str); err != nil {
+			msg = fmt.Sprintf("must be an email address such as \"Switchboard <relay@example.com>\", got %q", str)
+		}
+	}
+	if msg != "" {
+		d.errorf(o.lineOf(k.Name), o.at(k.Name), "%s", msg)
+		return nil, false
+	}
+	if secret {
+		return Secret(str), true
+	}
+	return str, true
+}
+
+// readAs reads key from o with read, giving its value as any.
+func readAs[T any](o *object, key string, read func(o *object, key string, dst *T) bool) (any, bool) {
+	var v T
+	ok := read(o, key, &v)
+	return v, ok
 }
 
 // defaultValue is k's Default as the value of its kind.
@@ -268,37 +272,19 @@ type values struct {
 	v   map[string]any
 }
 
-func (v *values) Has(key string) bool { return v.set[key] }
-
-func (v *values) String(key string) string {
-	s, _ := v.v[key].(string)
-	return s
+// valueAs is the value at key as a T; the zero T when it is absent (or of another kind).
+func valueAs[T any](v *values, key string) T {
+	x, _ := v.v[key].(T)
+	return x
 }
 
-func (v *values) Secret(key string) Secret {
-	s, _ := v.v[key].(Secret)
-	return s
-}
-
-func (v *values) Duration(key string) time.Duration {
-	d, _ := v.v[key].(time.Duration)
-	return d
-}
-
-func (v *values) Integer(key string) int {
-	i, _ := v.v[key].(int)
-	return i
-}
-
-func (v *values) Boolean(key string) bool {
-	b, _ := v.v[key].(bool)
-	return b
-}
-
-func (v *values) Headers(key string) map[string]Secret {
-	h, _ := v.v[key].(map[string]Secret)
-	return h
-}
+func (v *values) Has(key string) bool                  { return v.set[key] }
+func (v *values) String(key string) string             { return valueAs[string](v, key) }
+func (v *values) Secret(key string) Secret             { return valueAs[Secret](v, key) }
+func (v *values) Duration(key string) time.Duration    { return valueAs[time.Duration](v, key) }
+func (v *values) Integer(key string) int               { return valueAs[int](v, key) }
+func (v *values) Boolean(key string) bool              { return valueAs[bool](v, key) }
+func (v *values) Headers(key string) map[string]Secret { return valueAs[map[string]Secret](v, key) }
 
 func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)

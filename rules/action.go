@@ -162,7 +162,7 @@ func (k *actionKey) appendValue(st *state, dst []byte) (_ []byte, empty bool, er
 		start := len(st.buf)
 		st.buf, err = k.tmpl.appendString(st, st.buf, k.esc)
 		if err == nil && len(st.buf) > start {
-			dst = appendJSONString(dst, string(st.buf[start:]), nil)
+			dst = appendJSONText(dst, st.buf[start:])
 		}
 		empty = len(st.buf) == start
 		st.buf = st.buf[:start]
@@ -200,7 +200,7 @@ func (k *actionKey) appendValue(st *state, dst []byte) (_ []byte, empty bool, er
 				st.buf = st.buf[:start]
 				return dst, false, fmt.Errorf("render %s.%s: %w", k.name, e.name, err)
 			}
-			dst = appendJSONString(dst, string(st.buf[start:]), nil)
+			dst = appendJSONText(dst, st.buf[start:])
 			st.buf = st.buf[:start]
 		}
 		return append(dst, '}'), len(k.entries) == 0, nil

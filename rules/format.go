@@ -218,12 +218,17 @@ func appendOther(dst []byte, v any, esc escaper) ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString appends s, passed through esc, as a JSON string. Invalid UTF-8 becomes U+FFFD;
-// <, > and & are not escaped (the receivers are not HTML).
+// appendJSONString appends s, passed through esc, as a JSON string (see appendJSONText).
 func appendJSONString(dst []byte, s string, esc escaper) []byte {
 	if esc != nil {
 		s = string(esc(nil, s))
 	}
+	return appendJSONText(dst, s)
+}
+
+// appendJSONText appends s as a JSON string: text already rendered into a buffer is written without
+// a copy. Invalid UTF-8 becomes U+FFFD; <, > and & are not escaped (the receivers are not HTML).
+func appendJSONText[T ~string | ~[]byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -250,7 +255,7 @@ func appendJSONString(dst []byte, s string, esc escaper) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
@@ -270,4 +275,10 @@ func appendJSONString(dst []byte, s string, esc escaper) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// decodeRune is utf8.DecodeRune of the start of s, a string or bytes.
+func decodeRune[T ~string | ~[]byte](s T) (rune, int) {
+	var b [utf8.UTFMax]byte
+	return utf8.DecodeRune(b[:copy(b[:], s)])
 }

@@ -179,7 +179,7 @@ func (n *node) appendJSON(st *state, dst []byte, esc, urlEsc escaper) ([]byte, e
 		start := len(st.buf)
 		st.buf, err = n.tmpl.appendString(st, st.buf, esc)
 		if err == nil {
-			dst = appendJSONString(dst, string(st.buf[start:]), nil)
+			dst = appendJSONText(dst, st.buf[start:])
 		}
 		st.buf = st.buf[:start]
 		return dst, err

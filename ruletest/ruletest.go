@@ -8,7 +8,6 @@
 package ruletest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -211,13 +210,13 @@ func texts(m rendered) []string {
 	var out []string
 	for _, kv := range m.textMembers() {
 		var s string
-		if json.Unmarshal(kv.raw, &s) == nil {
+		if json.Unmarshal(kv.Value, &s) == nil {
 			out = append(out, s)
 			continue
 		}
-		out = append(out, string(kv.raw))
+		out = append(out, string(kv.Value))
 		var v any
-		if json.Unmarshal(kv.raw, &v) == nil {
+		if json.Unmarshal(kv.Value, &v) == nil {
 			out = appendStrings(out, v)
 		}
 	}
@@ -232,46 +231,18 @@ type rendered struct {
 
 // textMembers returns the keys of m that hold text, in the message's order: templates and structures
 // (text, subject, blocks, body), not recipients (to, cc) nor maps of names (headers).
-func (m rendered) textMembers() []member {
+func (m rendered) textMembers() []sinks.Member {
 	kinds := map[string]spec.ActionKind{}
 	if t := catalog.Lookup(m.sinkType); t != nil {
 		for _, k := range catalog.ActionKeys(t) {
 			kinds[k.Name] = k.Kind
 		}
 	}
-	var out []member
-	for _, kv := range members(m.msg) {
-		if k := kinds[kv.key]; k != spec.ActionAddresses && k != spec.ActionTemplateMap {
+	var out []sinks.Member
+	for _, kv := range m.msg.Members() {
+		if k := kinds[kv.Key]; k != spec.ActionAddresses && k != spec.ActionTemplateMap {
 			out = append(out, kv)
 		}
-	}
-	return out
-}
-
-// member is one key of a rendered message and its value as JSON.
-type member struct {
-	key string
-	raw json.RawMessage
-}
-
-// members returns the keys of m in the order they are written; nil when m is not a JSON object.
-func members(m sinks.Message) []member {
-	dec := json.NewDecoder(bytes.NewReader(m))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil
-	}
-	var out []member
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return out
-		}
-		key, _ := t.(string)
-		var raw json.RawMessage
-		if dec.Decode(&raw) != nil {
-			return out
-		}
-		out = append(out, member{key: key, raw: raw})
 	}
 	return out
 }
@@ -306,9 +277,9 @@ func containsText(m rendered, s string) bool {
 func shown(m rendered) []string {
 	var out []string
 	for _, kv := range m.textMembers() {
-		v := string(kv.raw)
+		v := string(kv.Value)
 		var s string
-		if json.Unmarshal(kv.raw, &s) == nil {
+		if json.Unmarshal(kv.Value, &s) == nil {
 			v = s
 		}
 		if v == "" {
@@ -317,7 +288,7 @@ func shown(m rendered) []string {
 		if r := []rune(v); len(r) > 200 {
 			v = string(r[:200]) + "…"
 		}
-		out = append(out, fmt.Sprintf("%s %q", kv.key, v))
+		out = append(out, fmt.Sprintf("%s %q", kv.Key, v))
 	}
 	if len(out) == 0 {
 		out = []string{"an empty message"}

@@ -87,9 +87,9 @@ func (d *Delivery) IdempotencyKey() string {
 
 // Get reads the value of key into v; found is false when the message does not have key.
 func (m Message) Get(key string, v any) (found bool, err error) {
-	for _, kv := range m.members() {
-		if kv.key == key {
-			return true, json.Unmarshal(kv.raw, v)
+	for _, kv := range m.Members() {
+		if kv.Key == key {
+			return true, json.Unmarshal(kv.Value, v)
 		}
 	}
 	return false, nil
@@ -102,41 +102,41 @@ func (m Message) Set(key string, v any) (Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	members := m.members()
+	members := m.Members()
 	set := false
 	for i := range members {
-		if members[i].key == key {
-			members[i].raw, set = raw, true
+		if members[i].Key == key {
+			members[i].Value, set = raw, true
 		}
 	}
 	if !set {
-		members = append(members, member{key: key, raw: raw})
+		members = append(members, Member{Key: key, Value: raw})
 	}
 	out := []byte{'{'}
 	for i, kv := range members {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		k, _ := json.Marshal(kv.key)
-		out = append(append(append(out, k...), ':'), kv.raw...)
+		k, _ := json.Marshal(kv.Key)
+		out = append(append(append(out, k...), ':'), kv.Value...)
 	}
 	return append(out, '}'), nil
 }
 
-// member is one key of a message with its value as JSON.
-type member struct {
-	key string
-	raw json.RawMessage
+// Member is one key of a message with its value as JSON.
+type Member struct {
+	Key   string
+	Value json.RawMessage
 }
 
-// members returns the message's keys in the order written; those it can read when it is not a JSON
-// object.
-func (m Message) members() []member {
+// Members returns the message's keys in the order they are written; those it could read when it is
+// not a JSON object.
+func (m Message) Members() []Member {
 	dec := json.NewDecoder(bytes.NewReader(m))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return nil
 	}
-	var out []member
+	var out []Member
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
@@ -147,7 +147,7 @@ func (m Message) members() []member {
 		if dec.Decode(&raw) != nil {
 			return out
 		}
-		out = append(out, member{key: key, raw: raw})
+		out = append(out, Member{Key: key, Value: raw})
 	}
 	return out
 }

@@ -22,7 +22,7 @@ var Spec = &spec.Descriptor{
 			{Name: "tls", Kind: spec.KindEnum, Enum: []string{TLSStartTLS, TLSImplicit, TLSNone}, Default: TLSStartTLS,
 				Doc: "`starttls` (port 587), `implicit` (TLS from the first byte, port 465) or `none` (a local relay)"},
 			{Name: "ca_file", Kind: spec.KindPath, Doc: "a PEM file of extra root certificates, for a relay with a private CA, relative to the config file's folder; read when the sink is built, so `check` reports a missing or unreadable file"},
-			{Name: "timeout", Kind: spec.KindDuration, Default: "30s", Timeout: true, Doc: "time allowed for one attempt"},
+			{Name: "timeout", Kind: spec.KindDuration, Default: DefaultTimeout.String(), Timeout: true, Doc: "time allowed for one attempt"},
 		}},
 		{Name: "from", Kind: spec.KindEmail, Required: true, Doc: "sender address, `relay@example.com` or `\"Switchboard <relay@example.com>\"`"},
 	},
@@ -35,14 +35,7 @@ var Spec = &spec.Descriptor{
 	},
 	Decode:      decodeSettings,
 	CheckAction: checkAction,
-	New: func(name string, settings any, opts spec.Options) (sinks.Sink, error) {
-		s, _ := settings.(*Settings)
-		sink, err := New(name, s, opts.Logger)
-		if err != nil {
-			return nil, err
-		}
-		return sink, nil
-	},
+	New:         spec.Construct(New),
 	Notice: func(n spec.Notice) (sinks.Message, error) {
 		return json.Marshal(Message{To: n.To, Subject: n.Subject, Text: n.Text})
 	},

@@ -11,9 +11,6 @@ import (
 // DefaultAPIURL is chat.postMessage, used in Web API mode when api_url is not set.
 const DefaultAPIURL = "https://slack.com/api/chat.postMessage"
 
-// DefaultTimeout bounds one attempt when the config leaves timeout at zero.
-const DefaultTimeout = 10 * time.Second
-
 // settings are validated Settings with defaults applied.
 type settings struct {
 	webAPI  bool
@@ -29,9 +26,6 @@ func check(conf *Settings) (settings, error) {
 		return settings{}, configError("slack sink has no settings: set webhook_url, or token and channel")
 	}
 	s := settings{timeout: conf.Timeout}
-	if s.timeout <= 0 {
-		s.timeout = DefaultTimeout
-	}
 	hasWebhook := conf.WebhookURL != ""
 	hasAPI := conf.Token != "" || conf.Channel != ""
 	switch {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchboard-relay/switchboard/sinks"
 	"github.com/switchboard-relay/switchboard/sinks/escape"
+	"github.com/switchboard-relay/switchboard/sinks/httpsink"
 	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
@@ -19,7 +20,7 @@ var Spec = &spec.Descriptor{
 		{Name: "token", Kind: spec.KindSecret, Doc: "**secret**; a bot token `xoxb-…` for `chat.postMessage`"},
 		{Name: "channel", Kind: spec.KindString, Doc: "channel to post to with `token`: `#sales` or a channel id"},
 		{Name: "api_url", Kind: spec.KindURL, Default: DefaultAPIURL, Doc: "the Web API endpoint (change it only for a proxy or a test server)"},
-		{Name: "timeout", Kind: spec.KindDuration, Default: "10s", Timeout: true, Doc: "time allowed for one attempt"},
+		{Name: "timeout", Kind: spec.KindDuration, Default: httpsink.DefaultTimeout.String(), Timeout: true, Doc: "time allowed for one attempt"},
 	},
 	ActionKeys: []spec.ActionKey{
 		{Name: "text", Kind: spec.ActionTemplate, Escape: Escape,
@@ -35,14 +36,7 @@ var Spec = &spec.Descriptor{
 		}
 		return nil
 	},
-	New: func(name string, settings any, opts spec.Options) (sinks.Sink, error) {
-		s, _ := settings.(*Settings)
-		sink, err := New(name, s, opts.Logger)
-		if err != nil {
-			return nil, err
-		}
-		return sink, nil
-	},
+	New: spec.Construct(New),
 	Notice: func(n spec.Notice) (sinks.Message, error) {
 		text := n.Text
 		if !n.Markup {

@@ -210,3 +210,17 @@ type Notice struct {
 	// Event is the notification as a JSON object, for a type that sends structured data (webhook).
 	Event json.RawMessage
 }
+
+// Construct adapts a sink package's typed constructor to Descriptor.New: settings is the *S its
+// Decode returned (nil gives build a nil *S, which it reports as missing settings), and a failed
+// build's typed nil never reaches the sinks.Sink it returns.
+func Construct[S any, K sinks.Sink](build func(name string, settings *S, logger *slog.Logger) (K, error)) func(string, any, Options) (sinks.Sink, error) {
+	return func(name string, settings any, opts Options) (sinks.Sink, error) {
+		s, _ := settings.(*S)
+		sink, err := build(name, s, opts.Logger)
+		if err != nil {
+			return nil, err
+		}
+		return sink, nil
+	}
+}

@@ -11,9 +11,6 @@ import (
 	"github.com/switchboard-relay/switchboard/sinks"
 )
 
-// DefaultTimeout bounds one attempt when the config leaves timeout at zero.
-const DefaultTimeout = 10 * time.Second
-
 // settings are validated Settings with defaults applied.
 type settings struct {
 	url     string
@@ -33,9 +30,6 @@ func check(conf *Settings) (settings, error) {
 	if s.method == "" {
 		s.method = http.MethodPost
 	}
-	if s.timeout <= 0 {
-		s.timeout = DefaultTimeout
-	}
 	if u, err := url.Parse(s.url); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return settings{}, configError("url is not an http(s) URL: fix it in the config")
 	}
@@ -51,17 +45,27 @@ func check(conf *Settings) (settings, error) {
 	}
 	if sec := string(conf.SigningSecret); sec != "" {
 		s.secrets = append(s.secrets, sec)
-		if rest, ok := strings.CutPrefix(sec, "whsec_"); ok {
-			key, err := base64.StdEncoding.DecodeString(rest)
-			if err != nil || len(key) == 0 {
-				return settings{}, configError("signing_secret starts with whsec_ but the rest is not base64: copy the whole secret again")
-			}
-			s.signKey = key
-		} else {
-			s.signKey = []byte(sec)
+		key, msg := signingKey(sec)
+		if msg != "" {
+			return settings{}, configError("signing_secret " + msg)
 		}
+		s.signKey = key
 	}
 	return s, nil
+}
+
+// signingKey is the HMAC key of a signing secret: the base64 after "whsec_" (the Standard Webhooks
+// form), or else the secret's bytes. msg says what is wrong, never showing the secret.
+func signingKey(secret string) (key []byte, msg string) {
+	rest, ok := strings.CutPrefix(secret, "whsec_")
+	if !ok {
+		return []byte(secret), ""
+	}
+	key, err := base64.StdEncoding.DecodeString(rest)
+	if err != nil || len(key) == 0 {
+		return nil, "starts with whsec_ but the rest is not base64: copy the whole secret again"
+	}
+	return key, ""
 }
 
 // validName reports whether s is an HTTP token (a header name or method).

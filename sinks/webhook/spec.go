@@ -6,6 +6,7 @@ import (
 
 	"github.com/switchboard-relay/switchboard/sinks"
 	"github.com/switchboard-relay/switchboard/sinks/escape"
+	"github.com/switchboard-relay/switchboard/sinks/httpsink"
 	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
@@ -20,7 +21,7 @@ var Spec = &spec.Descriptor{
 		{Name: "url", Kind: spec.KindSecretURL, Required: true, Doc: "**secret** (URLs often carry keys); an absolute `http` or `https` URL"},
 		{Name: "method", Kind: spec.KindEnum, Enum: Methods, Default: "POST", Doc: "`GET`, `POST`, `PUT`, `PATCH` or `DELETE`"},
 		{Name: "headers", Kind: spec.KindHeaderSecrets, Doc: "a mapping of header names to values, sent with every request; the values are **secrets** (`Authorization: \"Bearer ${CRM_TOKEN}\"`)"},
-		{Name: "timeout", Kind: spec.KindDuration, Default: "10s", Timeout: true, Doc: "time allowed for one attempt"},
+		{Name: "timeout", Kind: spec.KindDuration, Default: httpsink.DefaultTimeout.String(), Timeout: true, Doc: "time allowed for one attempt"},
 		{Name: "signing_secret", Kind: spec.KindSecret, Doc: "**secret**; when set, each request is signed by the Standard Webhooks convention (`webhook-id`, `webhook-timestamp`, `webhook-signature` headers)"},
 	},
 	ActionKeys: []spec.ActionKey{
@@ -30,17 +31,14 @@ var Spec = &spec.Descriptor{
 			Doc: "request headers by name; a configured header of the same name wins"},
 	},
 	Decode: func(v spec.Values) (any, []spec.Problem) {
-		return &Settings{URL: v.Secret("url"), Method: v.String("method"), Headers: v.Headers("headers"),
-			Timeout: v.Duration("timeout"), SigningSecret: v.Secret("signing_secret")}, nil
-	},
-	New: func(name string, settings any, opts spec.Options) (sinks.Sink, error) {
-		s, _ := settings.(*Settings)
-		sink, err := New(name, s, opts.Logger)
-		if err != nil {
-			return nil, err
+		s := &Settings{URL: v.Secret("url"), Method: v.String("method"), Headers: v.Headers("headers"),
+			Timeout: v.Duration("timeout"), SigningSecret: v.Secret("signing_secret")}
+		if _, msg := signingKey(string(s.SigningSecret)); s.SigningSecret != "" && msg != "" {
+			return s, []spec.Problem{{Key: "signing_secret", Msg: msg}}
 		}
-		return sink, nil
+		return s, nil
 	},
+	New: spec.Construct(New),
 	Notice: func(n spec.Notice) (sinks.Message, error) {
 		return json.Marshal(Message{Body: n.Event})
 	},
