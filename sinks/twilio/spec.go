@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/switchboard-relay/switchboard/sinks"
+	"github.com/switchboard-relay/switchboard/sinks/httpsink"
 	"github.com/switchboard-relay/switchboard/sinks/spec"
 )
 
@@ -25,7 +26,7 @@ var Spec = &spec.Descriptor{
 			Doc: "a Messaging Service that picks the sender, `MG` and 32 hex digits; instead of `from`"},
 		{Name: "api_url", Kind: spec.KindURL, Default: DefaultAPIURL,
 			Doc: "Twilio's API (change it only for a proxy or a test server)"},
-		{Name: "timeout", Kind: spec.KindDuration, Default: "10s", Timeout: true,
+		{Name: "timeout", Kind: spec.KindDuration, Default: httpsink.DefaultTimeout.String(), Timeout: true,
 			Doc: "time allowed for one attempt"},
 	},
 	ActionKeys: []spec.ActionKey{
@@ -38,17 +39,10 @@ var Spec = &spec.Descriptor{
 	// 21611): a short code or a Messaging Service with several senders allows more (docs/sinks.md).
 	DefaultRate: "1/s",
 	Decode:      decode,
-	New: func(name string, settings any, opts spec.Options) (sinks.Sink, error) {
-		s, _ := settings.(*Settings)
-		sink, err := New(name, s, opts.Logger)
-		if err != nil {
-			return nil, err
-		}
-		return sink, nil
-	},
-	Notice:   notice,
-	NoticeTo: true,
-	TestMark: "text",
+	New:         spec.Construct(New),
+	Notice:      notice,
+	NoticeTo:    true,
+	TestMark:    "text",
 }
 
 // notice renders a notification as one short SMS to the one number of notify's `to`: its subject
