@@ -41,7 +41,7 @@ func Names() []string {
 }
 
 // ActionKeys returns the action keys an action for d may set: d's own, and for a type that
-// AcceptsAll those of every other type too (see spec.Descriptor.AcceptsAll), computed once.
+// AcceptsAll those of every other type too (see spec.Descriptor.AcceptsAll).
 func ActionKeys(d *spec.Descriptor) []spec.ActionKey {
 	if !d.AcceptsAll {
 		return d.ActionKeys

@@ -115,6 +115,7 @@ type Values interface {
 	// Secret gives a KindSecret or KindSecretURL value.
 	Secret(key string) Secret
 	Duration(key string) time.Duration
+	// Integer gives a KindInteger or KindPort value.
 	Integer(key string) int
 	Boolean(key string) bool
 	// Headers gives a KindHeaderSecrets value; nil when absent.
