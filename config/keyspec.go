@@ -6,7 +6,8 @@ import (
 )
 
 // The value kinds of the config's keys, next to the key tables the decoder uses (topKeys,
-// serverKeys, sinkTypes, ruleKeys, …). The JSON Schema docs/config.schema.json is generated from
+// serverKeys, ruleKeys, …; a sink's keys and an action's come from the sink types' descriptors in
+// sinks/catalog, see descriptorSpecs). The JSON Schema docs/config.schema.json is generated from
 // the two (see jsonschema.go): the tables say which keys exist where, keySpecs what each key's
 // value is, and docs/config.md what it means. A key added to a table without an entry here is
 // reported by TestKeySpecsCoverTables.

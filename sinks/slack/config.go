@@ -25,16 +25,13 @@ func check(conf *Settings) (settings, error) {
 	if conf == nil {
 		return settings{}, configError("slack sink has no settings: set webhook_url, or token and channel")
 	}
+	if ps := conf.modeProblems(); len(ps) > 0 {
+		return settings{}, configError(ps[0].String())
+	}
 	s := settings{timeout: conf.Timeout}
-	hasWebhook := conf.WebhookURL != ""
-	hasAPI := conf.Token != "" || conf.Channel != ""
 	switch {
-	case hasWebhook && hasAPI:
-		return settings{}, configError("set either webhook_url or token and channel, not both")
-	case hasWebhook:
+	case conf.WebhookURL != "":
 		s.url = string(conf.WebhookURL)
-	case conf.Token == "" || conf.Channel == "":
-		return settings{}, configError("set webhook_url, or both token and channel")
 	default:
 		s.webAPI = true
 		s.token = string(conf.Token)

@@ -17,11 +17,11 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		conf *Settings
 		want string
 	}{
-		{name: "nothing set", conf: &Settings{}, want: "set webhook_url, or both token and channel"},
+		{name: "nothing set", conf: &Settings{}, want: `missing required key "webhook_url" (or token and channel to post with the Web API)`},
 		{name: "no settings", conf: nil, want: "slack sink has no settings"},
 		{name: "both modes", conf: &Settings{WebhookURL: "https://hooks.slack.com/services/x", Token: testToken, Channel: "C1"},
 			want: "not both"},
-		{name: "token without channel", conf: &Settings{Token: testToken}, want: "both token and channel"},
+		{name: "token without channel", conf: &Settings{Token: testToken}, want: "posting with a token needs a channel"},
 		{name: "webhook not a URL", conf: &Settings{WebhookURL: "hooks.slack.com/services/T0SECRET"},
 			want: "webhook_url is not an http(s) URL"},
 	}

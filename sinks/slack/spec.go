@@ -66,18 +66,22 @@ type Message struct {
 func decode(v spec.Values) (any, []spec.Problem) {
 	s := &Settings{WebhookURL: v.Secret("webhook_url"), Token: v.Secret("token"), Channel: v.String("channel"),
 		APIURL: v.String("api_url"), Timeout: v.Duration("timeout")}
-	var ps []spec.Problem
+	return s, s.modeProblems()
+}
+
+// modeProblems reports settings that are neither an incoming webhook nor the Web API, or both.
+func (s *Settings) modeProblems() []spec.Problem {
 	switch {
 	case s.WebhookURL != "" && s.Token != "":
-		ps = append(ps, spec.Problem{Key: "token", Msg: "set either webhook_url, or token and channel, not both"})
+		return []spec.Problem{{Key: "token", Msg: "set either webhook_url, or token and channel, not both"}}
 	case s.WebhookURL == "" && s.Token == "":
-		ps = append(ps, spec.Problem{Key: "webhook_url", Missing: true, Msg: "or token and channel to post with the Web API"})
+		return []spec.Problem{{Key: "webhook_url", Missing: true, Msg: "or token and channel to post with the Web API"}}
 	case s.Token != "" && s.Channel == "":
-		ps = append(ps, spec.Problem{Key: "channel", Missing: true, Msg: "posting with a token needs a channel"})
+		return []spec.Problem{{Key: "channel", Missing: true, Msg: "posting with a token needs a channel"}}
 	case s.WebhookURL != "" && s.Channel != "":
-		ps = append(ps, spec.Problem{Key: "channel", Msg: "only used with token (an incoming webhook always posts to its own channel)"})
+		return []spec.Problem{{Key: "channel", Msg: "only used with token (an incoming webhook always posts to its own channel)"}}
 	}
-	return s, ps
+	return nil
 }
 
 // entities replaces Slack's three control characters with entities.

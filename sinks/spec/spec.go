@@ -11,6 +11,7 @@ package spec
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -130,6 +131,22 @@ type Problem struct {
 	Msg string
 	// Missing reports Key as a missing required key, with Msg (if any) as the reason.
 	Missing bool
+}
+
+// String words the problem without the sink's location: `missing required key "channel" (why)`
+// or "key: msg", for a sink's constructor to report settings that did not come through the config.
+func (p Problem) String() string {
+	if p.Missing {
+		s := fmt.Sprintf("missing required key %q", p.Key)
+		if p.Msg != "" {
+			s += " (" + p.Msg + ")"
+		}
+		return s
+	}
+	if p.Key == "" {
+		return p.Msg
+	}
+	return p.Key + ": " + p.Msg
 }
 
 // ActionKind is what an action key's value is and what it renders to in the message.
