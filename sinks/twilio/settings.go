@@ -14,8 +14,8 @@ const DefaultAPIURL = "https://api.twilio.com"
 type Settings struct {
 	AccountSID string      // AC and 32 hex digits
 	AuthToken  spec.Secret // the account's Auth Token
-	// From is the sender: an E.164 number (separators removed), a short code or an alphanumeric
-	// sender ID; empty when MessagingServiceSID picks it.
+	// From is the sender: an E.164 number, a short code or an alphanumeric sender ID; empty when
+	// MessagingServiceSID picks it.
 	From string
 	// MessagingServiceSID (MG and 32 hex digits) is the Messaging Service that picks the sender;
 	// empty when From is set.
@@ -24,9 +24,7 @@ type Settings struct {
 	Timeout             time.Duration // default 10s
 }
 
-// decode is the Descriptor's Decode: it checks what no single key's kind shows (the shape of the
-// SIDs and of from, and that exactly one of from and messaging_service_sid is set). Problems never
-// quote the auth token.
+// decode is the Descriptor's Decode: the settings as the config gives them, and their problems.
 func decode(v spec.Values) (any, []spec.Problem) {
 	s := &Settings{
 		AccountSID:          strings.TrimSpace(v.String("account_sid")),
@@ -36,34 +34,48 @@ func decode(v spec.Values) (any, []spec.Problem) {
 		APIURL:              strings.TrimRight(v.String("api_url"), "/"),
 		Timeout:             v.Duration("timeout"),
 	}
-	var problems []spec.Problem
+	if ps := s.problems(); len(ps) > 0 {
+		return nil, ps
+	}
+	return s, nil
+}
+
+// problems reports what no single key's kind shows, for decode and for New: the shape of the SIDs
+// and of From, and that exactly one of From and MessagingServiceSID is set. A missing account_sid
+// or auth_token is the config loader's to report (they are Required); a problem never quotes the
+// auth token.
+func (s *Settings) problems() []spec.Problem {
+	var ps []spec.Problem
 	if s.AccountSID != "" && !isSID(s.AccountSID, "AC") {
-		problems = append(problems, spec.Problem{Key: "account_sid",
+		ps = append(ps, spec.Problem{Key: "account_sid",
 			Msg: "is not an account SID (AC and 32 hex digits): copy it from the Twilio console"})
 	}
 	// A key set to "" (a ${VAR} that expanded empty) counts as absent.
 	hasFrom, hasService := s.From != "", s.MessagingServiceSID != ""
 	switch {
 	case hasFrom && hasService:
-		problems = append(problems, spec.Problem{Key: "messaging_service_sid",
-			Msg: "set either from or messaging_service_sid, not both"})
+		ps = append(ps, spec.Problem{Key: "messaging_service_sid", Msg: "set either from or messaging_service_sid, not both"})
 	case !hasFrom && !hasService:
-		problems = append(problems, spec.Problem{Key: "from", Missing: true,
+		ps = append(ps, spec.Problem{Key: "from", Missing: true,
 			Msg: "set from (the sender) or messaging_service_sid (a Messaging Service that picks it)"})
 	case hasService && !isSID(s.MessagingServiceSID, "MG"):
-		problems = append(problems, spec.Problem{Key: "messaging_service_sid",
+		ps = append(ps, spec.Problem{Key: "messaging_service_sid",
 			Msg: "is not a Messaging Service SID (MG and 32 hex digits): copy it from the Twilio console"})
 	case hasFrom:
 		if msg := checkSender(s.From); msg != "" {
-			problems = append(problems, spec.Problem{Key: "from", Msg: msg})
-		} else if n, err := normalizeNumber(s.From); err == nil {
-			s.From = n
+			ps = append(ps, spec.Problem{Key: "from", Msg: msg})
 		}
 	}
-	if len(problems) > 0 {
-		return nil, problems
+	return ps
+}
+
+// sender is From as Twilio gets it: a phone number without its separators ("+1 501-712-2661" is
+// sent as "+15017122661"), a short code or sender ID as it is.
+func (s *Settings) sender() string {
+	if n, err := normalizeNumber(s.From); err == nil {
+		return n
 	}
-	return s, nil
+	return s.From
 }
 
 // isSID reports whether s is a Twilio SID with prefix: the two letters and 32 hex digits.

@@ -55,8 +55,9 @@ func TestDecode(t *testing.T) {
 	for from, want := range senders {
 		v := config("")
 		v["from"] = from
-		if got := decodeOK(t, v).From; got != want {
-			t.Errorf("from %q gives %q, want %q", from, got, want)
+		s, _ := newTestSink(t, v)
+		if s.from != want {
+			t.Errorf("from %q is sent as %q, want %q", from, s.from, want)
 		}
 	}
 	v := config("")
@@ -131,5 +132,41 @@ func TestMaskNumbers(t *testing.T) {
 		if got := maskNumbers(tt.in); got != tt.want {
 			t.Errorf("maskNumbers(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestNewChecksSettings checks that settings built without the config get Decode's checks.
+func TestNewChecksSettings(t *testing.T) {
+	good := Settings{AccountSID: testSID, AuthToken: testToken, From: testFrom}
+	tests := []struct {
+		name   string
+		change func(s *Settings)
+		want   string
+	}{
+		{"no account SID", func(s *Settings) { s.AccountSID = "" }, "needs account_sid and auth_token"},
+		{"no auth token", func(s *Settings) { s.AuthToken = "" }, "needs account_sid and auth_token"},
+		{"a bad account SID", func(s *Settings) { s.AccountSID = "AC1" }, "account_sid: is not an account SID"},
+		{"no sender", func(s *Settings) { s.From = "" }, `missing required key "from"`},
+		{"two senders", func(s *Settings) { s.MessagingServiceSID = testService }, "not both"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := good
+			tt.change(&s)
+			_, err := New("reps", &s, nil)
+			if se := sinks.Classify(err); se == nil || se.Reason != sinks.ReasonConfig || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New() = %v, want a config error saying %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := New("reps", nil, nil); err == nil {
+		t.Error("New(nil settings) = nil error")
+	}
+	s, err := New("reps", &good, nil)
+	if err != nil {
+		t.Fatalf("New(good settings) = %v", err)
+	}
+	if want := DefaultAPIURL + "/2010-04-01/Accounts/" + testSID + "/Messages.json"; s.endpoint != want {
+		t.Errorf("endpoint = %q, want %q (api_url's default)", s.endpoint, want)
 	}
 }

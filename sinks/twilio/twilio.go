@@ -7,6 +7,7 @@
 package twilio
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -23,6 +24,7 @@ import (
 type Sink struct {
 	name     string
 	set      *Settings
+	from     string // the sender as Twilio gets it; empty with a Messaging Service
 	endpoint string // the Messages resource of the account
 	auth     string // the Authorization header
 	client   *httpsink.Client
@@ -46,16 +48,23 @@ type accepted struct {
 	Status string `json:"status"`
 }
 
-// New returns the sink named name, with s as Spec's Decode returns them (checked, defaults applied).
-// A nil logger discards. It fails only without settings, with a *sinks.Error of reason config.
+// New returns the sink named name, with s as Spec's Decode returns them (defaults applied). A nil
+// logger discards. Settings that did not come through the config are checked as Decode checks them;
+// a problem is a *sinks.Error with reason config that names the key, never the auth token.
 func New(name string, s *Settings, logger *slog.Logger) (*Sink, error) {
 	return newSink(name, s, logger, httpsink.Options{})
 }
 
 // newSink is New with transport options, so that tests can shorten the in-request backoff.
 func newSink(name string, s *Settings, logger *slog.Logger, httpOpts httpsink.Options) (*Sink, error) {
-	if s == nil {
-		return nil, sinks.Permanent(sinks.ReasonConfig, errors.New("the twilio sink has no settings: set account_sid, auth_token and from"))
+	switch {
+	case s == nil:
+		return nil, configError("the twilio sink has no settings: set account_sid, auth_token and from")
+	case s.AccountSID == "" || s.AuthToken == "":
+		return nil, configError("the twilio sink needs account_sid and auth_token")
+	}
+	if ps := s.problems(); len(ps) > 0 {
+		return nil, configError(ps[0].String())
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -69,7 +78,8 @@ func newSink(name string, s *Settings, logger *slog.Logger, httpOpts httpsink.Op
 	return &Sink{
 		name:     name,
 		set:      s,
-		endpoint: s.APIURL + "/2010-04-01/Accounts/" + url.PathEscape(s.AccountSID) + "/Messages.json",
+		from:     s.sender(),
+		endpoint: cmp.Or(s.APIURL, DefaultAPIURL) + "/2010-04-01/Accounts/" + url.PathEscape(s.AccountSID) + "/Messages.json",
 		auth:     "Basic " + credentials,
 		client:   httpsink.New(httpOpts),
 		log:      logger,
@@ -131,7 +141,9 @@ func (s *Sink) form(d *sinks.Delivery) (url.Values, error) {
 	if s.set.MessagingServiceSID != "" {
 		form.Set("MessagingServiceSid", s.set.MessagingServiceSID)
 	} else {
-		form.Set("From", s.set.From)
+		form.Set("From", s.from)
 	}
 	return form, nil
 }
+
+func configError(msg string) error { return sinks.Permanent(sinks.ReasonConfig, errors.New(msg)) }
