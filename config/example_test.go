@@ -21,7 +21,7 @@ func TestExampleConfig(t *testing.T) {
 	if len(cfg.Warnings) != 0 {
 		t.Errorf("warnings on a first run:\n%v", cfg.Warnings)
 	}
-	if got, want := sinkNames(cfg), []string{"sales-slack", "ops-slack", "crm", "sales-teams", "sales-email"}; !equalStrings(got, want) {
+	if got, want := sinkNames(cfg), []string{"sales-slack", "ops-slack", "crm", "sales-teams", "sales-email", "reps-sms"}; !equalStrings(got, want) {
 		t.Errorf("sinks = %q, want %q", got, want)
 	}
 	for _, s := range cfg.Sinks {

@@ -46,7 +46,7 @@ rules:
 		wantStdout []string
 	}{
 		{"example config is valid", []string{"check", "--config", repoFile("config.example.yaml")}, 0,
-			[]string{"config.example.yaml: ok: 2 rule(s), 5 sink(s)"}},
+			[]string{"config.example.yaml: ok: 2 rule(s), 6 sink(s)"}},
 		{"every problem with file and line", []string{"check", "--config", broken}, 1,
 			[]string{"broken.yaml:5: rules[0].when:", "custmer_phone", "broken.yaml:8: rules[1].actions[0].sink: undefined sink \"crm\""}},
 		{"missing file", []string{"check", "--config", filepath.Join(t.TempDir(), "nope.yaml")}, 1, nil},

@@ -9,6 +9,7 @@ import (
 	"github.com/switchboard-relay/switchboard/sinks/slack"
 	"github.com/switchboard-relay/switchboard/sinks/spec"
 	"github.com/switchboard-relay/switchboard/sinks/teams"
+	"github.com/switchboard-relay/switchboard/sinks/twilio"
 	"github.com/switchboard-relay/switchboard/sinks/webhook"
 )
 
@@ -18,6 +19,7 @@ var Types = []*spec.Descriptor{
 	webhook.Spec,
 	email.Spec,
 	teams.Spec,
+	twilio.Spec,
 	logsink.Spec,
 }
 
