@@ -5,10 +5,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
-	"time"
 
-	"github.com/switchboard-relay/switchboard/config"
-	"github.com/switchboard-relay/switchboard/dispatch"
 	"github.com/switchboard-relay/switchboard/store"
 )
 
@@ -23,43 +20,7 @@ func (panickyStore) Ingest(context.Context, *store.Call, []store.NewDelivery) ([
 // the reservations taken for the webhook's deliveries, or the sink (concurrency 1 here) would never
 // take one again.
 func TestIngestPanicGivesReservationsBack(t *testing.T) {
-	var d *dispatch.Dispatcher
-	h := newHarnessWith(t, "", func(o *Options) {
-		d = dispatch.New(dispatch.Options{Store: o.Store, Poll: time.Hour})
-		targets := map[string]*dispatch.Target{}
-		for _, name := range []string{"chat", "crm"} {
-			targets[name] = &dispatch.Target{Sink: &gatedSink{}, Conf: &config.Sink{Name: name, Type: "log",
-				Delivery: config.DeliveryPolicy{Concurrency: 1, Retry: config.Retry{MaxAttempts: 3}}}}
-		}
-		d.Apply(targets)
-		o.Reserve = d.Reserve
-		o.Store = panickyStore{o.Store}
-	})
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		d.Run(ctx)
-	}()
-	t.Cleanup(func() {
-		stop()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("the dispatcher did not stop within 10s: it waits for a reservation never handed or cancelled")
-		}
-	})
-	ready := time.NewTicker(time.Millisecond)
-	defer ready.Stop()
-	for deadline := time.Now().Add(10 * time.Second); ; <-ready.C {
-		if rv, ok := d.Reserve("crm"); ok {
-			rv.Cancel()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the dispatcher took no reservation within 10s")
-		}
-	}
+	h, d := newHandOffHarness(t, &gatedSink{}, func(st store.Store) store.Store { return panickyStore{st} })
 
 	req, err := http.NewRequest(http.MethodPost, h.srv.URL+"/hook", bytes.NewBufferString(`{"id": 101, "status": "completed", "lead": {"bonus": 1}}`))
 	if err != nil {
