@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboard-relay/switchboard/store"
 )
 
 // TestQueryPlans checks that the queries run on every claim, finish, wakeup, metrics scrape and
@@ -25,7 +27,7 @@ func TestQueryPlans(t *testing.T) {
 	}{
 		{name: "claim", query: claimSQL, args: []any{"a", now, 16, "w", now}, want: "deliveries_due"},
 		{name: "next due", query: nextDueSQL, args: []any{"a"}, want: "deliveries_due"},
-		{name: "queued sinks", query: queuedSinksSQL, want: "deliveries_due"},
+		{name: "queued sinks", query: store.QueuedSinksSQL, want: "deliveries_due"},
 		{name: "stats", query: statsSQL, want: "deliveries_unfinished"},
 		{name: "finish", query: finishSQL, args: []any{int64(1), "w", "delivered", now, "", "", 200, now, now, int64(1), "success"}, want: "(id = '1'::bigint)"},
 		// A batch is a small part of the backlog it restarts (5 000 of 500 000), as 100 of 3 000 here.

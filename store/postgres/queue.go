@@ -91,17 +91,7 @@ func (s *Store) Claim(ctx context.Context, sink, owner string, limit int, lease 
 	return ds, nil
 }
 
-const (
-	nextDueSQL = `SELECT min(due_at) FROM deliveries WHERE sink = $1 AND due_at IS NOT NULL`
-	// queuedSinksSQL skips from one sink to the next through the partial index deliveries_due (one
-	// search per sink) instead of reading every queued delivery to find a few distinct sinks.
-	queuedSinksSQL = `WITH RECURSIVE queued (sink) AS (
-			SELECT (SELECT min(sink) FROM deliveries WHERE due_at IS NOT NULL)
-			UNION ALL
-			SELECT (SELECT min(sink) FROM deliveries WHERE due_at IS NOT NULL AND sink > queued.sink)
-			FROM queued WHERE queued.sink IS NOT NULL)
-		SELECT sink FROM queued WHERE sink IS NOT NULL`
-)
+const nextDueSQL = `SELECT min(due_at) FROM deliveries WHERE sink = $1 AND due_at IS NOT NULL`
 
 // NextDue returns the earliest time at which a delivery of sink becomes claimable, and false when
 // none is pending or in flight.
@@ -121,7 +111,7 @@ func (s *Store) QueuedSinks(ctx context.Context) ([]string, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, queuedSinksSQL)
+	rows, err := s.pool.Query(ctx, store.QueuedSinksSQL)
 	if err != nil {
 		return nil, fmt.Errorf("list queued sinks: %w", err)
 	}

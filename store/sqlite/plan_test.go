@@ -41,7 +41,7 @@ func TestQueryPlans(t *testing.T) {
 		{name: "stats", query: statsSQL, want: []string{"SCAN c", "COVERING INDEX deliveries_unfinished (sink=? AND state=? AND attempts=?)"}},
 		{name: "claim", query: claimSQL, args: []any{"w", 1, 1, 1, "a", 1, 10}, want: []string{"INDEX deliveries_due (sink=? AND due_at>? AND due_at<?)"}},
 		{name: "next due", query: nextDueSQL, args: []any{"a"}, want: []string{"INDEX deliveries_due (sink=?"}},
-		{name: "queued sinks", query: queuedSinksSQL, want: []string{"COVERING INDEX deliveries_due (sink>?)"}},
+		{name: "queued sinks", query: store.QueuedSinksSQL, want: []string{"COVERING INDEX deliveries_due (sink>?)"}},
 		{name: "finish", query: finishUpdateSQL, args: []any{"delivered", 0, nil, "", "", 200, 1, 1, "w"}, want: []string{"INTEGER PRIMARY KEY (rowid=?)"}},
 		{name: "delivery exists", query: deliveryExistsSQL, args: []any{1}, want: []string{"INTEGER PRIMARY KEY (rowid=?)"}},
 		{name: "restart before", query: restartBeforeSQL, args: []any{1, 1, 1, 1, "a", 1, 10}, want: []string{"INDEX deliveries_due (sink=? AND due_at>? AND due_at<?)", "INTEGER PRIMARY KEY"}},

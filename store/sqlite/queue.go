@@ -87,17 +87,7 @@ func compareInt64(a, b int64) int {
 	return 0
 }
 
-const (
-	nextDueSQL = `SELECT min(due_at) FROM deliveries WHERE sink = ? AND due_at IS NOT NULL`
-	// queuedSinksSQL skips from one sink to the next through the partial index deliveries_due (one
-	// search per sink) instead of reading every queued delivery to find a few distinct sinks.
-	queuedSinksSQL = `WITH RECURSIVE queued (sink) AS (
-			SELECT (SELECT min(sink) FROM deliveries WHERE due_at IS NOT NULL)
-			UNION ALL
-			SELECT (SELECT min(sink) FROM deliveries WHERE due_at IS NOT NULL AND sink > queued.sink)
-			FROM queued WHERE queued.sink IS NOT NULL)
-		SELECT sink FROM queued WHERE sink IS NOT NULL`
-)
+const nextDueSQL = `SELECT min(due_at) FROM deliveries WHERE sink = ? AND due_at IS NOT NULL`
 
 // NextDue returns when the next delivery of sink becomes claimable.
 func (s *Store) NextDue(ctx context.Context, sink string) (time.Time, bool, error) {
@@ -120,7 +110,7 @@ func (s *Store) QueuedSinks(ctx context.Context) ([]string, error) {
 	if s.isClosed() {
 		return nil, store.ErrClosed
 	}
-	rows, err := s.read.QueryContext(ctx, queuedSinksSQL)
+	rows, err := s.read.QueryContext(ctx, store.QueuedSinksSQL)
 	if err != nil {
 		return nil, s.fail("queued sinks", err)
 	}

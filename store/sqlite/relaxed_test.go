@@ -22,21 +22,7 @@ func TestRelaxedDropsConnInTx(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "inside a transaction") {
 		t.Fatalf("relaxed with a transaction left open: error = %v, want SQLite refusing to change synchronous", err)
 	}
-	for _, p := range []struct{ pragma, want string }{
-		{"synchronous", "2"}, // FULL
-		{"journal_mode", "wal"},
-		{"foreign_keys", "1"},
-		{"busy_timeout", "10000"},
-		{"temp_store", "2"}, // MEMORY
-	} {
-		var got string
-		if err := s.write.QueryRowContext(ctx, `PRAGMA `+p.pragma).Scan(&got); err != nil {
-			t.Fatalf("PRAGMA %s: %v", p.pragma, err)
-		}
-		if got != p.want {
-			t.Errorf("writer after a dropped connection: PRAGMA %s = %s, want %s", p.pragma, got, p.want)
-		}
-	}
+	wantWriterSettings(t, s, "writer after a dropped connection")
 	// The new connection is not inside a transaction: a relaxed write commits.
 	err = s.relaxed(context.WithoutCancel(ctx), func(conn *sql.Conn) error {
 		tx, err := conn.BeginTx(ctx, nil)
@@ -51,5 +37,26 @@ func TestRelaxedDropsConnInTx(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatalf("relaxed write after a dropped connection: %v", err)
+	}
+}
+
+// wantWriterSettings checks that the writer s serves next has every setting of the store's DSN;
+// when names the moment checked, for the errors.
+func wantWriterSettings(t *testing.T, s *Store, when string) {
+	t.Helper()
+	for _, p := range []struct{ pragma, want string }{
+		{"synchronous", "2"}, // FULL
+		{"journal_mode", "wal"},
+		{"foreign_keys", "1"},
+		{"busy_timeout", "10000"},
+		{"temp_store", "2"}, // MEMORY
+	} {
+		var got string
+		if err := s.write.QueryRowContext(t.Context(), `PRAGMA `+p.pragma).Scan(&got); err != nil {
+			t.Fatalf("%s: PRAGMA %s: %v", when, p.pragma, err)
+		}
+		if got != p.want {
+			t.Errorf("%s: PRAGMA %s = %s, want %s", when, p.pragma, got, p.want)
+		}
 	}
 }
