@@ -6,6 +6,7 @@ package sinktest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -106,4 +107,22 @@ func Edit[M any](t testing.TB, d *sinks.Delivery, edit func(m *M)) {
 		t.Fatalf("encode message: %v", err)
 	}
 	d.Message = b
+}
+
+// SendError checks the error a Send returned against wantErr: when wantErr is false, err must be nil
+// and it returns nil; otherwise err must be a *sinks.Error, which it returns for the caller's checks
+// of its reason, retryability and wait.
+func SendError(t *testing.T, err error, wantErr bool) *sinks.Error {
+	t.Helper()
+	if !wantErr {
+		if err != nil {
+			t.Fatalf("Send() = %v, want nil", err)
+		}
+		return nil
+	}
+	var se *sinks.Error
+	if !errors.As(err, &se) {
+		t.Fatalf("Send() = %v (%T), want a *sinks.Error", err, err)
+	}
+	return se
 }

@@ -2,7 +2,6 @@ package sinktest
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -108,15 +107,9 @@ func RunStatusTable(t *testing.T, newSink NewSinkFunc, okBody string) {
 				t.Errorf("receiver saw %d attempts, want %d", got, tc.WantAttempts)
 			}
 			AssertNoSecrets(t, []string{SecretPath}, ErrorText(err))
-			if !tc.WantErr {
-				if err != nil {
-					t.Fatalf("Send() = %v, want nil", err)
-				}
+			se := SendError(t, err, tc.WantErr)
+			if se == nil {
 				return
-			}
-			var se *sinks.Error
-			if !errors.As(err, &se) {
-				t.Fatalf("Send() = %v (%T), want a *sinks.Error", err, err)
 			}
 			if se.Retryable != tc.WantRetryable || se.Reason != tc.WantReason {
 				t.Errorf("Send() = retryable %v reason %q, want retryable %v reason %q (%v)",

@@ -138,15 +138,9 @@ func TestAnswers(t *testing.T) {
 				t.Errorf("Teams saw %d requests, want %d", got, tt.wantAttempts)
 			}
 			sinktest.AssertNoSecrets(t, secrets, sinktest.ErrorText(err), logs.String())
-			if !tt.wantErr {
-				if err != nil {
-					t.Fatalf("Send() = %v, want nil", err)
-				}
+			se := sinktest.SendError(t, err, tt.wantErr)
+			if se == nil {
 				return
-			}
-			var se *sinks.Error
-			if !errors.As(err, &se) {
-				t.Fatalf("Send() = %v (%T), want a *sinks.Error", err, err)
 			}
 			if se.Retryable != tt.wantRetryable || se.Reason != tt.wantReason || se.RetryAfter != tt.wantAfter {
 				t.Errorf("Send() = retryable %v, reason %q, after %v; want %v, %q, %v (%v)",

@@ -3,7 +3,6 @@ package twilio
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -172,10 +171,7 @@ func TestAnswers(t *testing.T) {
 			if got := len(f.requests()); got != tt.wantAttempts {
 				t.Errorf("Twilio saw %d requests, want %d", got, tt.wantAttempts)
 			}
-			var se *sinks.Error
-			if !errors.As(err, &se) {
-				t.Fatalf("Send() = %v (%T), want a *sinks.Error", err, err)
-			}
+			se := sinktest.SendError(t, err, true)
 			if se.Retryable != tt.wantRetryable || se.Reason != tt.wantReason || se.StatusCode != tt.answer.err.status {
 				t.Errorf("Send() = retryable %v reason %q status %d, want %v %q %d (%v)", se.Retryable, se.Reason,
 					se.StatusCode, tt.wantRetryable, tt.wantReason, tt.answer.err.status, err)
