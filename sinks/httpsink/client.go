@@ -63,6 +63,9 @@ type Options struct {
 	Redactor *sinks.Redactor
 	// Interpret classifies answers; nil means DefaultInterpreter.
 	Interpret Interpreter
+	// MaskAnswer, when set, rewrites the summary of an answer (see Answer) after redaction: the
+	// twilio sink masks the phone numbers Twilio's answer quotes, as the logs mask them.
+	MaskAnswer func(string) string
 }
 
 // Request is one HTTP request to send. Body is sent as is, identical on every attempt.
@@ -85,6 +88,7 @@ type Client struct {
 	rc            *retryablehttp.Client
 	interpret     Interpreter
 	redact        *sinks.Redactor
+	maskAnswer    func(string) string
 	maxRetryAfter time.Duration
 	now           func() time.Time
 }
@@ -124,6 +128,7 @@ func New(opts Options) *Client {
 	c := &Client{
 		interpret:     opts.Interpret,
 		redact:        opts.Redactor,
+		maskAnswer:    opts.MaskAnswer,
 		maxRetryAfter: opts.MaxRetryAfter,
 		now:           time.Now,
 	}
@@ -219,6 +224,9 @@ func (c *Client) record(ctx context.Context, r *Response) {
 	a.Status, a.Summary = r.StatusCode, Summarize(r.Header.Get("Content-Type"), r.Body)
 	if c.redact != nil {
 		a.Summary = c.redact.Redact(a.Summary)
+	}
+	if c.maskAnswer != nil {
+		a.Summary = c.maskAnswer(a.Summary)
 	}
 }
 

@@ -75,6 +75,7 @@ func newSink(name string, s *Settings, logger *slog.Logger, httpOpts httpsink.Op
 	httpOpts.Timeout = s.Timeout
 	httpOpts.Redactor = sinks.NewRedactor(nil, string(s.AuthToken), credentials)
 	httpOpts.Interpret = interpreter(httpOpts.Redactor)
+	httpOpts.MaskAnswer = maskNumbers // `send-test` prints the answer, which quotes the To number
 	return &Sink{
 		name:     name,
 		set:      s,

@@ -336,3 +336,23 @@ func TestEscapeText(t *testing.T) {
 		t.Errorf("escapeText appended to %q, want %q", got, "kept: x")
 	}
 }
+
+// TestAnswerMasksNumbers checks the answer `switchboard send-test` prints: Twilio's 201 quotes the
+// message's body (and To), whose phone numbers are masked there as in the logs.
+func TestAnswerMasksNumbers(t *testing.T) {
+	const caller = "+15551234567"
+	f := newFakeTwilio(t)
+	s, _ := newTestSink(t, config(f.srv.URL))
+	var answer httpsink.Answer
+	if err := s.Send(httpsink.WithAnswer(context.Background(), &answer), delivery(t, testTo, "Call "+caller+" back")); err != nil {
+		t.Fatalf("Send() = %v, want nil", err)
+	}
+	if answer.Status != 201 || !strings.Contains(answer.Summary, "4567 back") {
+		t.Fatalf("answer = %d %q, want 201 and a summary quoting the body", answer.Status, answer.Summary)
+	}
+	for _, number := range []string{caller, testTo} {
+		if strings.Contains(answer.Summary, number) || strings.Contains(answer.Summary, number[1:]) {
+			t.Errorf("answer summary %q shows the whole number %s", answer.Summary, number)
+		}
+	}
+}
