@@ -20,6 +20,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -189,6 +190,16 @@ func (a *Action) Value(name string) *ActionValue {
 
 // Has reports whether the action sets the key named name (spec.Action).
 func (a *Action) Has(name string) bool { return a.Value(name) != nil }
+
+// Literal returns the text of the ActionTemplate key named name when it holds no {{ }}, and true
+// (spec.Action).
+func (a *Action) Literal(name string) (string, bool) {
+	v := a.Value(name)
+	if v == nil || v.Kind != spec.ActionTemplate || strings.Contains(v.Template.Text, "{{") {
+		return "", false
+	}
+	return v.Template.Text, true
+}
 
 // ActionValue is one key of an action, read as its kind says; the fields of other kinds are empty.
 type ActionValue struct {

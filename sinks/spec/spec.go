@@ -198,10 +198,15 @@ type ActionKey struct {
 	Doc string
 }
 
-// Action is what CheckAction sees of one action: which of its type's keys it sets.
+// Action is what CheckAction sees of one action: which of its type's keys it sets, and the text of
+// those that are plain text.
 type Action interface {
 	// Has reports whether the action sets key.
 	Has(key string) bool
+	// Literal returns the text of an ActionTemplate key that holds no {{ }} (after ${VAR} expansion),
+	// so that a value fixed in the config can be checked when it loads; false when the key is absent,
+	// of another kind, or computed from the call.
+	Literal(key string) (string, bool)
 }
 
 // Options carries what every sink may use.

@@ -88,6 +88,8 @@ func TestConfigErrors(t *testing.T) {
 			[]string{`f.yaml:7: sinks.sms.from: is neither a short code`}},
 		{"an action without to and text", "from: Acme", "# no to, no text",
 			[]string{`missing required key "to"`, `missing required key "text"`}},
+		{"a to written without a country code", "from: Acme", "to: \"555 867 5310\"\n        text: hi",
+			[]string{`f.yaml:12: rules[0].actions[0].to: must be a phone number in E.164 such as "+15558675310": it does not start with + and a country code`}},
 		{"an email key in a twilio action", "from: Acme", "to: \"+15558675310\"\n        text: hi\n        subject: hi",
 			[]string{`rules[0].actions[0].subject: not used by twilio sinks (they take: to, text)`}},
 	}

@@ -38,6 +38,15 @@ var Spec = &spec.Descriptor{
 	// Twilio sends 1 segment per second from a US long code and queues the rest (for 10 hours, then
 	// 21611): a short code or a Messaging Service with several senders allows more (docs/sinks.md).
 	DefaultRate: "1/s",
+	CheckAction: func(a spec.Action) []spec.Problem {
+		// A number written in the config is checked when it loads; one from the call when sent.
+		if to, ok := a.Literal("to"); ok {
+			if _, err := normalizeNumber(to); err != nil {
+				return []spec.Problem{{Key: "to", Msg: "must be a phone number in E.164 such as \"+15558675310\": " + err.Error()}}
+			}
+		}
+		return nil
+	},
 	Decode:      decode,
 	New:         spec.Construct(New),
 	Notice:      notice,
