@@ -47,11 +47,11 @@ var Spec = &spec.Descriptor{
 		}
 		return nil
 	},
-	Decode:      decode,
-	New:         spec.Construct(New),
-	Notice:      notice,
-	NoticeTo:    true,
-	TestMark:    "text",
+	Decode:   decode,
+	New:      spec.Construct(New),
+	Notice:   notice,
+	NoticeTo: true,
+	TestMark: "text",
 }
 
 // notice renders a notification as one short SMS to the one number of notify's `to`: its subject
