@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -130,3 +131,27 @@ func Change(cur, next SinkStatus) SinkChange {
 
 // Changed reports whether s is in another state than before.
 func (s SinkStatus) Changed(before SinkStatus) bool { return s.State != before.State }
+
+// SinkChanger is the one step a store implements for the transitions of SinkStateStore: read sink's
+// status, apply fn to it and write the result in one transaction, restarting the sink's queued
+// deliveries when it becomes active. Its methods are SetSinkState, SinkFailed and SinkSucceeded
+// on top of it; a store embeds one set to its own step.
+type SinkChanger func(ctx context.Context, sink string, now time.Time, fn func(SinkStatus) SinkStatus) (SinkChange, error)
+
+// SetSinkState moves sink to an operator's state; see SinkStateStore.
+func (c SinkChanger) SetSinkState(ctx context.Context, sink string, to SinkState, by string, now time.Time) (SinkChange, error) {
+	if to != SinkActive && to != SinkPaused {
+		return SinkChange{}, fmt.Errorf("set state of sink %q: %q is not active or paused", sink, to)
+	}
+	return c(ctx, sink, now, func(cur SinkStatus) SinkStatus { return SetStatus(cur, to, by, now) })
+}
+
+// SinkFailed records a retryable failure; see SinkStateStore.
+func (c SinkChanger) SinkFailed(ctx context.Context, sink, errText string, holdAfter time.Duration, now time.Time) (SinkChange, error) {
+	return c(ctx, sink, now, func(cur SinkStatus) SinkStatus { return SinkFailedStatus(cur, errText, holdAfter, now) })
+}
+
+// SinkSucceeded records a success; see SinkStateStore.
+func (c SinkChanger) SinkSucceeded(ctx context.Context, sink string, now time.Time) (SinkChange, error) {
+	return c(ctx, sink, now, func(cur SinkStatus) SinkStatus { return SinkSucceededStatus(cur, now) })
+}

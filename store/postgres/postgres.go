@@ -48,6 +48,8 @@ const defaultMaxConns = 10
 // Store is a store.Store in PostgreSQL. All methods are safe for concurrent use, by any number of
 // Stores in any number of processes sharing one database and schema.
 type Store struct {
+	// SinkChanger is changeSink: it gives the Store SetSinkState, SinkFailed and SinkSucceeded.
+	store.SinkChanger
 	pool   *pgxpool.Pool
 	log    *slog.Logger
 	ingest *store.GroupCommitter
@@ -124,6 +126,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	s := &Store{pool: pool, log: log, done: make(chan struct{}), restartBatch: defaultRestartBatch,
 		restartBatches: defaultRestartBatches}
+	s.SinkChanger = s.changeSink
 	s.ingest = store.NewGroupCommitter(ingestOptions, s.commitBatch)
 	s.finishes = store.NewBatcher(store.GroupCommitOptions{MaxBatch: maxFinishBatch}, s.finishBatch)
 	return s, nil

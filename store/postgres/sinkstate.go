@@ -51,30 +51,6 @@ func (s *Store) SinkStatuses(ctx context.Context) ([]store.SinkStatus, error) {
 	return out, nil
 }
 
-// SetSinkState moves sink to an operator's state; see store.SinkStateStore.
-func (s *Store) SetSinkState(ctx context.Context, sink string, to store.SinkState, by string, now time.Time) (store.SinkChange, error) {
-	if to != store.SinkActive && to != store.SinkPaused {
-		return store.SinkChange{}, fmt.Errorf("set state of sink %q: %q is not active or paused", sink, to)
-	}
-	return s.changeSink(ctx, sink, now, func(cur store.SinkStatus) store.SinkStatus {
-		return store.SetStatus(cur, to, by, now)
-	})
-}
-
-// SinkFailed records a retryable failure; see store.SinkStateStore.
-func (s *Store) SinkFailed(ctx context.Context, sink, errText string, holdAfter time.Duration, now time.Time) (store.SinkChange, error) {
-	return s.changeSink(ctx, sink, now, func(cur store.SinkStatus) store.SinkStatus {
-		return store.SinkFailedStatus(cur, errText, holdAfter, now)
-	})
-}
-
-// SinkSucceeded records a success; see store.SinkStateStore.
-func (s *Store) SinkSucceeded(ctx context.Context, sink string, now time.Time) (store.SinkChange, error) {
-	return s.changeSink(ctx, sink, now, func(cur store.SinkStatus) store.SinkStatus {
-		return store.SinkSucceededStatus(cur, now)
-	})
-}
-
 // changeSink reads sink's state under a row lock (creating the row when missing), applies fn and
 // writes the result in one transaction, so that replicas change a sink one at a time and exactly one
 // of them makes each transition. A transition to active restarts the sink's pending deliveries and

@@ -60,6 +60,8 @@ type Options struct {
 
 // Store is a store.Store on one SQLite file. Its methods are safe for concurrent use.
 type Store struct {
+	// SinkChanger is changeSink: it gives the Store SetSinkState, SinkFailed and SinkSucceeded.
+	store.SinkChanger
 	opts  Options
 	log   *slog.Logger
 	write *sql.DB // exactly one connection: every write goes through it
@@ -183,6 +185,7 @@ func Open(path string, opts Options) (*Store, error) {
 		restartBatches: defaultRestartBatches,
 		closed:         make(chan struct{}),
 	}
+	s.SinkChanger = s.changeSink
 	s.ingest = store.NewGroupCommitter(store.GroupCommitOptions{MaxBatch: opts.MaxBatch, MaxWait: opts.BatchWait}, s.commitBatch)
 	s.finishes = store.NewBatcher(store.GroupCommitOptions{MaxBatch: opts.MaxBatch}, s.finishBatch)
 	return s, nil
