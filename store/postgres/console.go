@@ -223,15 +223,7 @@ func (s *Store) SearchDeliveries(ctx context.Context, q store.DeliveryQuery) ([]
 	}
 	var p params
 	where := deliveryWhere(q, &p, true)
-	rows, err := s.pool.Query(ctx, `SELECT `+deliveryCols+` FROM deliveries d`+where+` ORDER BY d.id DESC LIMIT `+p.add(limit), p.args...)
-	if err != nil {
-		return nil, fmt.Errorf("search deliveries: %w", err)
-	}
-	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*store.Delivery, error) { return scanDelivery(r) })
-	if err != nil {
-		return nil, fmt.Errorf("search deliveries: %w", err)
-	}
-	return ds, nil
+	return queryAll(ctx, s, "search deliveries", deliveryRow, `SELECT `+deliveryCols+` FROM deliveries d`+where+` ORDER BY d.id DESC LIMIT `+p.add(limit), p.args...)
 }
 
 // CountDeliveries counts the deliveries matching q.

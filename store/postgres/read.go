@@ -64,15 +64,7 @@ func (s *Store) ListCalls(ctx context.Context, f store.CallFilter) ([]*store.Cal
 			ORDER BY received_at DESC, id DESC LIMIT $1`
 		args = append(args, f.Before.ReceivedAt, f.Before.ID)
 	}
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list calls: %w", err)
-	}
-	calls, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*store.Call, error) { return scanCall(r) })
-	if err != nil {
-		return nil, fmt.Errorf("list calls: %w", err)
-	}
-	return calls, nil
+	return queryAll(ctx, s, "list calls", scanCall, q, args...)
 }
 
 // GetDelivery returns one delivery, or store.ErrNotFound.
@@ -133,15 +125,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	q += ` ORDER BY d.id LIMIT $1`
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list deliveries: %w", err)
-	}
-	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*store.Delivery, error) { return scanDelivery(r) })
-	if err != nil {
-		return nil, fmt.Errorf("list deliveries: %w", err)
-	}
-	return ds, nil
+	return queryAll(ctx, s, "list deliveries", deliveryRow, q, args...)
 }
 
 // Attempts returns the attempts of one delivery, oldest first; none for an unknown delivery.
@@ -256,3 +240,19 @@ func (s *Store) Purge(ctx context.Context, r store.Retention) (store.Purged, err
 	}
 	return p, nil
 }
+
+// queryAll runs q and scans every row it returns with scan; what names the read in errors.
+func queryAll[T any](ctx context.Context, s *Store, what string, scan func(pgx.Row) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// deliveryRow is scanDelivery of a row without extra columns, for queryAll.
+func deliveryRow(row pgx.Row) (*store.Delivery, error) { return scanDelivery(row) }

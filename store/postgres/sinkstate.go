@@ -40,15 +40,7 @@ func (s *Store) SinkStatuses(ctx context.Context) ([]store.SinkStatus, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+sinkStateCols+` FROM sink_states ORDER BY sink`)
-	if err != nil {
-		return nil, fmt.Errorf("read sink states: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.SinkStatus, error) { return scanSinkStatus(r) })
-	if err != nil {
-		return nil, fmt.Errorf("read sink states: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, s, "read sink states", scanSinkStatus, `SELECT `+sinkStateCols+` FROM sink_states ORDER BY sink`)
 }
 
 // changeSink reads sink's state under a row lock (creating the row when missing), applies fn and
