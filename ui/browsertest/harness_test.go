@@ -285,26 +285,8 @@ func (s *server) waitDead(token string) int64 {
 	s.t.Helper()
 	stop := time.Now().Add(deadline)
 	for time.Now().Before(stop) {
-		req, _ := http.NewRequest(http.MethodGet, s.base+"/api/deliveries?state=dead", nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		var out struct {
-			Deliveries []struct {
-				ID int64 `json:"id"`
-			} `json:"deliveries"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&out)
-		resp.Body.Close()
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		if len(out.Deliveries) > 0 {
-			return out.Deliveries[0].ID
+		if ids := s.deliveryIDs("state=dead", token); len(ids) > 0 {
+			return ids[0]
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -317,24 +299,38 @@ func (s *server) waitDelivered(sink string, n int) {
 	s.t.Helper()
 	stop := time.Now().Add(deadline)
 	for time.Now().Before(stop) {
-		resp, err := http.Get(s.base + "/api/deliveries?state=delivered&sink=" + sink)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		var out struct {
-			Deliveries []struct {
-				ID int64 `json:"id"`
-			} `json:"deliveries"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&out)
-		resp.Body.Close()
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		if len(out.Deliveries) >= n {
+		if len(s.deliveryIDs("state=delivered&sink="+sink, "")) >= n {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	s.t.Fatalf("fewer than %d deliveries to %s were delivered", n, sink)
+}
+
+// deliveryIDs lists the ids of the deliveries GET /api/deliveries?query answers, with token as the
+// bearer token when not empty.
+func (s *server) deliveryIDs(query, token string) []int64 {
+	s.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.base+"/api/deliveries?"+query, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Deliveries []struct {
+			ID int64 `json:"id"`
+		} `json:"deliveries"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		s.t.Fatal(err)
+	}
+	ids := make([]int64, len(out.Deliveries))
+	for i, d := range out.Deliveries {
+		ids[i] = d.ID
+	}
+	return ids
 }
