@@ -99,25 +99,32 @@ func startBinary(t *testing.T, bin, name, configPath, addr string, env ...string
 	r := &relay{t: t, name: name, config: configPath, base: "http://" + addr, out: newOutput(), done: make(chan struct{})}
 	r.cmd = exec.Command(bin, "serve", "--config", configPath)
 	r.cmd.Env = append(append(os.Environ(), "SWITCHBOARD_CONFIG="), env...)
+	r.launch()
+	r.waitReady()
+	return r
+}
+
+// launch starts r.cmd with its output in r.out, and records its exit in r.err and r.done. The
+// process is killed at cleanup if still running, and its output is logged when the test failed.
+func (r *relay) launch() {
+	r.t.Helper()
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 	if err := r.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
+		r.t.Fatalf("start %s: %v", r.name, err)
 	}
 	go func() {
 		r.err = r.cmd.Wait()
 		close(r.done)
 	}()
-	t.Cleanup(func() {
+	r.t.Cleanup(func() {
 		if !r.exited() {
 			_ = r.cmd.Process.Kill()
 			<-r.done
 		}
-		if t.Failed() {
+		if r.t.Failed() {
 			r.logOutput()
 		}
 	})
-	r.waitReady()
-	return r
 }
 
 func (r *relay) exited() bool {

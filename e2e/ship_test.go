@@ -95,23 +95,7 @@ func TestFromDownloadToHTTPS(t *testing.T) {
 	r := &relay{t: t, name: "shipped", config: cfgPath, base: "https://" + addr, out: newOutput(), done: make(chan struct{})}
 	r.cmd = exec.Command(bin, "serve")
 	r.cmd.Dir, r.cmd.Env = dir, env
-	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		r.err = r.cmd.Wait()
-		close(r.done)
-	}()
-	t.Cleanup(func() {
-		if !r.exited() {
-			_ = r.cmd.Process.Kill()
-			<-r.done
-		}
-		if t.Failed() {
-			r.logOutput()
-		}
-	})
+	r.launch()
 	r.waitLog("switchboard started", 1)
 	if code, out := runIn(t, dir, bin, env, "healthcheck"); code != 0 || !strings.Contains(out, "https://"+addr+"/readyz: ready") {
 		t.Fatalf("healthcheck: exit %d\n%s", code, out)
