@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/switchboard-relay/switchboard/config"
@@ -38,7 +40,9 @@ func (p *previewCache) get(cfg *config.Config, name string) sinks.Sink {
 }
 
 // message is a rendered message as the console shows it: the union of what each sink's Preview
-// returns (slack: text, blocks; webhook: method, URL, headers, body; email: from, to, subject, text).
+// returns (slack: text, blocks; an HTTP request such as a webhook's or Teams': method, URL, headers,
+// body; twilio's: method, URL, auth, form; email: from, to, subject, text). The page shows a request
+// by its shape (a method), not by the sink's type, so a new HTTP sink type needs nothing here.
 type message struct {
 	Kind    string
 	Method  string            `json:"method"`
@@ -53,8 +57,12 @@ type message struct {
 	Cc      []string          `json:"cc"`
 	Subject string            `json:"subject"`
 	HTML    string            `json:"html"`
+	Auth    string            `json:"auth"`
+	Form    map[string]string `json:"form"`
 	// Shown fields, cut to maxShown.
 	HeaderList []header
+	// FormList is Form (and Auth) sorted by name.
+	FormList   []header
 	BodyText   string
 	BlocksText string
 	TextShown  string
@@ -83,9 +91,13 @@ func (c *Console) renderMessage(cfg *config.Config, sinkName, rule string, actio
 			shown = p
 		}
 	}
-	b, err := json.Marshal(shown)
+	// Without HTML escaping: the page escapes what it shows, and "\u003c" would show as such.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(shown)
 	if err == nil {
-		err = json.Unmarshal(b, &m)
+		err = json.Unmarshal(b.Bytes(), &m)
 	}
 	if err != nil {
 		m.Error = "the message could not be shown: " + err.Error()
@@ -106,16 +118,19 @@ func (m *message) finish(mask func(string) string) {
 	for i := range m.To {
 		m.To[i] = mask(m.To[i])
 	}
-	for k, v := range m.Headers {
-		m.HeaderList = append(m.HeaderList, header{k, mask(v)})
+	m.HeaderList = sortedFields(m.Headers, mask)
+	m.FormList = sortedFields(m.Form, mask)
+	if m.Auth != "" {
+		m.FormList = append(m.FormList, header{"(basic auth)", m.Auth})
 	}
-	slices.SortFunc(m.HeaderList, func(a, b header) int {
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
+}
+
+// sortedFields returns fields sorted by name, each value masked with mask.
+func sortedFields(fields map[string]string, mask func(string) string) []header {
+	var out []header
+	for k, v := range fields {
+		out = append(out, header{k, mask(v)})
+	}
+	slices.SortFunc(out, func(a, b header) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
