@@ -1,5 +1,5 @@
 // Command switchboard is a self-hosted relay for Intellixent's post-call webhooks: it stores every call
-// durably and delivers what its YAML rules choose to Slack, CRM webhooks and email.
+// durably and delivers what its YAML rules choose to Slack, Microsoft Teams, CRM webhooks, email and SMS.
 //
 // Subcommands: init, serve, check, test, send-test, replay, sinks, pause, resume, healthcheck,
 // version. Run `switchboard help` for usage.
@@ -36,7 +36,7 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-const usage = `switchboard relays Intellixent post-call webhooks to Slack, CRM webhooks and email.
+const usage = `switchboard relays Intellixent post-call webhooks to Slack, Microsoft Teams, CRM webhooks, email and SMS.
 
 Usage:
   switchboard init    [--out FILE] [--slack-webhook URL] [--crm-url URL] [--alerts-slack-webhook URL]
